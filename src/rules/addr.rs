@@ -1,0 +1,245 @@
+//! Addresses with masks (`-s`, `-d`, and extensions that take `addr[/mask]`) and interface
+//! names (`-i`, `-o`), parsed and printed the way iptables does.
+
+use std::fmt::Write;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+use super::names::Names;
+
+/// An address and its mask. The address is stored already masked, as iptables stores it
+/// (`-s 35.126.36.215/24` is kept as `35.126.36.0/24`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Net {
+    pub addr: IpAddr,
+    pub mask: IpAddr,
+}
+
+impl Net {
+    pub fn v4(addr: Ipv4Addr, prefix: u8) -> Net {
+        let mask = Ipv4Addr::from(prefix_mask_v4(prefix));
+        Net {
+            addr: IpAddr::V4(Ipv4Addr::from(u32::from(addr) & u32::from(mask))),
+            mask: IpAddr::V4(mask),
+        }
+    }
+
+    /// The prefix length when the mask is contiguous (`/24`), `None` for masks such as
+    /// `255.0.255.0`, which iptables accepts and prints in dotted form.
+    pub fn prefix_len(&self) -> Option<u32> {
+        let (bits, width) = match self.mask {
+            IpAddr::V4(m) => (u128::from(u32::from(m)) << 96, 32),
+            IpAddr::V6(m) => (u128::from(m), 128),
+        };
+        let ones = bits.leading_ones();
+        (bits.checked_shl(ones).unwrap_or(0) == 0).then_some(ones.min(width))
+    }
+
+    pub fn is_any(&self) -> bool {
+        match self.mask {
+            IpAddr::V4(m) => m.is_unspecified(),
+            IpAddr::V6(m) => m.is_unspecified(),
+        }
+    }
+
+    pub fn is_host(&self) -> bool {
+        self.prefix_len() == Some(if self.addr.is_ipv4() { 32 } else { 128 })
+    }
+
+    pub fn contains(&self, ip: IpAddr) -> bool {
+        match (self.addr, self.mask, ip) {
+            (IpAddr::V4(a), IpAddr::V4(m), IpAddr::V4(x)) => {
+                u32::from(x) & u32::from(m) == u32::from(a)
+            }
+            (IpAddr::V6(a), IpAddr::V6(m), IpAddr::V6(x)) => {
+                u128::from(x) & u128::from(m) == u128::from(a)
+            }
+            _ => false,
+        }
+    }
+
+    /// Parses `addr`, `addr/len` or `addr/mask` as iptables' `xtables_ipparse_any` does for
+    /// numeric input. Host names are not resolved: a ruleset must not depend on DNS.
+    pub fn parse(text: &str, v6: bool) -> Result<Net, String> {
+        let (host, mask) = match text.split_once('/') {
+            Some((h, m)) => (h, Some(m)),
+            None => (text, None),
+        };
+        if v6 {
+            let addr: Ipv6Addr = host
+                .parse()
+                .map_err(|_| format!("host/network `{host}' not found"))?;
+            let mask = match mask {
+                None => u128::MAX,
+                Some(m) => match m.parse::<u32>() {
+                    Ok(n) if n <= 128 => prefix_mask_v6(n as u8),
+                    _ => u128::from(
+                        m.parse::<Ipv6Addr>()
+                            .map_err(|_| format!("invalid mask `{m}' specified"))?,
+                    ),
+                },
+            };
+            let a = Ipv6Addr::from(u128::from(addr) & mask);
+            return Ok(Net {
+                addr: IpAddr::V6(a),
+                mask: IpAddr::V6(Ipv6Addr::from(mask)),
+            });
+        }
+        let addr = parse_ipv4(host).ok_or_else(|| format!("host/network `{host}' not found"))?;
+        let mask = match mask {
+            None => u32::MAX,
+            Some(m) if !m.contains('.') => match m.parse::<u32>() {
+                Ok(n) if n <= 32 => prefix_mask_v4(n as u8),
+                _ => return Err(format!("invalid mask `{m}' specified")),
+            },
+            Some(m) => {
+                u32::from(parse_ipv4(m).ok_or_else(|| format!("invalid mask `{m}' specified"))?)
+            }
+        };
+        Ok(Net {
+            addr: IpAddr::V4(Ipv4Addr::from(u32::from(addr) & mask)),
+            mask: IpAddr::V4(Ipv4Addr::from(mask)),
+        })
+    }
+
+    /// `addr/len` (or `addr/mask` for a non-contiguous mask), as `iptables-save` writes it.
+    pub fn save_text(&self) -> String {
+        match self.prefix_len() {
+            Some(n) => format!("{}/{}", self.addr, n),
+            None => format!("{}/{}", self.addr, self.mask),
+        }
+    }
+
+    /// How `iptables -L` shows it: `anywhere` (or `0.0.0.0/0` with `-n`), a host name from
+    /// the hosts file unless numeric, and the mask left out for a single host.
+    pub fn list_text(&self, numeric: bool, names: &Names) -> String {
+        if self.is_any() && !numeric {
+            return "anywhere".to_string();
+        }
+        let mut s = String::new();
+        match (numeric, names.host_name(self.addr)) {
+            (false, Some(name)) => s.push_str(name),
+            _ => {
+                let _ = write!(s, "{}", self.addr);
+            }
+        }
+        s.push_str(&self.mask_suffix());
+        s
+    }
+
+    /// `xtables_ipmask_to_numeric`: empty for a host mask, `/len`, or `/dotted.mask`.
+    pub fn mask_suffix(&self) -> String {
+        if self.is_host() {
+            return String::new();
+        }
+        match self.prefix_len() {
+            Some(n) => format!("/{n}"),
+            None => format!("/{}", self.mask),
+        }
+    }
+}
+
+fn prefix_mask_v4(prefix: u8) -> u32 {
+    if prefix == 0 {
+        0
+    } else {
+        u32::MAX << (32 - u32::from(prefix.min(32)))
+    }
+}
+
+fn prefix_mask_v6(prefix: u8) -> u128 {
+    if prefix == 0 {
+        0
+    } else {
+        u128::MAX << (128 - u32::from(prefix.min(128)))
+    }
+}
+
+/// Dotted-quad IPv4 with one to four parts, as `inet_aton` would take it for the common forms
+/// (`10.0.0.1`, and iptables' own shorthand `10.0.0` → `10.0.0.0`).
+pub fn parse_ipv4(s: &str) -> Option<Ipv4Addr> {
+    let parts: Vec<&str> = s.split('.').collect();
+    if parts.is_empty() || parts.len() > 4 {
+        return None;
+    }
+    let mut octets = [0u8; 4];
+    for (i, p) in parts.iter().enumerate() {
+        if p.is_empty() || !p.bytes().all(|b| b.is_ascii_digit()) || p.len() > 3 {
+            return None;
+        }
+        octets[i] = p.parse().ok()?;
+    }
+    Some(Ipv4Addr::from(octets))
+}
+
+/// An interface name as `-i`/`-o` take it: up to 15 bytes, a trailing `+` matches any suffix.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Iface {
+    /// The name as written, `+` included.
+    pub name: String,
+}
+
+impl Iface {
+    pub fn parse(text: &str) -> Result<Iface, String> {
+        if text.len() > 15 {
+            return Err(format!(
+                "interface name `{text}' must be shorter than 16 characters"
+            ));
+        }
+        if text.is_empty() {
+            return Err("empty interface name".to_string());
+        }
+        Ok(Iface {
+            name: text.to_string(),
+        })
+    }
+
+    /// True when `dev` matches, with `+` as a prefix wildcard (the kernel's `ifname_compare`).
+    pub fn matches(&self, dev: &str) -> bool {
+        match self.name.strip_suffix('+') {
+            Some(prefix) => dev.starts_with(prefix),
+            None => dev == self.name,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn host_bits_are_cleared_as_iptables_does() {
+        let n = Net::parse("35.126.36.215/24", false).unwrap();
+        assert_eq!(n.save_text(), "35.126.36.0/24");
+    }
+
+    #[test]
+    fn non_contiguous_mask_keeps_dotted_form() {
+        let n = Net::parse("10.0.0.0/255.0.255.0", false).unwrap();
+        assert_eq!(n.prefix_len(), None);
+        assert_eq!(n.save_text(), "10.0.0.0/255.0.255.0");
+        let d = Net::parse("10.1.0.0/255.255.0.0", false).unwrap();
+        assert_eq!(d.save_text(), "10.1.0.0/16");
+    }
+
+    #[test]
+    fn host_without_mask_is_slash_32() {
+        let n = Net::parse("1.2.3.4", false).unwrap();
+        assert_eq!(n.save_text(), "1.2.3.4/32");
+        assert_eq!(n.mask_suffix(), "");
+        assert!(Net::parse("1.2.3.4/33", false).is_err());
+        assert!(Net::parse("example.com", false).is_err());
+    }
+
+    #[test]
+    fn ipv6_prefix() {
+        let n = Net::parse("2001:db8::1/64", true).unwrap();
+        assert_eq!(n.save_text(), "2001:db8::/64");
+    }
+
+    #[test]
+    fn iface_wildcard() {
+        let i = Iface::parse("eth+").unwrap();
+        assert!(i.matches("eth0") && !i.matches("lo"));
+        assert!(Iface::parse("abcdefghijklmnop").is_err());
+    }
+}

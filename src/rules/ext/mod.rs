@@ -1,0 +1,229 @@
+//! Match and target extensions: one typed value per `-m NAME ...` or `-j NAME ...`.
+//!
+//! Each extension is a struct that implements [`Extension`]: the options it takes (so the rule
+//! parser can hand it its arguments, as getopt does for iptables), how to build itself from
+//! them, and how to print itself for `iptables-save` and for `iptables -L`. The `registry!`
+//! invocations at the bottom turn the list of extensions into the [`MatchExt`] and
+//! [`TargetExt`] enums and their look-up tables, so adding an extension is: write the struct
+//! in the file of its family, add one line to the registry.
+//!
+//! Invariant: every value in these enums was produced by its `parse` and so prints back in the
+//! canonical form iptables would print.
+
+pub mod util;
+
+mod basic;
+mod proto;
+
+use super::model::{Family, Hook, Proto, TableKind};
+use super::names::Names;
+pub use util::{ExtError, OptArg};
+
+/// How many arguments an option takes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Arity {
+    /// A flag: `--syn`.
+    Zero,
+    /// One argument: `--dport 80`.
+    One,
+    /// Two arguments: `--tcp-flags SYN,ACK SYN`.
+    Two,
+    /// An optional argument, taken when the next word does not start with `-` or `!`
+    /// (`--reap`, `--rsource`, ... take none; `NFQUEUE --queue-bypass` none).
+    Optional,
+}
+
+/// One option an extension accepts.
+#[derive(Clone, Copy, Debug)]
+pub struct Opt {
+    /// Canonical name, without `--`.
+    pub name: &'static str,
+    pub arity: Arity,
+    /// Whether `! --name` is allowed.
+    pub invert: bool,
+    /// Other spellings (`destination-port` for `dport`).
+    pub aliases: &'static [&'static str],
+}
+
+impl Opt {
+    pub const fn new(name: &'static str, arity: Arity, invert: bool) -> Opt {
+        Opt {
+            name,
+            arity,
+            invert,
+            aliases: &[],
+        }
+    }
+
+    pub const fn alias(mut self, aliases: &'static [&'static str]) -> Opt {
+        self.aliases = aliases;
+        self
+    }
+
+    pub fn answers_to(&self, name: &str) -> bool {
+        self.name == name || self.aliases.contains(&name)
+    }
+}
+
+/// What an extension sees of the rule while it is parsed.
+#[derive(Clone, Copy, Debug)]
+pub struct ParseCtx {
+    pub family: Family,
+    pub table: TableKind,
+    /// The rule's `-p` value (0 = any) and whether it is negated.
+    pub proto: Proto,
+    pub proto_inverted: bool,
+}
+
+impl ParseCtx {
+    pub fn v6(&self) -> bool {
+        self.family == Family::Ipv6
+    }
+
+    /// The rule's protocol when it names one without `!`.
+    pub fn exact_proto(&self) -> Option<u8> {
+        (!self.proto_inverted && self.proto != Proto::ALL).then_some(self.proto.0)
+    }
+}
+
+/// What an extension sees of the rule while it prints itself.
+#[derive(Clone, Copy, Debug)]
+pub struct PrintCtx<'a> {
+    /// `-n`: no name look-ups.
+    pub numeric: bool,
+    pub family: Family,
+    /// The rule's `-p` number (0 when none), for service-name look-ups.
+    pub proto: u8,
+    pub names: &'a Names,
+}
+
+impl PrintCtx<'_> {
+    /// The protocol name `getservbyport` is asked with for this rule.
+    pub fn proto_name(&self) -> &'static str {
+        util::proto_short_name(self.proto).unwrap_or("tcp")
+    }
+}
+
+/// Something `-m NAME` or `-j NAME` loads.
+pub trait Extension: Sized {
+    /// The name iptables prints (`-m NAME`, the target column).
+    const NAME: &'static str;
+    /// Every option the extension takes.
+    const OPTIONS: &'static [Opt];
+
+    /// Builds the extension from the options given to it, in the order given.
+    fn parse(opts: &[OptArg], ctx: &ParseCtx) -> Result<Self, ExtError>;
+
+    /// The `iptables-save` text after `-m NAME` / `-j NAME`: each option with a leading
+    /// space (` --dport 80`), nothing when there is nothing to say.
+    fn save(&self, out: &mut String, ctx: &PrintCtx);
+
+    /// The `iptables -L` text: starting with a space (` tcp dpt:ssh`). For targets, the
+    /// text after the target name column.
+    fn list(&self, out: &mut String, ctx: &PrintCtx);
+}
+
+/// Static facts about a match extension.
+pub struct MatchInfo {
+    pub name: &'static str,
+    pub options: &'static [Opt],
+    /// The protocol the kernel requires in `-p` (the `.proto` of the xt_match).
+    pub proto: Option<u8>,
+    pub parse: fn(&[OptArg], &ParseCtx) -> Result<MatchExt, ExtError>,
+}
+
+/// Static facts about a target extension.
+pub struct TargetInfo {
+    pub name: &'static str,
+    pub options: &'static [Opt],
+    /// Tables it may be used in (`None`: any).
+    pub tables: Option<&'static [TableKind]>,
+    /// Hooks (as `Hook::bit` masks) it may be reached from (`None`: any).
+    pub hooks: Option<u8>,
+    pub parse: fn(&[OptArg], &ParseCtx) -> Result<TargetExt, ExtError>,
+}
+
+impl TargetInfo {
+    pub fn allows_hook(&self, hook: Hook) -> bool {
+        self.hooks.is_none_or(|m| m & hook.bit() != 0)
+    }
+}
+
+macro_rules! registry {
+    (
+        $enum:ident, $info:ident, $all:ident;
+        $( $variant:ident => $ty:path { $($key:ident : $val:expr),* $(,)? } ),* $(,)?
+    ) => {
+        #[derive(Clone, Debug, PartialEq)]
+        pub enum $enum {
+            $( $variant($ty), )*
+        }
+
+        impl $enum {
+            pub fn name(&self) -> &'static str {
+                match self { $( $enum::$variant(_) => <$ty as Extension>::NAME, )* }
+            }
+            pub fn save(&self, out: &mut String, ctx: &PrintCtx) {
+                match self { $( $enum::$variant(x) => x.save(out, ctx), )* }
+            }
+            pub fn list(&self, out: &mut String, ctx: &PrintCtx) {
+                match self { $( $enum::$variant(x) => x.list(out, ctx), )* }
+            }
+        }
+
+        /// Every registered extension, in registry order.
+        pub static $all: &[$info] = &[
+            $( $info {
+                name: <$ty as Extension>::NAME,
+                options: <$ty as Extension>::OPTIONS,
+                parse: |o, c| <$ty as Extension>::parse(o, c).map($enum::$variant),
+                $( $key: $val, )*
+            }, )*
+        ];
+    };
+}
+
+registry! {
+    MatchExt, MatchInfo, MATCHES;
+    Tcp => proto::Tcp { proto: Some(6) },
+    Udp => proto::Udp { proto: Some(17) },
+    Comment => basic::Comment { proto: None },
+}
+
+registry! {
+    TargetExt, TargetInfo, TARGETS;
+    Reject => basic::Reject { tables: Some(&[TableKind::Filter, TableKind::Mangle, TableKind::Raw]), hooks: Some(Hook::Input.bit() | Hook::Forward.bit() | Hook::Output.bit()) },
+}
+
+/// Names under which iptables also knows an extension (`-m icmpv6`, `-j NOTRACK`).
+const MATCH_ALIASES: &[(&str, &str)] = &[("icmpv6", "icmp6"), ("ipv6-icmp", "icmp6")];
+const TARGET_ALIASES: &[(&str, &str)] = &[];
+
+/// The match extension `-m name` loads, if fwbench knows it.
+pub fn find_match(name: &str) -> Option<&'static MatchInfo> {
+    let name = MATCH_ALIASES
+        .iter()
+        .find(|(a, _)| *a == name)
+        .map_or(name, |(_, real)| real);
+    MATCHES.iter().find(|m| m.name == name)
+}
+
+/// The target extension `-j name` loads, if it is one (else `name` is a chain).
+pub fn find_target(name: &str) -> Option<&'static TargetInfo> {
+    let name = TARGET_ALIASES
+        .iter()
+        .find(|(a, _)| *a == name)
+        .map_or(name, |(_, real)| real);
+    TARGETS.iter().find(|t| t.name == name)
+}
+
+/// Targets that iptables 1.8 no longer has, with what replaced them.
+pub fn removed_target(name: &str) -> Option<&'static str> {
+    match name {
+        "MIRROR" => Some("MIRROR was removed from the kernel in Linux 2.6.x and from iptables 1.4; there is no replacement (reflecting packets is unsafe)"),
+        "SAME" => Some("SAME was removed in iptables 1.4.3; use SNAT (or DNAT) with an address range and --persistent"),
+        "ULOG" => Some("ULOG was removed in Linux 3.17 and iptables 1.6; use NFLOG (--nflog-group)"),
+        _ => None,
+    }
+}
+

@@ -1,0 +1,18 @@
+//! Rulesets: `iptables-save` / `iptables-restore` text in, a typed model out, and the model
+//! printed back byte for byte as iptables 1.8.9 prints it (`iptables -L`, `iptables-save`).
+//!
+//! - [`lex`] splits a line into arguments as iptables-restore does;
+//! - [`parse`] reads a whole file (tables, chains, commands) and [`rule`] one rule's arguments;
+//! - [`ext`] holds every match and target extension as a typed value;
+//! - [`validate`] checks what iptables-restore and the kernel would refuse;
+//! - [`save`] and [`list`] print the model.
+
+pub mod addr;
+pub mod diag;
+pub mod ext;
+pub mod lex;
+pub mod model;
+pub mod names;
+
+pub use diag::{Diagnostic, Diagnostics};
+pub use model::*;
