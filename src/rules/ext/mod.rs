@@ -14,6 +14,11 @@ pub mod util;
 
 mod basic;
 mod proto;
+// @modules-l4 (helper: l4 and header matches)
+// @modules-ct (helper: conntrack and rate matches)
+// @modules-addr (helper: address/interface/socket matches)
+// @modules-nat (helper: nat, mark, CT targets)
+// @modules-mangle (helper: log and packet-rewrite targets)
 
 use super::model::{Family, Hook, Proto, TableKind};
 use super::names::Names;
@@ -188,16 +193,28 @@ registry! {
     Tcp => proto::Tcp { proto: Some(6) },
     Udp => proto::Udp { proto: Some(17) },
     Comment => basic::Comment { proto: None },
+    // @matches-l4
+    // @matches-ct
+    // @matches-addr
 }
 
 registry! {
     TargetExt, TargetInfo, TARGETS;
-    Reject => basic::Reject { tables: Some(&[TableKind::Filter, TableKind::Mangle, TableKind::Raw]), hooks: Some(Hook::Input.bit() | Hook::Forward.bit() | Hook::Output.bit()) },
+    // ipt_REJECT registers for INPUT, FORWARD and OUTPUT in any table.
+    Reject => basic::Reject { tables: None, hooks: Some(Hook::Input.bit() | Hook::Forward.bit() | Hook::Output.bit()) },
+    // @targets-nat
+    // @targets-mangle
 }
 
 /// Names under which iptables also knows an extension (`-m icmpv6`, `-j NOTRACK`).
-const MATCH_ALIASES: &[(&str, &str)] = &[("icmpv6", "icmp6"), ("ipv6-icmp", "icmp6")];
-const TARGET_ALIASES: &[(&str, &str)] = &[];
+const MATCH_ALIASES: &[(&str, &str)] = &[
+    ("icmpv6", "icmp6"),
+    ("ipv6-icmp", "icmp6"),
+    // @match-aliases
+];
+const TARGET_ALIASES: &[(&str, &str)] = &[
+    // @target-aliases
+];
 
 /// The match extension `-m name` loads, if fwbench knows it.
 pub fn find_match(name: &str) -> Option<&'static MatchInfo> {
