@@ -17,6 +17,13 @@ mod proto;
 // @modules-l4 (helper: l4 and header matches)
 // @modules-ct (helper: conntrack and rate matches)
 // @modules-addr (helper: address/interface/socket matches)
+#[cfg(test)]
+mod addrtest;
+mod addrx;
+mod iface;
+mod policy;
+mod set;
+mod socket;
 // @modules-nat (helper: nat, mark, CT targets)
 // @modules-mangle (helper: log and packet-rewrite targets)
 
@@ -126,6 +133,15 @@ pub trait Extension: Sized {
     /// The `iptables -L` text: starting with a space (` tcp dpt:ssh`). For targets, the
     /// text after the target name column.
     fn list(&self, out: &mut String, ctx: &PrintCtx);
+
+    /// Whether the kernel accepts this extension, as configured, in `table` in a chain that
+    /// `hook` reaches: the `.table` and `.hooks` of its xt_match/xt_target and the hook tests
+    /// of its checkentry (which may depend on the options: `policy --dir in` is refused in
+    /// OUTPUT). The error says why, in the kernel's terms. The kernel checks every hook a
+    /// chain is reachable from; so must the caller. Default: valid anywhere.
+    fn check_hook(&self, _table: TableKind, _hook: Hook) -> Result<(), String> {
+        Ok(())
+    }
 }
 
 /// Static facts about a match extension.
@@ -174,6 +190,10 @@ macro_rules! registry {
             pub fn list(&self, out: &mut String, ctx: &PrintCtx) {
                 match self { $( $enum::$variant(x) => x.list(out, ctx), )* }
             }
+            /// See [`Extension::check_hook`].
+            pub fn check_hook(&self, table: TableKind, hook: Hook) -> Result<(), String> {
+                match self { $( $enum::$variant(x) => x.check_hook(table, hook), )* }
+            }
         }
 
         /// Every registered extension, in registry order.
@@ -196,6 +216,16 @@ registry! {
     // @matches-l4
     // @matches-ct
     // @matches-addr
+    AddrType => addrx::AddrType { proto: None },
+    IpRange => addrx::IpRange { proto: None },
+    Mac => addrx::Mac { proto: None },
+    Set => set::Set { proto: None },
+    Owner => socket::Owner { proto: None },
+    Socket => socket::Socket { proto: None },
+    Policy => policy::Policy { proto: None },
+    Physdev => iface::Physdev { proto: None },
+    DevGroup => iface::DevGroup { proto: None },
+    RpFilter => iface::RpFilter { proto: None },
 }
 
 registry! {

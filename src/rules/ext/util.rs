@@ -2,6 +2,7 @@
 //! printing helpers that iptables' libxtables provides (numbers, ports, strings).
 
 use std::fmt::Write;
+use std::net::{IpAddr, Ipv6Addr};
 
 use super::{PrintCtx};
 use crate::rules::names::Names;
@@ -88,6 +89,97 @@ pub fn parse_uint(s: &str, max: u64) -> Option<u64> {
         s.parse().ok()?
     };
     (v <= max).then_some(v)
+}
+
+/// An unsigned number as libxtables' `xtables_strtoul` reads it with an end pointer:
+/// `strtoumax(s, &end, 0)` after refusing a leading `-`. Unlike [`parse_uint`], leading white
+/// space and a `+` are allowed (owner, devgroup and set counters accept `" 5"` and `+5`).
+/// Returns the value and the text after it; `None` when no digit was read, on u64 overflow,
+/// or above `max`.
+pub fn xt_strtoul_prefix(s: &str, max: u64) -> Option<(u64, &str)> {
+    let t = s.trim_start_matches([' ', '\t', '\n', '\x0b', '\x0c', '\r']);
+    let t = match t.as_bytes().first() {
+        Some(b'-') => return None,
+        Some(b'+') => &t[1..],
+        _ => t,
+    };
+    let (radix, digits) = match t.as_bytes() {
+        // `0x` counts as a prefix only when a hex digit follows; else the `0` is the number.
+        [b'0', b'x' | b'X', d, ..] if d.is_ascii_hexdigit() => (16, &t[2..]),
+        [b'0', ..] => (8, t),
+        _ => (10, t),
+    };
+    let len = digits
+        .bytes()
+        .take_while(|b| (*b as char).is_digit(radix))
+        .count();
+    if len == 0 {
+        return None;
+    }
+    let v = u64::from_str_radix(&digits[..len], radix).ok()?;
+    (v <= max).then_some((v, &digits[len..]))
+}
+
+/// The whole of `s` as `xtables_strtoui(s, NULL, ...)` takes it: [`xt_strtoul_prefix`] with
+/// nothing left over.
+pub fn xt_strtoul(s: &str, max: u64) -> Option<u64> {
+    match xt_strtoul_prefix(s, max)? {
+        (v, "") => Some(v),
+        _ => None,
+    }
+}
+
+/// An address as iptables prints it: dotted quad, or IPv6 as glibc's `inet_ntop` writes it.
+/// That differs from Rust's `Display` in one case: an address whose first 96 bits are zero
+/// (other than `::` and `::1`-like ones) keeps its IPv4 tail (`::1.2.3.4`, Rust `::102:304`).
+pub fn addr_text(addr: IpAddr) -> String {
+    match addr {
+        IpAddr::V4(a) => a.to_string(),
+        IpAddr::V6(a) => inet_ntop6(a),
+    }
+}
+
+/// glibc's inet_ntop6: the first longest run of two or more zero words becomes `::`, an
+/// IPv4-compatible or IPv4-mapped address ends in dotted form, words are lower-case hex.
+pub fn inet_ntop6(addr: Ipv6Addr) -> String {
+    let w = addr.segments();
+    let (mut best, mut best_len) = (usize::MAX, 0);
+    let mut i = 0;
+    while i < 8 {
+        let start = i;
+        while i < 8 && w[i] == 0 {
+            i += 1;
+        }
+        if i - start > best_len {
+            (best, best_len) = (start, i - start);
+        }
+        i += 1;
+    }
+    if best_len < 2 {
+        best = usize::MAX;
+    }
+    let mut out = String::new();
+    for (i, word) in w.iter().enumerate() {
+        if i >= best && i < best + best_len {
+            if i == best {
+                out.push(':');
+            }
+            continue;
+        }
+        if i != 0 {
+            out.push(':');
+        }
+        if i == 6 && best == 0 && (best_len == 6 || (best_len == 5 && w[5] == 0xffff)) {
+            let o = addr.octets();
+            let _ = write!(out, "{}.{}.{}.{}", o[12], o[13], o[14], o[15]);
+            return out;
+        }
+        let _ = write!(out, "{word:x}");
+    }
+    if best != usize::MAX && best + best_len == 8 {
+        out.push(':');
+    }
+    out
 }
 
 /// `value[/mask]` as marks are written (`--mark 0x4000/0x4000`); the mask defaults to all ones.
@@ -195,6 +287,37 @@ mod tests {
         assert_eq!(parse_uint("12a", 1000), None);
         assert_eq!(parse_value_mask("0x1/0xff"), Some((1, 0xff)));
         assert_eq!(parse_value_mask("7"), Some((7, u32::MAX)));
+    }
+
+    #[test]
+    fn xtables_strtoul_takes_space_and_plus() {
+        assert_eq!(xt_strtoul(" 5", 10), Some(5));
+        assert_eq!(xt_strtoul("+0x10", 100), Some(16));
+        assert_eq!(xt_strtoul("010", 100), Some(8));
+        assert_eq!(xt_strtoul("-1", u64::MAX), None);
+        assert_eq!(xt_strtoul("08", 100), None);
+        assert_eq!(xt_strtoul("0x", 100), None);
+        assert_eq!(xt_strtoul("18446744073709551616", u64::MAX), None);
+        assert_eq!(xt_strtoul_prefix("0x", 100), Some((0, "x")));
+        assert_eq!(xt_strtoul_prefix("10-20", 100), Some((10, "-20")));
+    }
+
+    #[test]
+    fn ipv6_text_as_glibc_writes_it() {
+        let t = |s: &str| inet_ntop6(s.parse().unwrap());
+        // Expectations from ip6tables-save output on the real system.
+        assert_eq!(t("::1.2.3.4"), "::1.2.3.4");
+        assert_eq!(t("::ffff:1.2.3.4"), "::ffff:1.2.3.4");
+        assert_eq!(t("::ffff:0:1.2.3.4"), "::ffff:0:102:304");
+        assert_eq!(t("0:0:1::1.2.3.4"), "0:0:1::102:304");
+        assert_eq!(t("1:0:0:2::3"), "1:0:0:2::3");
+        assert_eq!(t("1::2:0:0:3"), "1::2:0:0:3");
+        assert_eq!(t("2001:DB8::"), "2001:db8::");
+        assert_eq!(t("::"), "::");
+        assert_eq!(t("::1"), "::1");
+        assert_eq!(t("::0.1.0.0"), "::0.1.0.0");
+        assert_eq!(t("1:2:3:4:5:6:7:8"), "1:2:3:4:5:6:7:8");
+        assert_eq!(t("1:0:2:3:4:5:6:7"), "1:0:2:3:4:5:6:7");
     }
 
     #[test]

@@ -1,0 +1,369 @@
+//! Matches on the local socket a packet belongs to: `-m owner` (the user and group of the
+//! socket's file) and `-m socket` (an established or listening local socket exists).
+//!
+//! Both only make sense where the kernel knows the socket, and the kernel enforces it: xt_owner
+//! registers for OUTPUT and POSTROUTING only, xt_socket for PREROUTING and INPUT only
+//! ([`Extension::check_hook`]).
+//!
+//! iptables resolves user and group names with getpwnam/getgrnam when parsing and saves the
+//! numbers; `-L` without `-n` turns a single id back into a name. We read `/etc/passwd` and
+//! `/etc/group` for that, as libc's `files` service does, and nothing else (no NSS modules).
+
+use std::fmt::Write;
+use std::sync::OnceLock;
+
+use super::util::{once, save_invert, xt_strtoul_prefix, OptArg};
+use super::{Arity, ExtError, Extension, Opt, ParseCtx, PrintCtx};
+use crate::rules::model::{Hook, Neg, TableKind};
+
+/// Users and groups by name and id, from `/etc/passwd` and `/etc/group`.
+#[derive(Debug, Default)]
+pub struct Accounts {
+    /// (name, uid) in file order: the first entry wins both ways, as with getpwnam/getpwuid.
+    users: Vec<(String, u32)>,
+    groups: Vec<(String, u32)>,
+}
+
+impl Accounts {
+    /// The system's accounts, read once.
+    pub fn system() -> &'static Accounts {
+        static ACCOUNTS: OnceLock<Accounts> = OnceLock::new();
+        ACCOUNTS.get_or_init(|| {
+            let read = |p: &str| std::fs::read_to_string(p).unwrap_or_default();
+            Accounts::from_texts(&read("/etc/passwd"), &read("/etc/group"))
+        })
+    }
+
+    /// Both files share the layout `name:password:id:...`.
+    pub fn from_texts(passwd: &str, group: &str) -> Accounts {
+        let entries = |text: &str| -> Vec<(String, u32)> {
+            text.lines()
+                .filter_map(|line| {
+                    let mut f = line.split(':');
+                    let name = f.next()?;
+                    let id = f.nth(1)?.parse().ok()?;
+                    // `+`/`-` lines are NIS compat markers, not accounts.
+                    (!name.is_empty() && !name.starts_with(['+', '-', '#']))
+                        .then(|| (name.to_string(), id))
+                })
+                .collect()
+        };
+        Accounts {
+            users: entries(passwd),
+            groups: entries(group),
+        }
+    }
+
+    fn find_id(list: &[(String, u32)], name: &str) -> Option<u32> {
+        list.iter().find(|(n, _)| n == name).map(|e| e.1)
+    }
+
+    fn find_name(list: &[(String, u32)], id: u32) -> Option<&str> {
+        list.iter().find(|e| e.1 == id).map(|e| e.0.as_str())
+    }
+}
+
+/// An inclusive uid or gid range (`uid_min`..`uid_max`; one id is a range of one).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct IdRange {
+    pub min: u32,
+    pub max: u32,
+}
+
+/// The largest id iptables takes: `(uid_t)-1` means "no id".
+const ID_MAX: u64 = u32::MAX as u64 - 1;
+
+/// `--uid-owner`/`--gid-owner`'s argument (owner_mt_parse): a name from the accounts file,
+/// else `N`, `N-M` or `N:M` (numbers as xtables_strtoui reads them). The kernel refuses a
+/// reversed range (owner_check).
+fn parse_ids(o: &OptArg, lookup: impl Fn(&str) -> Option<u32>) -> Result<IdRange, ExtError> {
+    let arg = o.arg();
+    if let Some(id) = lookup(arg) {
+        return Ok(IdRange { min: id, max: id });
+    }
+    let bad = || {
+        o.bad(format!(
+            "owner: Bad value for \"--{}\" option: \"{arg}\" (a known name, a number or a range N-M)",
+            o.name
+        ))
+    };
+    let (min, rest) = xt_strtoul_prefix(arg, ID_MAX).ok_or_else(bad)?;
+    let (max, rest) = match rest.strip_prefix(['-', ':']) {
+        Some(hi) => xt_strtoul_prefix(hi, ID_MAX).ok_or_else(bad)?,
+        None => (min, rest),
+    };
+    if !rest.is_empty() {
+        return Err(bad());
+    }
+    if min > max {
+        return Err(o.bad(format!(
+            "owner: range {min}-{max} is reversed (the kernel refuses it)"
+        )));
+    }
+    Ok(IdRange {
+        min: min as u32,
+        max: max as u32,
+    })
+}
+
+/// `-m owner` (revision 1, `xt_owner_match_info`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Owner {
+    /// `--socket-exists`: XT_OWNER_SOCKET.
+    pub socket_exists: Option<Neg<()>>,
+    pub uid: Option<Neg<IdRange>>,
+    pub gid: Option<Neg<IdRange>>,
+    /// `--suppl-groups`: XT_OWNER_SUPPL_GROUPS, also look at the supplementary groups.
+    pub suppl_groups: bool,
+}
+
+impl Extension for Owner {
+    const NAME: &'static str = "owner";
+    const OPTIONS: &'static [Opt] = &[
+        Opt::new("uid-owner", Arity::One, true),
+        Opt::new("gid-owner", Arity::One, true),
+        Opt::new("socket-exists", Arity::Zero, true),
+        Opt::new("suppl-groups", Arity::Zero, false),
+    ];
+
+    fn parse(opts: &[OptArg], _ctx: &ParseCtx) -> Result<Self, ExtError> {
+        let accounts = Accounts::system();
+        let uid = once(opts, "uid-owner")?
+            .map(|o| -> Result<_, ExtError> {
+                let ids = parse_ids(o, |n| Accounts::find_id(&accounts.users, n))?;
+                Ok(Neg::new(o.invert, ids))
+            })
+            .transpose()?;
+        let gid_opt = once(opts, "gid-owner")?;
+        let gid = gid_opt
+            .map(|o| -> Result<_, ExtError> {
+                let ids = parse_ids(o, |n| Accounts::find_id(&accounts.groups, n))?;
+                Ok(Neg::new(o.invert, ids))
+            })
+            .transpose()?;
+        let socket_exists = once(opts, "socket-exists")?.map(|o| Neg::new(o.invert, ()));
+        let suppl = once(opts, "suppl-groups")?;
+        if let Some(s) = suppl {
+            // owner_mt_parse tests this when it meets --suppl-groups, so order matters.
+            let pos = |name| opts.iter().position(|o| o.name == name);
+            if !pos("gid-owner").is_some_and(|g| pos("suppl-groups").is_some_and(|s| g < s)) {
+                return Err(s.err(
+                    "owner: Bad value for \"--suppl-groups\" option: \"you need to use --gid-owner first\"",
+                ));
+            }
+        }
+        if uid.is_none() && gid_opt.is_none() && socket_exists.is_none() {
+            return Err(ExtError::whole(
+                "owner: At least one of --uid-owner, --gid-owner or --socket-exists is required",
+            ));
+        }
+        Ok(Owner {
+            socket_exists,
+            uid,
+            gid,
+            suppl_groups: suppl.is_some(),
+        })
+    }
+
+    fn save(&self, out: &mut String, _ctx: &PrintCtx) {
+        if let Some(s) = &self.socket_exists {
+            save_invert(out, s.invert);
+            out.push_str(" --socket-exists");
+        }
+        for (opt, ids) in [("uid-owner", &self.uid), ("gid-owner", &self.gid)] {
+            if let Some(ids) = ids {
+                save_invert(out, ids.invert);
+                let _ = write!(out, " --{opt}");
+                write_ids(out, ids.value, None);
+            }
+        }
+        if self.suppl_groups {
+            out.push_str(" --suppl-groups");
+        }
+    }
+
+    fn list(&self, out: &mut String, ctx: &PrintCtx) {
+        let accounts = Accounts::system();
+        if let Some(s) = &self.socket_exists {
+            save_invert(out, s.invert);
+            out.push_str(" owner socket exists");
+        }
+        let names = |list| (!ctx.numeric).then_some(list);
+        for (label, ids, list) in [
+            ("UID", &self.uid, &accounts.users),
+            ("GID", &self.gid, &accounts.groups),
+        ] {
+            if let Some(ids) = ids {
+                save_invert(out, ids.invert);
+                let _ = write!(out, " owner {label} match");
+                write_ids(out, ids.value, names(list.as_slice()));
+            }
+        }
+        if self.suppl_groups {
+            out.push_str(" incl. suppl. groups");
+        }
+    }
+
+    /// xt_owner's `.hooks`: the socket is known only on the way out.
+    fn check_hook(&self, _table: TableKind, hook: Hook) -> Result<(), String> {
+        match hook {
+            Hook::Output | Hook::Postrouting => Ok(()),
+            _ => Err("owner match: only valid in OUTPUT and POSTROUTING".into()),
+        }
+    }
+}
+
+/// ` N`, ` N-M`, or (with names) ` name` for a single id that has one (owner_mt_print_item).
+fn write_ids(out: &mut String, ids: IdRange, names: Option<&[(String, u32)]>) {
+    if ids.min != ids.max {
+        let _ = write!(out, " {}-{}", ids.min, ids.max);
+        return;
+    }
+    match names.and_then(|list| Accounts::find_name(list, ids.min)) {
+        Some(name) => {
+            out.push(' ');
+            out.push_str(name);
+        }
+        None => {
+            let _ = write!(out, " {}", ids.min);
+        }
+    }
+}
+
+/// `-m socket` (revision 3, `xt_socket_mtinfo3`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Socket {
+    /// `--transparent`: only sockets with IP_TRANSPARENT.
+    pub transparent: bool,
+    /// `--nowildcard`: also listening sockets bound to 0.0.0.0.
+    pub nowildcard: bool,
+    /// `--restore-skmark`: copy the socket's mark to the packet.
+    pub restore_skmark: bool,
+}
+
+impl Extension for Socket {
+    const NAME: &'static str = "socket";
+    const OPTIONS: &'static [Opt] = &[
+        Opt::new("transparent", Arity::Zero, false),
+        Opt::new("nowildcard", Arity::Zero, false),
+        Opt::new("restore-skmark", Arity::Zero, false),
+    ];
+
+    fn parse(opts: &[OptArg], _ctx: &ParseCtx) -> Result<Self, ExtError> {
+        Ok(Socket {
+            transparent: once(opts, "transparent")?.is_some(),
+            nowildcard: once(opts, "nowildcard")?.is_some(),
+            restore_skmark: once(opts, "restore-skmark")?.is_some(),
+        })
+    }
+
+    fn save(&self, out: &mut String, _ctx: &PrintCtx) {
+        for (on, opt) in [
+            (self.transparent, " --transparent"),
+            (self.nowildcard, " --nowildcard"),
+            (self.restore_skmark, " --restore-skmark"),
+        ] {
+            if on {
+                out.push_str(opt);
+            }
+        }
+    }
+
+    fn list(&self, out: &mut String, ctx: &PrintCtx) {
+        out.push_str(" socket");
+        self.save(out, ctx);
+    }
+
+    /// xt_socket's `.hooks`: the socket lookup is for packets coming in.
+    fn check_hook(&self, _table: TableKind, hook: Hook) -> Result<(), String> {
+        match hook {
+            Hook::Prerouting | Hook::Input => Ok(()),
+            _ => Err("socket match: only valid in PREROUTING and INPUT".into()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::addrtest::{list_of, parse_with, save_of};
+    use super::*;
+
+    #[test]
+    fn accounts_first_entry_wins() {
+        let a = Accounts::from_texts(
+            "root:x:0:0::/root:/bin/sh\ntoor:x:0:0::/:/bin/sh\n+nis::::::\nbad line\n",
+            "wheel:x:10:root\n",
+        );
+        assert_eq!(Accounts::find_name(&a.users, 0), Some("root"));
+        assert_eq!(Accounts::find_id(&a.users, "toor"), Some(0));
+        assert_eq!(Accounts::find_id(&a.users, "+nis"), None);
+        assert_eq!(Accounts::find_id(&a.groups, "wheel"), Some(10));
+    }
+
+    #[test]
+    fn ids_and_ranges() {
+        let o: Owner = parse_with("--uid-owner root ! --gid-owner 1000:2000").unwrap();
+        assert_eq!(save_of(&o), " --uid-owner 0 ! --gid-owner 1000-2000");
+        let o: Owner = parse_with("--uid-owner \" 1\"").unwrap();
+        assert_eq!(save_of(&o), " --uid-owner 1");
+        let o: Owner = parse_with("--uid-owner 1-+2").unwrap();
+        assert_eq!(save_of(&o), " --uid-owner 1-2");
+        for bad in [
+            "4294967295",
+            "5-",
+            "2000-1000",
+            "no-such-user-here",
+            "1-2-3",
+        ] {
+            assert!(
+                parse_with::<Owner>(&format!("--uid-owner {bad}")).is_err(),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn list_names_single_ids_only() {
+        // `iptables -L -v` and `-L -v -n` on the real kernel.
+        let o: Owner = parse_with("! --socket-exists --gid-owner 0 ! --uid-owner 0").unwrap();
+        assert_eq!(
+            save_of(&o),
+            " ! --socket-exists ! --uid-owner 0 --gid-owner 0"
+        );
+        assert_eq!(
+            list_of(&o, false),
+            " ! owner socket exists ! owner UID match root owner GID match root"
+        );
+        assert_eq!(
+            list_of(&o, true),
+            " ! owner socket exists ! owner UID match 0 owner GID match 0"
+        );
+        let o: Owner = parse_with("--uid-owner 0-100 --gid-owner 4294967294").unwrap();
+        assert_eq!(
+            list_of(&o, false),
+            " owner UID match 0-100 owner GID match 4294967294"
+        );
+    }
+
+    #[test]
+    fn suppl_groups_needs_gid_before_it() {
+        let o: Owner = parse_with("--gid-owner 0 --suppl-groups").unwrap();
+        assert_eq!(save_of(&o), " --gid-owner 0 --suppl-groups");
+        assert_eq!(list_of(&o, true), " owner GID match 0 incl. suppl. groups");
+        assert!(parse_with::<Owner>("--suppl-groups --gid-owner 0").is_err());
+        assert!(parse_with::<Owner>("--gid-owner 0 ! --suppl-groups").is_err());
+        assert!(parse_with::<Owner>("--suppl-groups").is_err());
+    }
+
+    #[test]
+    fn hooks() {
+        let o: Owner = parse_with("--socket-exists").unwrap();
+        assert!(o.check_hook(TableKind::Filter, Hook::Input).is_err());
+        assert!(o.check_hook(TableKind::Mangle, Hook::Postrouting).is_ok());
+        let s: Socket = parse_with("--restore-skmark --transparent").unwrap();
+        assert_eq!(save_of(&s), " --transparent --restore-skmark");
+        assert_eq!(list_of(&s, false), " socket --transparent --restore-skmark");
+        assert!(s.check_hook(TableKind::Mangle, Hook::Forward).is_err());
+        assert!(s.check_hook(TableKind::Raw, Hook::Prerouting).is_ok());
+    }
+}
