@@ -41,7 +41,11 @@ impl Extension for Comment {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum RejectWith {
     /// An ICMP (IPv4) or ICMPv6 error: (type, code).
-    Icmp { v6: bool, kind: u8, code: u8 },
+    Icmp {
+        v6: bool,
+        kind: u8,
+        code: u8,
+    },
     TcpReset,
 }
 

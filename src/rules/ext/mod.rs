@@ -243,4 +243,3 @@ pub fn removed_target(name: &str) -> Option<&'static str> {
         _ => None,
     }
 }
-

@@ -3,7 +3,7 @@
 
 use std::fmt::Write;
 
-use super::{PrintCtx};
+use super::PrintCtx;
 use crate::rules::names::Names;
 
 /// One option given to an extension, as the rule parser collected it.
@@ -135,8 +135,16 @@ pub fn parse_port_range(s: &str, proto: &str, names: &Names) -> Option<(u16, u16
     match s.split_once(':') {
         None => parse_port(s, proto, names).map(|p| (p, p)),
         Some((lo, hi)) => {
-            let lo = if lo.is_empty() { 0 } else { parse_port(lo, proto, names)? };
-            let hi = if hi.is_empty() { 65535 } else { parse_port(hi, proto, names)? };
+            let lo = if lo.is_empty() {
+                0
+            } else {
+                parse_port(lo, proto, names)?
+            };
+            let hi = if hi.is_empty() {
+                65535
+            } else {
+                parse_port(hi, proto, names)?
+            };
             (lo <= hi).then_some((lo, hi))
         }
     }
@@ -204,6 +212,9 @@ mod tests {
         save_string(&mut s, "kubernetes service portals");
         save_string(&mut s, r#"say "hi""#);
         save_string(&mut s, "");
-        assert_eq!(s, r#" KUBE-SVC_1 "kubernetes service portals" "say \"hi\"" """#);
+        assert_eq!(
+            s,
+            r#" KUBE-SVC_1 "kubernetes service portals" "say \"hi\"" """#
+        );
     }
 }
