@@ -181,7 +181,7 @@ fn list_chain(
             proto,
             names,
         };
-        for m in &rule.matches {
+        for m in super::save::printed_matches(ruleset, rule).iter() {
             m.ext.list(out, &ctx);
         }
         if let Target::Ext(t) = &rule.target {

@@ -177,6 +177,8 @@ pub struct Pos {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Ruleset {
     pub family: Family,
+    /// The iptables variant whose printing the ruleset follows.
+    pub backend: Backend,
     /// Tables in the order they were first declared in the file.
     pub tables: Vec<Table>,
 }

@@ -37,6 +37,7 @@ pub fn parse_ruleset(text: &str, file: &str, opts: ParseOptions) -> Result<Rules
         diags: Diagnostics::new(file),
         ruleset: Ruleset {
             family: opts.family,
+            backend: opts.backend,
             tables: Vec::new(),
         },
         current: None,
@@ -342,6 +343,7 @@ impl FileParser {
                 format!("chain `{name}' does not exist in the {kind} table"),
             ))
         };
+        let chain_name = args.first().map_or("", |t| t.text.as_str());
         let rule_at = |me: &mut FileParser, rest: &[super::lex::Token]| {
             let input = RuleInput {
                 args: rest,
@@ -351,6 +353,7 @@ impl FileParser {
                 line: at.n,
             };
             let rule = parse_rule(&input).map_err(|e| (e.col, e.message))?;
+            check_direction(chain_name, &rule, rest)?;
             me.check_target_chain(&rule, rest)?;
             Ok::<Rule, (u32, String)>(rule)
         };
@@ -574,6 +577,35 @@ impl FileParser {
             None => Err((col, format!("chain `{name}' does not exist (no such target extension either; chains must be declared before a rule jumps to them)"))),
         }
     }
+}
+
+/// iptables refuses `-o` in chains named PREROUTING or INPUT and `-i` in OUTPUT or
+/// POSTROUTING (by name, in any table: `do_parse` in xshared.c), since such packets have no
+/// output (or input) interface yet.
+fn check_direction(
+    chain: &str,
+    rule: &Rule,
+    args: &[super::lex::Token],
+) -> Result<(), (u32, String)> {
+    let (flag, long, set) = match chain {
+        "PREROUTING" | "INPUT" => ("-o", "--out-interface", rule.ip.out_iface.is_some()),
+        "OUTPUT" | "POSTROUTING" => ("-i", "--in-interface", rule.ip.in_iface.is_some()),
+        _ => return Ok(()),
+    };
+    if !set {
+        return Ok(());
+    }
+    let col = args
+        .iter()
+        .find(|t| t.text == flag || t.text == long || t.text.starts_with(flag))
+        .map_or(1, |t| t.col);
+    Err((
+        col,
+        format!(
+            "can't use {flag} with {chain}: those packets have no {} interface",
+            if flag == "-o" { "output" } else { "input" }
+        ),
+    ))
 }
 
 struct Line<'a> {

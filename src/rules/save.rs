@@ -6,10 +6,11 @@
 //! - the rules of each chain in that same chain order; with `-c`, each rule starts with its
 //!   `[packets:bytes]`.
 
+use std::borrow::Cow;
 use std::fmt::Write;
 
-use super::ext::PrintCtx;
-use super::model::{Chain, Rule, Ruleset, Table, TableKind, Target};
+use super::ext::{MatchExt, PrintCtx};
+use super::model::{Backend, Chain, Match, Rule, Ruleset, Table, TableKind, Target};
 use super::names::Names;
 
 /// The order in which `iptables-nft-save` prints tables (`enum nft_table_type`).
@@ -123,7 +124,7 @@ pub fn save_rule_body(out: &mut String, ruleset: &Ruleset, rule: &Rule, names: &
         proto: ip.proto.as_ref().map_or(0, |p| p.value.0),
         names,
     };
-    for m in &rule.matches {
+    for m in printed_matches(ruleset, rule).iter() {
         let _ = write!(out, " -m {}", m.ext.name());
         m.ext.save(out, &ctx);
     }
@@ -148,4 +149,68 @@ fn neg(invert: bool) -> &'static str {
     } else {
         ""
     }
+}
+
+/// The matches as the chosen iptables variant prints them back.
+///
+/// iptables-nft turns `-m tcp` and `-m udp` into native nf_tables payload expressions and,
+/// when it reads a rule back, gathers every such expression into the first tcp (or udp)
+/// match of the rule: `-m tcp --dport 80 -m comment .. -m tcp --sport 9` comes back as
+/// `-m tcp --sport 9 --dport 80 -m comment ..`, and where two matches set the same field the
+/// later one is what is printed (measured on 1.8.9; the kernel still evaluates both). The
+/// model keeps what was written; only printing merges.
+pub fn printed_matches<'r>(ruleset: &Ruleset, rule: &'r Rule) -> Cow<'r, [Match]> {
+    let count = |f: fn(&MatchExt) -> bool| rule.matches.iter().filter(|m| f(&m.ext)).count();
+    let tcp = count(|m| matches!(m, MatchExt::Tcp(_)));
+    let udp = count(|m| matches!(m, MatchExt::Udp(_)));
+    if ruleset.backend != Backend::Nft || (tcp < 2 && udp < 2) {
+        return Cow::Borrowed(&rule.matches);
+    }
+    let mut out: Vec<Match> = Vec::with_capacity(rule.matches.len());
+    for m in &rule.matches {
+        let first = out.iter_mut().find(|o| {
+            matches!(
+                (&o.ext, &m.ext),
+                (MatchExt::Tcp(_), MatchExt::Tcp(_)) | (MatchExt::Udp(_), MatchExt::Udp(_))
+            )
+        });
+        match (first, &m.ext) {
+            (
+                Some(Match {
+                    ext: MatchExt::Tcp(a),
+                    ..
+                }),
+                MatchExt::Tcp(b),
+            ) => {
+                if b.sport != super::ext::PortRange::ANY {
+                    a.sport = b.sport;
+                }
+                if b.dport != super::ext::PortRange::ANY {
+                    a.dport = b.dport;
+                }
+                if b.flags.is_some() {
+                    a.flags = b.flags;
+                }
+                if b.option.is_some() {
+                    a.option = b.option;
+                }
+            }
+            (
+                Some(Match {
+                    ext: MatchExt::Udp(a),
+                    ..
+                }),
+                MatchExt::Udp(b),
+            ) => {
+                if b.sport != super::ext::PortRange::ANY {
+                    a.sport = b.sport;
+                }
+                if b.dport != super::ext::PortRange::ANY {
+                    a.dport = b.dport;
+                }
+            }
+            _ => out.push(m.clone()),
+        }
+    }
+    Cow::Owned(out)
 }

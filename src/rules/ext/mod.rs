@@ -22,6 +22,7 @@ mod proto;
 
 use super::model::{Family, Hook, Proto, TableKind};
 use super::names::Names;
+pub use proto::{PortRange, Tcp, Udp};
 pub use util::{ExtError, OptArg};
 
 /// How many arguments an option takes.

@@ -1,0 +1,166 @@
+//! Test harness shared by the integration tests: running the real `fwbench` binary, finding
+//! the shared corpus, and throwaway network namespaces for kernel-differential tests.
+//!
+//! Kernel tests need root, `ip netns` and iptables. On a developer machine without them they
+//! print `SKIPPED: ...` and pass; with `FWBENCH_REQUIRE_KERNEL=1` (set by `.ci/run`) a missing
+//! prerequisite fails the test instead, so CI cannot silently skip them.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
+
+/// Runs the fwbench binary under test.
+pub fn fwbench(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_fwbench"))
+        .args(args)
+        .output()
+        .expect("the fwbench binary runs")
+}
+
+/// Whether missing prerequisites must fail rather than skip.
+pub fn required() -> bool {
+    std::env::var("FWBENCH_REQUIRE_KERNEL").is_ok_and(|v| v == "1")
+}
+
+/// Skips (or, in CI, fails) a test whose prerequisite is missing.
+pub fn skip(why: &str) {
+    if required() {
+        panic!("FWBENCH_REQUIRE_KERNEL=1 but this test cannot run: {why}");
+    }
+    eprintln!("SKIPPED: {why} (set FWBENCH_REQUIRE_KERNEL=1 to make this an error)");
+}
+
+/// The shared corpus (`../shared/corpus` beside the repository, or `$FWBENCH_CORPUS`).
+pub fn corpus_dir() -> Option<PathBuf> {
+    let dir = std::env::var_os("FWBENCH_CORPUS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus"));
+    dir.is_dir().then_some(dir)
+}
+
+/// Whether this process can run kernel experiments: root, `ip netns`, iptables.
+pub fn kernel_available() -> Result<(), String> {
+    let uid = Command::new("id")
+        .arg("-u")
+        .output()
+        .map_err(|e| e.to_string())?;
+    if String::from_utf8_lossy(&uid.stdout).trim() != "0" {
+        return Err("not root".into());
+    }
+    for tool in ["ip", "iptables-nft-restore", "iptables-nft-save"] {
+        let ok = Command::new("sh")
+            .args(["-c", &format!("command -v {tool}")])
+            .stdout(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+        if !ok {
+            return Err(format!("`{tool}' is not installed"));
+        }
+    }
+    Ok(())
+}
+
+static NEXT: AtomicU32 = AtomicU32::new(0);
+
+/// A network namespace of our own, deleted on drop (also when the test panics). It has no
+/// interfaces but its own `lo`, so nothing it does can reach the outside; name look-ups inside
+/// it use only /etc/hosts, so `iptables -L` never waits on DNS.
+pub struct Netns {
+    pub name: String,
+    etc: PathBuf,
+}
+
+impl Netns {
+    pub fn new(tag: &str) -> Netns {
+        let name = format!(
+            "fwb-t-{}-{}-{}",
+            tag,
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::Relaxed)
+        );
+        let etc = PathBuf::from("/etc/netns").join(&name);
+        std::fs::create_dir_all(&etc).expect("create /etc/netns/NAME");
+        std::fs::write(
+            etc.join("nsswitch.conf"),
+            "hosts: files\nservices: files\nprotocols: files\nnetworks: files\n",
+        )
+        .expect("write nsswitch.conf");
+        let ns = Netns { name, etc };
+        let st = Command::new("ip")
+            .args(["netns", "add", &ns.name])
+            .status()
+            .expect("ip netns add");
+        assert!(st.success(), "ip netns add {} failed", ns.name);
+        ns
+    }
+
+    /// Runs a shell command inside the namespace, with `stdin` as its input.
+    pub fn sh(&self, script: &str, stdin: &str) -> Output {
+        use std::io::Write;
+        let mut child = Command::new("ip")
+            .args(["netns", "exec", &self.name, "sh", "-c", script])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("ip netns exec");
+        // A command that does not read its input closes the pipe early; that is fine.
+        let _ = child
+            .stdin
+            .take()
+            .expect("stdin")
+            .write_all(stdin.as_bytes());
+        child.wait_with_output().expect("wait")
+    }
+
+    /// Runs a command and returns its standard output, panicking with its error otherwise.
+    pub fn out(&self, script: &str) -> String {
+        let o = self.sh(script, "");
+        assert!(
+            o.status.success(),
+            "`{script}' failed in {}: {}",
+            self.name,
+            String::from_utf8_lossy(&o.stderr)
+        );
+        String::from_utf8_lossy(&o.stdout).into_owned()
+    }
+}
+
+impl Drop for Netns {
+    fn drop(&mut self) {
+        let _ = Command::new("ip")
+            .args(["netns", "del", &self.name])
+            .status();
+        let _ = std::fs::remove_dir_all(&self.etc);
+    }
+}
+
+/// `iptables-save` output without its dated comment lines.
+pub fn strip_save_comments(text: &str) -> String {
+    text.lines()
+        .filter(|l| !l.starts_with('#'))
+        .map(|l| format!("{l}\n"))
+        .collect()
+}
+
+/// A readable first difference between two texts, for assertion messages.
+pub fn first_difference(expected: &str, actual: &str) -> String {
+    let (e, a): (Vec<&str>, Vec<&str>) = (expected.lines().collect(), actual.lines().collect());
+    for i in 0..e.len().max(a.len()) {
+        let (x, y) = (e.get(i), a.get(i));
+        if x != y {
+            return format!(
+                "line {}:\n  kernel:  {:?}\n  fwbench: {:?}",
+                i + 1,
+                x.unwrap_or(&"<none>"),
+                y.unwrap_or(&"<none>")
+            );
+        }
+    }
+    if expected != actual {
+        return "texts differ only in trailing newlines".to_string();
+    }
+    "no difference".to_string()
+}
