@@ -13,59 +13,8 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use common::{
-    corpus_dir, first_difference, fwbench, kernel_available, skip, strip_save_comments, Netns,
+    compare_listings, corpus_dir, fwbench, kernel_available, skip, with_counters, Netns, V4,
 };
-
-const TABLES: [&str; 5] = ["filter", "nat", "mangle", "raw", "security"];
-
-/// Counter values chosen to hit every branch of `xtables_print_num`.
-const COUNTS: [u64; 12] = [
-    0,
-    1,
-    7,
-    99_999,
-    100_000,
-    999_499,
-    999_500,
-    1_234_567,
-    9_999_500,
-    123_456_789_012,
-    10_000_000_000,
-    9_999_999_999_999,
-];
-
-fn counters(i: usize) -> String {
-    let p = COUNTS[i % COUNTS.len()];
-    let b = COUNTS[(i * 7 + 3) % COUNTS.len()].saturating_mul(3) + (i as u64 % 5);
-    format!("[{p}:{b}]")
-}
-
-/// The file with `[p:b]` on every rule and every built-in chain line.
-fn with_counters(text: &str) -> String {
-    let mut out = String::new();
-    for (i, line) in text.lines().enumerate() {
-        let rest = match line.strip_prefix('[') {
-            Some(r) => r
-                .split_once(']')
-                .map_or(line, |(_, rest)| rest.trim_start()),
-            None => line,
-        };
-        if rest.starts_with("-A ") || rest.starts_with("-I ") {
-            out.push_str(&format!("{} {rest}\n", counters(i)));
-        } else if let Some(chain) = line.strip_prefix(':') {
-            let words: Vec<&str> = chain.split_whitespace().collect();
-            match words.as_slice() {
-                [name, policy, ..] if *policy != "-" => {
-                    out.push_str(&format!(":{name} {policy} {}\n", counters(i + 5)))
-                }
-                _ => out.push_str(&format!("{line}\n")),
-            }
-        } else {
-            out.push_str(&format!("{line}\n"));
-        }
-    }
-    out
-}
 
 fn corpus_files(dir: &Path) -> Vec<PathBuf> {
     let mut files = Vec::new();
@@ -120,54 +69,6 @@ fn prerequisites(text: &str) -> String {
     script
 }
 
-/// Compares every listing of one loaded ruleset; returns the differences found.
-pub fn compare_listings(ns: &Netns, rules_file: &Path, label: &str) -> Vec<String> {
-    let file = rules_file.to_str().expect("utf-8 path");
-    let mut problems = Vec::new();
-    let mut check = |what: String, kernel: String, ours: std::process::Output| {
-        let ours_text = String::from_utf8_lossy(&ours.stdout).into_owned();
-        if !ours.status.success() {
-            problems.push(format!(
-                "{label}: `fwbench {what}` failed: {}",
-                String::from_utf8_lossy(&ours.stderr)
-            ));
-        } else if kernel != ours_text {
-            problems.push(format!(
-                "{label}: `{what}` differs at {}",
-                first_difference(&kernel, &ours_text)
-            ));
-        }
-    };
-    for table in TABLES {
-        for flags in [
-            vec!["-v"],
-            vec!["-v", "-n"],
-            vec!["-v", "-n", "-x"],
-            vec!["-v", "--line-numbers"],
-            vec!["-n"],
-        ] {
-            let kernel = ns.out(&format!("iptables-nft -t {table} -L {}", flags.join(" ")));
-            let mut args = vec!["list", "--rules", file, "-t", table];
-            args.extend(flags.iter().copied());
-            check(
-                format!("list -t {table} {}", flags.join(" ")),
-                kernel,
-                fwbench(&args),
-            );
-        }
-    }
-    for c in [true, false] {
-        let flag = if c { " -c" } else { "" };
-        let kernel = strip_save_comments(&ns.out(&format!("iptables-nft-save{flag}")));
-        let mut args = vec!["save", "--rules", file];
-        if c {
-            args.push("-c");
-        }
-        check(format!("save{flag}"), kernel, fwbench(&args));
-    }
-    problems
-}
-
 #[test]
 fn corpus_lists_and_saves_exactly_as_the_kernel() {
     let Some(dir) = corpus_dir() else {
@@ -206,7 +107,7 @@ fn corpus_lists_and_saves_exactly_as_the_kernel() {
                 ));
                 continue;
             }
-            problems.extend(compare_listings(&ns, &counted, &label));
+            problems.extend(compare_listings(&ns, &counted, &label, V4));
         } else {
             rejected += 1;
             let err = String::from_utf8_lossy(&ours.stderr);

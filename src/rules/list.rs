@@ -133,12 +133,13 @@ fn list_chain(
         } else {
             super::ext::util::proto_short_name(proto).or_else(|| names.protocol_name(proto))
         };
+        // Four columns and a space: longer names (`ipv6-icmp`) push the row right.
         match pname {
             Some(p) => {
-                let _ = write!(out, "{p:<5}");
+                let _ = write!(out, "{p:<4} ");
             }
             None => {
-                let _ = write!(out, "{proto:<5}");
+                let _ = write!(out, "{proto:<4} ");
             }
         }
         let (frag_inv, frag) = match &ip.fragment {

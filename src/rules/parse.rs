@@ -336,6 +336,7 @@ impl FileParser {
                 .ok_or((cmd_col, "this command needs a chain name".to_string()))
         };
         let family = self.opts.family;
+        let backend = self.opts.backend;
         let kind = self.table().kind;
         let find = |me: &mut FileParser, name: &str, col: u32| -> Result<usize, (u32, String)> {
             me.table().chain_index(name).ok_or((
@@ -348,6 +349,7 @@ impl FileParser {
             let input = RuleInput {
                 args: rest,
                 family,
+                backend,
                 table: kind,
                 counters,
                 line: at.n,

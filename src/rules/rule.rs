@@ -14,7 +14,7 @@ use super::addr::{Iface, Net};
 use super::ext::{self, Arity, ExtError, MatchInfo, Opt, OptArg, ParseCtx, TargetInfo};
 use super::lex::Token;
 use super::model::{
-    Counters, Family, IpHeaderMatch, Match, Neg, Pos, Proto, Rule, TableKind, Target,
+    Backend, Counters, Family, IpHeaderMatch, Match, Neg, Pos, Proto, Rule, TableKind, Target,
 };
 use super::names::Names;
 
@@ -113,6 +113,7 @@ impl Loaded {
 pub struct RuleInput<'a> {
     pub args: &'a [Token],
     pub family: Family,
+    pub backend: Backend,
     pub table: TableKind,
     pub counters: Counters,
     pub line: u32,
@@ -275,6 +276,17 @@ impl<'a> Parser<'a> {
                 let (text, col) = self.value(tok, attached, &mut i)?;
                 check_intrapositioned(text, col)?;
                 let net = Net::parse(text, v6).map_err(|m| RuleError { col, message: m })?;
+                if inv && net.is_any() && self.input.backend == Backend::Nft {
+                    // The kernel answers EINVAL for a negated zero-length prefix in nf_tables
+                    // (measured; iptables-legacy accepts it).
+                    return err(
+                        col,
+                        format!(
+                            "iptables-nft refuses `! {} {text}': a negated /0 never matches",
+                            tok.text
+                        ),
+                    );
+                }
                 let slot = if base == Base::Source {
                     &mut self.ip.src
                 } else {
@@ -560,7 +572,13 @@ impl<'a> Parser<'a> {
                 LoadedKind::Match(info) => {
                     let ext = (info.parse)(&l.opts, &ctx).map_err(map(l.col))?;
                     if let Some(p) = info.proto {
-                        if ctx.exact_proto() != Some(p) {
+                        // iptables-nft turns tcp/udp matches into payload expressions and so
+                        // accepts them after `! -p tcp` (measured); legacy's xt_check_match
+                        // refuses any protocol but exactly `-p tcp`.
+                        let nft_native = self.input.backend == Backend::Nft
+                            && proto_inverted
+                            && matches!(info.name, "tcp" | "udp");
+                        if ctx.exact_proto() != Some(p) && !nft_native {
                             // xt_check_match: "%s match: only valid for protocol %u".
                             let pname = ext::util::proto_short_name(p).unwrap_or("?");
                             return err(

@@ -164,3 +164,124 @@ pub fn first_difference(expected: &str, actual: &str) -> String {
     }
     "no difference".to_string()
 }
+
+/// Which iptables binaries and fwbench flag a comparison uses.
+#[derive(Clone, Copy, Debug)]
+pub struct Fam {
+    pub tool: &'static str,
+    pub flag: Option<&'static str>,
+}
+
+pub const V4: Fam = Fam {
+    tool: "iptables",
+    flag: None,
+};
+pub const V6: Fam = Fam {
+    tool: "ip6tables",
+    flag: Some("-6"),
+};
+
+pub const TABLES: [&str; 5] = ["filter", "nat", "mangle", "raw", "security"];
+
+/// Counter values chosen to hit every branch of `xtables_print_num`.
+const COUNTS: [u64; 12] = [
+    0,
+    1,
+    7,
+    99_999,
+    100_000,
+    999_499,
+    999_500,
+    1_234_567,
+    9_999_500,
+    123_456_789_012,
+    10_000_000_000,
+    9_999_999_999_999,
+];
+
+pub fn counters(i: usize) -> String {
+    let p = COUNTS[i % COUNTS.len()];
+    let b = COUNTS[(i * 7 + 3) % COUNTS.len()].saturating_mul(3) + (i as u64 % 5);
+    format!("[{p}:{b}]")
+}
+
+/// The file with `[p:b]` on every rule and every built-in chain line.
+pub fn with_counters(text: &str) -> String {
+    let mut out = String::new();
+    for (i, line) in text.lines().enumerate() {
+        let rest = match line.strip_prefix('[') {
+            Some(r) => r
+                .split_once(']')
+                .map_or(line, |(_, rest)| rest.trim_start()),
+            None => line,
+        };
+        if rest.starts_with("-A ") || rest.starts_with("-I ") {
+            out.push_str(&format!("{} {rest}\n", counters(i)));
+        } else if let Some(chain) = line.strip_prefix(':') {
+            let words: Vec<&str> = chain.split_whitespace().collect();
+            match words.as_slice() {
+                [name, policy, ..] if *policy != "-" => {
+                    out.push_str(&format!(":{name} {policy} {}\n", counters(i + 5)))
+                }
+                _ => out.push_str(&format!("{line}\n")),
+            }
+        } else {
+            out.push_str(&format!("{line}\n"));
+        }
+    }
+    out
+}
+
+/// Compares every listing of one loaded ruleset; returns the differences found.
+pub fn compare_listings(ns: &Netns, rules_file: &Path, label: &str, fam: Fam) -> Vec<String> {
+    let file = rules_file.to_str().expect("utf-8 path");
+    let mut problems = Vec::new();
+    let mut check = |what: String, kernel: String, ours: std::process::Output| {
+        let ours_text = String::from_utf8_lossy(&ours.stdout).into_owned();
+        if !ours.status.success() {
+            problems.push(format!(
+                "{label}: `fwbench {what}` failed: {}",
+                String::from_utf8_lossy(&ours.stderr)
+            ));
+        } else if kernel != ours_text {
+            problems.push(format!(
+                "{label}: `{what}` differs at {}",
+                first_difference(&kernel, &ours_text)
+            ));
+        }
+    };
+    for table in TABLES {
+        for flags in [
+            vec!["-v"],
+            vec!["-v", "-n"],
+            vec!["-v", "-n", "-x"],
+            vec!["-v", "--line-numbers"],
+            vec!["-n"],
+        ] {
+            let kernel = ns.out(&format!(
+                "{}-nft -t {table} -L {}",
+                fam.tool,
+                flags.join(" ")
+            ));
+            let mut args = vec!["list", "--rules", file, "-t", table];
+            args.extend(fam.flag);
+            args.extend(flags.iter().copied());
+            check(
+                format!("list -t {table} {}", flags.join(" ")),
+                kernel,
+                fwbench(&args),
+            );
+        }
+    }
+    for c in [true, false] {
+        let flag = if c { " -c" } else { "" };
+        let kernel = strip_save_comments(&ns.out(&format!("{}-nft-save{flag}", fam.tool)));
+        let mut args = vec!["save", "--rules", file];
+        args.extend(fam.flag);
+        if c {
+            args.push("-c");
+        }
+        check(format!("save{flag}"), kernel, fwbench(&args));
+    }
+    problems
+}

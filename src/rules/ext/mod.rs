@@ -201,8 +201,9 @@ registry! {
 
 registry! {
     TargetExt, TargetInfo, TARGETS;
-    // ipt_REJECT registers for INPUT, FORWARD and OUTPUT in any table.
-    Reject => basic::Reject { tables: None, hooks: Some(Hook::Input.bit() | Hook::Forward.bit() | Hook::Output.bit()) },
+    // ipt_REJECT registers for the filter table's INPUT, FORWARD and OUTPUT (both variants
+    // refuse it in mangle, raw, nat and security: measured).
+    Reject => basic::Reject { tables: Some(&[TableKind::Filter]), hooks: Some(Hook::Input.bit() | Hook::Forward.bit() | Hook::Output.bit()) },
     // @targets-nat
     // @targets-mangle
 }
