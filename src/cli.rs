@@ -48,6 +48,12 @@ pub enum Command {
     /// Reports every error in the file at once (file:line:col, the line, a caret), like
     /// iptables-restore --test but complete. Exit status 0 when the file is valid, 2 when not.
     Check(CheckArgs),
+    /// Generate a realistic kube-proxy-shaped ruleset (iptables-save format).
+    ///
+    /// Deterministic: the same --rules and --seed give the same file on every machine.
+    ///
+    /// Example: fwbench generate --rules 100000 --seed 7 > big.rules
+    Generate(GenerateArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
     ///
     /// Example: fwbench completions bash > /etc/bash_completion.d/fwbench
@@ -131,4 +137,14 @@ pub struct SaveArgs {
 pub struct CheckArgs {
     #[command(flatten)]
     pub ruleset: RulesetArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct GenerateArgs {
+    /// About how many rules to generate (at least this many).
+    #[arg(long, default_value_t = 1000)]
+    pub rules: usize,
+    /// Seed of the generator.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
 }

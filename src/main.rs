@@ -14,6 +14,7 @@ fn main() {
         Command::List(args) => cmd::list::run(args),
         Command::Save(args) => cmd::save::run(args),
         Command::Check(args) => cmd::save::check(args),
+        Command::Generate(args) => cmd::generate::run(args),
         Command::Completions { shell } => cmd::completions::completions(*shell),
         Command::Man => cmd::completions::man(),
     };

@@ -1,6 +1,7 @@
 //! One file per subcommand: each turns validated arguments into library calls and output.
 
 pub mod completions;
+pub mod generate;
 pub mod list;
 pub mod save;
 
