@@ -14,6 +14,7 @@ use std::path::{Path, PathBuf};
 
 use common::{
     compare_listings, corpus_dir, fwbench, kernel_available, skip, with_counters, Netns, V4,
+    V4_LEGACY,
 };
 
 fn corpus_files(dir: &Path) -> Vec<PathBuf> {
@@ -92,37 +93,44 @@ fn corpus_lists_and_saves_exactly_as_the_kernel() {
         let text = std::fs::read_to_string(&path).expect("read corpus file");
         let counted = tmp.join(path.file_name().expect("file name"));
         std::fs::write(&counted, with_counters(&text)).expect("write temp file");
-        let ns = Netns::new("corpus");
-        let load = ns.sh(
-            &format!("{} && iptables-nft-restore -c", prerequisites(&text)),
-            &with_counters(&text),
-        );
-        let ours = fwbench(&["check", "--rules", counted.to_str().expect("utf-8")]);
-        if load.status.success() {
-            accepted += 1;
-            if !ours.status.success() {
-                problems.push(format!(
-                    "{label}: the kernel accepts it, fwbench refuses it:\n{}",
-                    String::from_utf8_lossy(&ours.stderr)
-                ));
-                continue;
-            }
-            problems.extend(compare_listings(&ns, &counted, &label, V4));
-        } else {
-            rejected += 1;
-            let err = String::from_utf8_lossy(&ours.stderr);
-            if ours.status.success() {
-                problems.push(format!(
-                    "{label}: the kernel refuses it ({}), fwbench accepts it",
-                    String::from_utf8_lossy(&load.stderr).trim()
-                ));
-            } else if !err.contains(":") {
-                problems.push(format!("{label}: fwbench's error names no position: {err}"));
+        for fam in [V4, V4_LEGACY] {
+            let label = format!("{label} [{}]", fam.tool);
+            let ns = Netns::new("corpus");
+            let load = ns.sh(
+                &format!("{} && {}-restore -c", prerequisites(&text), fam.tool),
+                &with_counters(&text),
+            );
+            let mut args = vec!["check", "--rules", counted.to_str().expect("utf-8")];
+            args.extend(fam.flags.iter().copied());
+            let ours = fwbench(&args);
+            if load.status.success() {
+                accepted += 1;
+                if !ours.status.success() {
+                    problems.push(format!(
+                        "{label}: the kernel accepts it, fwbench refuses it:\n{}",
+                        String::from_utf8_lossy(&ours.stderr)
+                    ));
+                    continue;
+                }
+                problems.extend(compare_listings(&ns, &counted, &label, fam));
+            } else {
+                rejected += 1;
+                let err = String::from_utf8_lossy(&ours.stderr);
+                if ours.status.success() {
+                    problems.push(format!(
+                        "{label}: the kernel refuses it ({}), fwbench accepts it",
+                        String::from_utf8_lossy(&load.stderr).trim()
+                    ));
+                } else if !err.contains(":") {
+                    problems.push(format!("{label}: fwbench's error names no position: {err}"));
+                }
             }
         }
     }
     let _ = std::fs::remove_dir_all(&tmp);
-    eprintln!("corpus: {accepted} files accepted by the kernel, {rejected} refused");
+    eprintln!(
+        "corpus: {accepted} loads accepted by the kernel, {rejected} refused (nft and legacy)"
+    );
     assert!(accepted > 0, "no corpus file was loaded");
     assert!(
         problems.is_empty(),

@@ -167,6 +167,10 @@ impl FileParser {
         // block creates nothing in iptables-nft.
         self.ruleset.tables.retain(|t| t.kind != kind);
         self.current = Some(OpenTable { kind, line: n });
+        if self.opts.backend == Backend::Legacy {
+            // iptables-legacy instantiates the table even for an empty block.
+            self.table();
+        }
     }
 
     fn chain_line(&mut self, line: &str, rest: &str, n: u32) {

@@ -165,20 +165,32 @@ pub fn first_difference(expected: &str, actual: &str) -> String {
     "no difference".to_string()
 }
 
-/// Which iptables binaries and fwbench flag a comparison uses.
+/// Which iptables variant a comparison runs, and the fwbench flags that select the same.
 #[derive(Clone, Copy, Debug)]
 pub struct Fam {
+    /// `iptables-nft`, `iptables-legacy`, `ip6tables-nft`: the listing command; `-save` and
+    /// `-restore` are appended for the others.
     pub tool: &'static str,
-    pub flag: Option<&'static str>,
+    pub flags: &'static [&'static str],
+    /// Compare `save` one table at a time: iptables-legacy-save orders tables by the host's
+    /// module registration, which differs between machines.
+    pub save_per_table: bool,
 }
 
 pub const V4: Fam = Fam {
-    tool: "iptables",
-    flag: None,
+    tool: "iptables-nft",
+    flags: &[],
+    save_per_table: false,
+};
+pub const V4_LEGACY: Fam = Fam {
+    tool: "iptables-legacy",
+    flags: &["--backend", "legacy"],
+    save_per_table: true,
 };
 pub const V6: Fam = Fam {
-    tool: "ip6tables",
-    flag: Some("-6"),
+    tool: "ip6tables-nft",
+    flags: &["-6"],
+    save_per_table: false,
 };
 
 pub const TABLES: [&str; 5] = ["filter", "nat", "mangle", "raw", "security"];
@@ -259,12 +271,12 @@ pub fn compare_listings(ns: &Netns, rules_file: &Path, label: &str, fam: Fam) ->
             vec!["-n"],
         ] {
             let kernel = ns.out(&format!(
-                "{}-nft -t {table} -L {}",
+                "{} -t {table} -L {}",
                 fam.tool,
                 flags.join(" ")
             ));
             let mut args = vec!["list", "--rules", file, "-t", table];
-            args.extend(fam.flag);
+            args.extend(fam.flags.iter().copied());
             args.extend(flags.iter().copied());
             check(
                 format!("list -t {table} {}", flags.join(" ")),
@@ -273,15 +285,27 @@ pub fn compare_listings(ns: &Netns, rules_file: &Path, label: &str, fam: Fam) ->
             );
         }
     }
-    for c in [true, false] {
-        let flag = if c { " -c" } else { "" };
-        let kernel = strip_save_comments(&ns.out(&format!("{}-nft-save{flag}", fam.tool)));
-        let mut args = vec!["save", "--rules", file];
-        args.extend(fam.flag);
-        if c {
-            args.push("-c");
+    let tables: Vec<Option<&str>> = if fam.save_per_table {
+        TABLES.iter().map(|t| Some(*t)).collect()
+    } else {
+        vec![None]
+    };
+    for table in tables {
+        for c in [true, false] {
+            let mut args = vec!["save", "--rules", file];
+            args.extend(fam.flags.iter().copied());
+            let mut kflags = String::new();
+            if c {
+                args.push("-c");
+                kflags.push_str(" -c");
+            }
+            if let Some(t) = table {
+                args.extend(["-t", t]);
+                kflags.push_str(&format!(" -t {t}"));
+            }
+            let kernel = strip_save_comments(&ns.out(&format!("{}-save{kflags}", fam.tool)));
+            check(format!("save{kflags}"), kernel, fwbench(&args));
         }
-        check(format!("save{flag}"), kernel, fwbench(&args));
     }
     problems
 }
