@@ -1,6 +1,7 @@
 //! Differential test against the real kernel over every ruleset in the shared corpus.
 //!
-//! For each IPv4 file: give every rule and built-in chain varied counters (zero, small, and
+//! For each file (IPv4 with iptables-nft and -legacy; IPv6 with ip6tables-legacy, which keeps
+//! rule counters): give every rule and built-in chain varied counters (zero, small, and
 //! large enough for the K/M/G/T suffixes), load it with `iptables-nft-restore -c` into a
 //! throwaway network namespace, and compare, for all five tables, `iptables -L` with `-v`,
 //! `-v -n`, `-v -n -x`, `-v --line-numbers` and plain `-L -n`, plus `iptables-save` and
@@ -14,7 +15,7 @@ use std::path::{Path, PathBuf};
 
 use common::{
     compare_listings, corpus_dir, fwbench, kernel_available, skip, with_counters, Netns, V4,
-    V4_LEGACY,
+    V4_LEGACY, V6_LEGACY,
 };
 
 fn corpus_files(dir: &Path) -> Vec<PathBuf> {
@@ -24,10 +25,7 @@ fn corpus_files(dir: &Path) -> Vec<PathBuf> {
         for e in std::fs::read_dir(&d).expect("read corpus dir").flatten() {
             let p = e.path();
             if p.is_dir() {
-                // IPv6 dumps need ip6tables; compared separately (not yet).
-                if p.file_name().is_some_and(|n| n != "ipv6") {
-                    stack.push(p);
-                }
+                stack.push(p);
             } else if p.extension().is_some_and(|x| x == "rules") {
                 files.push(p);
             }
@@ -93,7 +91,14 @@ fn corpus_lists_and_saves_exactly_as_the_kernel() {
         let text = std::fs::read_to_string(&path).expect("read corpus file");
         let counted = tmp.join(path.file_name().expect("file name"));
         std::fs::write(&counted, with_counters(&text)).expect("write temp file");
-        for fam in [V4, V4_LEGACY] {
+        // Files under ipv6/ are ip6tables dumps.
+        let ipv6 = path.components().any(|c| c.as_os_str() == "ipv6");
+        let variants = if ipv6 {
+            vec![V6_LEGACY]
+        } else {
+            vec![V4, V4_LEGACY]
+        };
+        for fam in variants {
             let label = format!("{label} [{}]", fam.tool);
             let ns = Netns::new("corpus");
             let load = ns.sh(

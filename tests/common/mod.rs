@@ -187,6 +187,13 @@ pub const V4_LEGACY: Fam = Fam {
     flags: &["--backend", "legacy"],
     save_per_table: true,
 };
+/// ip6tables-legacy: the IPv6 variant that keeps rule counters on `restore -c`
+/// (ip6tables-nft 1.8.9 drops them; its `-L` text is identical, NETFILTER.md §8).
+pub const V6_LEGACY: Fam = Fam {
+    tool: "ip6tables-legacy",
+    flags: &["-6", "--backend", "legacy"],
+    save_per_table: true,
+};
 pub const V6: Fam = Fam {
     tool: "ip6tables-nft",
     flags: &["-6"],
@@ -270,11 +277,7 @@ pub fn compare_listings(ns: &Netns, rules_file: &Path, label: &str, fam: Fam) ->
             vec!["-v", "--line-numbers"],
             vec!["-n"],
         ] {
-            let kernel = ns.out(&format!(
-                "{} -t {table} -L {}",
-                fam.tool,
-                flags.join(" ")
-            ));
+            let kernel = ns.out(&format!("{} -t {table} -L {}", fam.tool, flags.join(" ")));
             let mut args = vec!["list", "--rules", file, "-t", table];
             args.extend(fam.flags.iter().copied());
             args.extend(flags.iter().copied());
