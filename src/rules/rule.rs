@@ -353,7 +353,9 @@ impl<'a> Parser<'a> {
                     if let Some(why) = ext::removed_target(text) {
                         return err(col, format!("target `{text}' does not exist: {why}"));
                     }
-                    if let Some(t) = ext::find_target(text) {
+                    if let Some(t) = ext::find_target(text)
+                        .filter(|t| ext::family_has(t.name, self.input.family))
+                    {
                         self.loaded.push(Loaded {
                             kind: LoadedKind::Target(t),
                             opts: Vec::new(),
@@ -368,7 +370,9 @@ impl<'a> Parser<'a> {
                     return err(tok.col, "unexpected ! flag before --match");
                 }
                 let (name, col) = self.value(tok, attached, &mut i)?;
-                let Some(m) = ext::find_match(name) else {
+                let found =
+                    ext::find_match(name).filter(|m| ext::family_has(m.name, self.input.family));
+                let Some(m) = found else {
                     return err(
                         col,
                         format!("Couldn't load match `{name}': no such match extension"),
@@ -456,7 +460,11 @@ impl<'a> Parser<'a> {
         i: usize,
     ) -> Result<usize, RuleError> {
         if !self.proto_used {
-            if let Some(m) = self.proto_name.as_deref().and_then(implicit_proto_match) {
+            if let Some(m) = self
+                .proto_name
+                .as_deref()
+                .and_then(|p| implicit_proto_match(p, self.input.family))
+            {
                 self.proto_used = true;
                 self.loaded.push(Loaded {
                     kind: LoadedKind::Match(m),
@@ -668,7 +676,7 @@ pub fn parse_protocol(text: &str, names: &Names) -> Option<Proto> {
 }
 
 /// The match extension that `-p NAME` loads implicitly (iptables' `find_proto`).
-fn implicit_proto_match(proto: &str) -> Option<&'static MatchInfo> {
+fn implicit_proto_match(proto: &str, family: Family) -> Option<&'static MatchInfo> {
     let name = match proto {
         "6" => "tcp",
         "17" => "udp",
@@ -679,5 +687,5 @@ fn implicit_proto_match(proto: &str) -> Option<&'static MatchInfo> {
         "136" => "udplite",
         other => other,
     };
-    ext::find_match(name)
+    ext::find_match(name).filter(|m| ext::family_has(m.name, family))
 }

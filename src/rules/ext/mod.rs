@@ -218,6 +218,31 @@ const TARGET_ALIASES: &[(&str, &str)] = &[
     // @target-aliases
 ];
 
+/// Extensions that exist for one family only (libipt_* and libip6t_* in iptables): the other
+/// binary cannot load them ("Couldn't load match `icmp6'" from iptables).
+const IPV4_ONLY: &[&str] = &["icmp", "ttl", "TTL", "ah", "realm", "NETMAP4"];
+const IPV6_ONLY: &[&str] = &[
+    "icmp6",
+    "hl",
+    "HL",
+    "rt",
+    "frag",
+    "hbh",
+    "dst",
+    "ipv6header",
+    "mh",
+    "eui64",
+    "srh",
+];
+
+/// Whether the iptables binary of `family` has the extension `name`.
+pub fn family_has(name: &str, family: Family) -> bool {
+    match family {
+        Family::Ipv4 => !IPV6_ONLY.contains(&name),
+        Family::Ipv6 => !IPV4_ONLY.contains(&name),
+    }
+}
+
 /// The match extension `-m name` loads, if fwbench knows it.
 pub fn find_match(name: &str) -> Option<&'static MatchInfo> {
     let name = MATCH_ALIASES
