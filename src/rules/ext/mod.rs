@@ -15,6 +15,13 @@ pub mod util;
 mod basic;
 mod proto;
 // @modules-l4 (helper: l4 and header matches)
+mod header;
+mod icmp;
+mod l4;
+mod multiport;
+mod packet;
+#[cfg(test)]
+mod testkit;
 // @modules-ct (helper: conntrack and rate matches)
 // @modules-addr (helper: address/interface/socket matches)
 // @modules-nat (helper: nat, mark, CT targets)
@@ -195,6 +202,22 @@ registry! {
     Udp => proto::Udp { proto: Some(17) },
     Comment => basic::Comment { proto: None },
     // @matches-l4
+    Sctp => l4::Sctp { proto: Some(132) },
+    Dccp => l4::Dccp { proto: Some(33) },
+    // xt_multiport has no .proto: multiport_mt_check accepts five protocols itself.
+    Multiport => multiport::Multiport { proto: None },
+    Icmp => icmp::Icmp { proto: Some(1) },
+    Icmp6 => icmp::Icmp6 { proto: Some(58) },
+    Length => header::Length { proto: None },
+    Ttl => header::Ttl { proto: None },
+    Hl => header::Hl { proto: None },
+    Tos => header::Tos { proto: None },
+    Dscp => header::Dscp { proto: None },
+    // xt_ecn has no .proto; ecn_mt_check wants -p tcp only for the TCP bits (checked in parse).
+    Ecn => header::Ecn { proto: None },
+    TcpMss => packet::TcpMss { proto: Some(6) },
+    PktType => packet::PktType { proto: None },
+    Helper => packet::Helper { proto: None },
     // @matches-ct
     // @matches-addr
 }
