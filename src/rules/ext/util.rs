@@ -182,6 +182,42 @@ pub fn save_invert(out: &mut String, invert: bool) {
     }
 }
 
+/// The longest number at the start of `s`, as glibc's `strtoul(s, &end, 0)` reads it after
+/// `xtables_strtoul`'s own check: leading white space and a `+` are skipped, a `-` is refused;
+/// `0x` starts hex (a lone `0x` reads as `0` followed by `x`), a leading `0` octal. Returns the
+/// value and the rest of the text; `None` when no digit was read or the value overflows.
+pub fn strtoul_prefix(s: &str) -> Option<(u64, &str)> {
+    let t = s.trim_start_matches([' ', '\t', '\n', '\r', '\x0b', '\x0c']);
+    let t = match t.as_bytes().first() {
+        Some(b'-') => return None,
+        Some(b'+') => &t[1..],
+        _ => t,
+    };
+    let (radix, digits) = match t.as_bytes() {
+        [b'0', b'x' | b'X', h, ..] if h.is_ascii_hexdigit() => (16, &t[2..]),
+        [b'0', ..] => (8, t),
+        _ => (10, t),
+    };
+    let len = digits
+        .bytes()
+        .take_while(|b| (*b as char).is_digit(radix))
+        .count();
+    if len == 0 {
+        return None;
+    }
+    let value = u64::from_str_radix(&digits[..len], radix).ok()?;
+    Some((value, &digits[len..]))
+}
+
+/// A whole argument as `xtables_strtoui(s, NULL, &v, min, max)` takes it (what the `XTTYPE_UINT*`
+/// option types use): [`strtoul_prefix`] with nothing after the number, within `min..=max`.
+pub fn xt_uint(s: &str, min: u64, max: u64) -> Option<u64> {
+    match strtoul_prefix(s)? {
+        (v, "") if (min..=max).contains(&v) => Some(v),
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -198,12 +234,30 @@ mod tests {
     }
 
     #[test]
+    fn strtoul_prefix_reads_like_glibc() {
+        assert_eq!(strtoul_prefix("80-90"), Some((80, "-90")));
+        assert_eq!(strtoul_prefix(" +0x10/x"), Some((16, "/x")));
+        // A lone "0x" is the number 0 followed by garbage; "080" is octal 0 then "80".
+        assert_eq!(strtoul_prefix("0x"), Some((0, "x")));
+        assert_eq!(strtoul_prefix("080"), Some((0, "80")));
+        assert_eq!(strtoul_prefix("-1"), None);
+        assert_eq!(strtoul_prefix("http"), None);
+        assert_eq!(strtoul_prefix("99999999999999999999"), None);
+        assert_eq!(xt_uint("+5", 0, 65535), Some(5));
+        assert_eq!(xt_uint("5x", 0, 65535), None);
+        assert_eq!(xt_uint("65536", 0, 65535), None);
+    }
+
+    #[test]
     fn save_string_quotes_like_iptables() {
         let mut s = String::new();
         save_string(&mut s, "KUBE-SVC_1");
         save_string(&mut s, "kubernetes service portals");
         save_string(&mut s, r#"say "hi""#);
         save_string(&mut s, "");
-        assert_eq!(s, r#" KUBE-SVC_1 "kubernetes service portals" "say \"hi\"" """#);
+        assert_eq!(
+            s,
+            r#" KUBE-SVC_1 "kubernetes service portals" "say \"hi\"" """#
+        );
     }
 }
