@@ -25,6 +25,10 @@ mod testkit;
 // @modules-ct (helper: conntrack and rate matches)
 // @modules-addr (helper: address/interface/socket matches)
 // @modules-nat (helper: nat, mark, CT targets)
+mod ct;
+mod mark;
+mod misc;
+mod nat;
 // @modules-mangle (helper: log and packet-rewrite targets)
 
 use super::model::{Family, Hook, Proto, TableKind};
@@ -134,6 +138,18 @@ pub trait Extension: Sized {
     /// The `iptables -L` text: starting with a space (` tcp dpt:ssh`). For targets, the
     /// text after the target name column.
     fn list(&self, out: &mut String, ctx: &PrintCtx);
+
+    /// The name `iptables -L` shows in the target column when it is not [`Self::NAME`]: an
+    /// alias is listed under the kernel's name of what it loads (`-j NOTRACK` shows as `CT`,
+    /// iptables' `real_name`), while `iptables-save` prints the alias.
+    const LIST_NAME: &'static str = Self::NAME;
+
+    /// Hooks this value may be reached from, when its options narrow what the registry's
+    /// `hooks` allow (the kernel's checkentry refuses `SET --map-prio` outside FORWARD,
+    /// OUTPUT and POSTROUTING). `None`: no further restriction.
+    fn hooks(&self) -> Option<u8> {
+        None
+    }
 }
 
 /// Static facts about a match extension.
@@ -175,6 +191,14 @@ macro_rules! registry {
         impl $enum {
             pub fn name(&self) -> &'static str {
                 match self { $( $enum::$variant(_) => <$ty as Extension>::NAME, )* }
+            }
+            /// The name in `iptables -L`'s target column (differs from `name()` for aliases).
+            pub fn list_name(&self) -> &'static str {
+                match self { $( $enum::$variant(_) => <$ty as Extension>::LIST_NAME, )* }
+            }
+            /// Hooks this value's options restrict it to, on top of the registry's.
+            pub fn hooks(&self) -> Option<u8> {
+                match self { $( $enum::$variant(x) => x.hooks(), )* }
             }
             pub fn save(&self, out: &mut String, ctx: &PrintCtx) {
                 match self { $( $enum::$variant(x) => x.save(out, ctx), )* }
@@ -228,6 +252,25 @@ registry! {
     // refuse it in mangle, raw, nat and security: measured).
     Reject => basic::Reject { tables: Some(&[TableKind::Filter]), hooks: Some(Hook::Input.bit() | Hook::Forward.bit() | Hook::Output.bit()) },
     // @targets-nat
+    // Tables and hooks as the kernel's xt_target registrations say (xt_nat.c, xt_MASQUERADE.c,
+    // xt_REDIRECT.c, xt_NETMAP.c, xt_CT.c); the nat table has no FORWARD hook.
+    Dnat => nat::Dnat { tables: Some(&[TableKind::Nat]), hooks: Some(Hook::Prerouting.bit() | Hook::Output.bit()) },
+    Snat => nat::Snat { tables: Some(&[TableKind::Nat]), hooks: Some(Hook::Postrouting.bit() | Hook::Input.bit()) },
+    Masquerade => nat::Masquerade { tables: Some(&[TableKind::Nat]), hooks: Some(Hook::Postrouting.bit()) },
+    Redirect => nat::Redirect { tables: Some(&[TableKind::Nat]), hooks: Some(Hook::Prerouting.bit() | Hook::Output.bit()) },
+    Netmap => nat::Netmap { tables: Some(&[TableKind::Nat]), hooks: Some(Hook::Prerouting.bit() | Hook::Input.bit() | Hook::Output.bit() | Hook::Postrouting.bit()) },
+    Mark => mark::Mark { tables: None, hooks: None },
+    Connmark => mark::Connmark { tables: None, hooks: None },
+    Ct => ct::Ct { tables: Some(&[TableKind::Raw]), hooks: None },
+    Notrack => ct::Notrack { tables: Some(&[TableKind::Raw]), hooks: None },
+    // xt_TRACE is raw-only, but iptables-nft turns -j TRACE into `meta nftrace set 1`, which
+    // the kernel takes in every table (verified: mangle, filter, nat, security).
+    Trace => ct::Trace { tables: None, hooks: None },
+    // SET --map-set is mangle-only and --map-prio/--map-queue narrow the hooks: checked by
+    // SetTarget::parse and SetTarget::hooks.
+    Set => misc::SetTarget { tables: None, hooks: None },
+    Audit => misc::Audit { tables: None, hooks: None },
+    Nfqueue => misc::Nfqueue { tables: None, hooks: None },
     // @targets-mangle
 }
 
