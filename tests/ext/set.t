@@ -1,9 +1,7 @@
 # -m set: ipset membership and counters (libxt_set.c revision 4, xt_set.c)
-# Lines starting with @ are commands to run in the test namespace first (as in iptables'
-# own tests): iptables asks the kernel for the set while parsing, so it must exist.
-@ipset create fwb-ip hash:ip
-@ipset create fwb-ipport hash:ip,port
-@ipset create fwb-ip6 hash:ip family inet6
+# iptables asks the kernel for the set while parsing, so the sets must exist.
+# needs: ipset create fwb-ip hash:ip
+# needs: ipset create fwb-ipport hash:ip,port
 :INPUT,FORWARD,OUTPUT
 -m set --match-set fwb-ip src;=;OK
 -m set ! --match-set fwb-ip dst;=;OK

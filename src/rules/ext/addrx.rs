@@ -10,9 +10,12 @@
 use std::fmt::Write;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
-use super::util::{addr_text, once, save_invert, xt_strtoul};
+use super::util::{addr_text, once, parse_num, save_invert};
 use super::{Arity, ExtError, Extension, Opt, OptArg, ParseCtx, PrintCtx};
-use crate::rules::model::{Hook, Neg, TableKind};
+use crate::rules::model::{Hook, Neg};
+
+/// Every hook, as a mask of `Hook::bit`s.
+pub(super) const ALL_HOOKS: u8 = (1 << Hook::ALL.len()) - 1;
 
 /// The route types, in the order of `enum rtn_type` (linux/rtnetlink.h): bit i of a type mask
 /// is `RTN_NAMES[i]`. iptables prints and matches abbreviations in this order.
@@ -191,15 +194,15 @@ impl Extension for AddrType {
 
     /// addrtype_mt_checkentry_v1: the incoming device is unknown on the way out and the
     /// outgoing one on the way in.
-    fn check_hook(&self, _table: TableKind, hook: Hook) -> Result<(), String> {
-        match (self.limit_iface, hook) {
-            (Some(LimitIface::Out), Hook::Prerouting | Hook::Input) => Err(
-                "addrtype: output interface limitation not valid in PREROUTING and INPUT".into(),
-            ),
-            (Some(LimitIface::In), Hook::Postrouting | Hook::Output) => Err(
-                "addrtype: input interface limitation not valid in POSTROUTING and OUTPUT".into(),
-            ),
-            _ => Ok(()),
+    fn hooks(&self) -> Option<u8> {
+        match self.limit_iface {
+            Some(LimitIface::In) => {
+                Some(ALL_HOOKS & !(Hook::Output.bit() | Hook::Postrouting.bit()))
+            }
+            Some(LimitIface::Out) => {
+                Some(ALL_HOOKS & !(Hook::Prerouting.bit() | Hook::Input.bit()))
+            }
+            None => None,
         }
     }
 }
@@ -220,7 +223,7 @@ pub fn numeric_to_ipaddr(text: &str) -> Option<Ipv4Addr> {
     }
     let mut octets = [0u8; 4];
     for (i, part) in parts.iter().enumerate() {
-        octets[i] = xt_strtoul(part, 255)? as u8;
+        octets[i] = parse_num(part, 0, 255)? as u8;
     }
     Some(Ipv4Addr::from(octets))
 }
@@ -388,17 +391,14 @@ impl Extension for Mac {
 
     /// xt_mac registers for PREROUTING, INPUT and FORWARD: only received packets have a
     /// source MAC.
-    fn check_hook(&self, _table: TableKind, hook: Hook) -> Result<(), String> {
-        match hook {
-            Hook::Prerouting | Hook::Input | Hook::Forward => Ok(()),
-            _ => Err("mac match: only valid in PREROUTING, INPUT and FORWARD".into()),
-        }
+    fn hooks(&self) -> Option<u8> {
+        Some(Hook::Prerouting.bit() | Hook::Input.bit() | Hook::Forward.bit())
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::super::addrtest::{list_of, parse_with, save_of};
+    use super::super::addrtest::{allows, list_of, parse_with, save_of};
     use super::*;
 
     #[test]
@@ -432,10 +432,10 @@ mod tests {
     #[test]
     fn addrtype_limit_iface_follows_the_hook() {
         let a: AddrType = parse_with("--dst-type LOCAL --limit-iface-out").unwrap();
-        assert!(a.check_hook(TableKind::Filter, Hook::Input).is_err());
-        assert!(a.check_hook(TableKind::Filter, Hook::Forward).is_ok());
+        assert!(!allows(&a, Hook::Input));
+        assert!(allows(&a, Hook::Forward));
         let a: AddrType = parse_with("--dst-type LOCAL --limit-iface-in").unwrap();
-        assert!(a.check_hook(TableKind::Filter, Hook::Output).is_err());
+        assert!(!allows(&a, Hook::Output));
         assert!(parse_with::<AddrType>("--limit-iface-in").is_err());
     }
 
@@ -483,7 +483,7 @@ mod tests {
                 "{bad}"
             );
         }
-        assert!(m.check_hook(TableKind::Filter, Hook::Output).is_err());
-        assert!(m.check_hook(TableKind::Mangle, Hook::Prerouting).is_ok());
+        assert!(!allows(&m, Hook::Output));
+        assert!(allows(&m, Hook::Prerouting));
     }
 }

@@ -10,7 +10,8 @@
 use std::fmt::Write;
 use std::sync::OnceLock;
 
-use super::util::{flag, once, save_invert, xt_strtoul_prefix, OptArg};
+use super::addrx::ALL_HOOKS;
+use super::util::{flag, once, save_invert, strtoul_prefix, OptArg};
 use super::{Arity, ExtError, Extension, Opt, ParseCtx, PrintCtx};
 use crate::rules::model::{Hook, Neg, TableKind};
 
@@ -96,17 +97,10 @@ impl Extension for Physdev {
 
     /// physdev_mt_check: in OUTPUT the output port is not known yet unless the packet is
     /// surely bridged.
-    fn check_hook(&self, _table: TableKind, hook: Hook) -> Result<(), String> {
+    fn hooks(&self) -> Option<u8> {
         let about_out = self.physoutdev.is_some() || self.is_out.is_some();
         let surely_bridged = self.is_bridged.as_ref().is_some_and(|b| !b.invert);
-        if hook == Hook::Output && about_out && !surely_bridged {
-            return Err(
-                "physdev match: --physdev-out and --physdev-is-out only supported in the \
-                        FORWARD and POSTROUTING chains with bridged traffic"
-                    .into(),
-            );
-        }
-        Ok(())
+        (about_out && !surely_bridged).then_some(ALL_HOOKS & !Hook::Output.bit())
     }
 }
 
@@ -161,7 +155,8 @@ fn parse_group(o: &OptArg, names: &[(u32, String)]) -> Result<GroupMask, ExtErro
                 ))
             })
     };
-    let Some((group, rest)) = xt_strtoul_prefix(arg, u32::MAX.into()) else {
+    let number = |s| strtoul_prefix(s).filter(|(v, _)| *v <= u32::MAX.into());
+    let Some((group, rest)) = number(arg) else {
         return by_name();
     };
     let group = group as u32;
@@ -174,7 +169,7 @@ fn parse_group(o: &OptArg, names: &[(u32, String)]) -> Result<GroupMask, ExtErro
     let Some(mask) = rest.strip_prefix('/') else {
         return by_name();
     };
-    match xt_strtoul_prefix(mask, u32::MAX.into()) {
+    match number(mask) {
         Some((mask, "")) => Ok(GroupMask {
             group,
             mask: mask as u32,
@@ -250,18 +245,15 @@ impl Extension for DevGroup {
 
     /// devgroup_mt_checkentry: the incoming device exists only up to FORWARD, the outgoing
     /// one only from FORWARD on.
-    fn check_hook(&self, _table: TableKind, hook: Hook) -> Result<(), String> {
-        if self.src.is_some() && !matches!(hook, Hook::Prerouting | Hook::Input | Hook::Forward) {
-            return Err(
-                "devgroup match: --src-group only valid in PREROUTING, INPUT and FORWARD".into(),
-            );
+    fn hooks(&self) -> Option<u8> {
+        let mut hooks = ALL_HOOKS;
+        if self.src.is_some() {
+            hooks &= Hook::Prerouting.bit() | Hook::Input.bit() | Hook::Forward.bit();
         }
-        if self.dst.is_some() && !matches!(hook, Hook::Forward | Hook::Output | Hook::Postrouting) {
-            return Err(
-                "devgroup match: --dst-group only valid in FORWARD, OUTPUT and POSTROUTING".into(),
-            );
+        if self.dst.is_some() {
+            hooks &= Hook::Forward.bit() | Hook::Output.bit() | Hook::Postrouting.bit();
         }
-        Ok(())
+        Some(hooks)
     }
 }
 
@@ -299,7 +291,14 @@ impl Extension for RpFilter {
         Opt::new("invert", Arity::Zero, false),
     ];
 
-    fn parse(opts: &[OptArg], _ctx: &ParseCtx) -> Result<Self, ExtError> {
+    fn parse(opts: &[OptArg], ctx: &ParseCtx) -> Result<Self, ExtError> {
+        // rpfilter_check: the route lookup must happen before NAT and filtering.
+        if !matches!(ctx.table, TableKind::Raw | TableKind::Mangle) {
+            return Err(ExtError::whole(format!(
+                "rpfilter match: only valid in 'raw' or 'mangle' table, not '{}'",
+                ctx.table
+            )));
+        }
         Ok(RpFilter {
             loose: flag(opts, "loose")?,
             validmark: flag(opts, "validmark")?,
@@ -317,18 +316,10 @@ impl Extension for RpFilter {
         self.show(out, "");
     }
 
-    /// rpfilter_check and xt_rpfilter's `.hooks`: a route lookup before routing, so only in
-    /// PREROUTING of raw or mangle.
-    fn check_hook(&self, table: TableKind, hook: Hook) -> Result<(), String> {
-        if !matches!(table, TableKind::Raw | TableKind::Mangle) {
-            return Err(format!(
-                "rpfilter match: only valid in 'raw' or 'mangle' table, not '{table}'"
-            ));
-        }
-        if hook != Hook::Prerouting {
-            return Err("rpfilter match: only valid in PREROUTING".into());
-        }
-        Ok(())
+    /// xt_rpfilter's `.hooks`: a route lookup before routing. (Its table check is in
+    /// `parse`.)
+    fn hooks(&self) -> Option<u8> {
+        Some(Hook::Prerouting.bit())
     }
 }
 
@@ -349,8 +340,9 @@ impl RpFilter {
 
 #[cfg(test)]
 mod tests {
-    use super::super::addrtest::{list_of, parse_with, save_of};
+    use super::super::addrtest::{allows, ctx, list_of, parse_in, parse_with, save_of};
     use super::*;
+    use crate::rules::model::Family;
 
     #[test]
     fn physdev_prints_in_its_own_order() {
@@ -376,12 +368,7 @@ mod tests {
 
     #[test]
     fn physdev_out_in_output_needs_bridged() {
-        let hook_ok = |text| {
-            parse_with::<Physdev>(text)
-                .unwrap()
-                .check_hook(TableKind::Filter, Hook::Output)
-                .is_ok()
-        };
+        let hook_ok = |text| allows(&parse_with::<Physdev>(text).unwrap(), Hook::Output);
         assert!(!hook_ok("--physdev-out eth0"));
         assert!(!hook_ok("--physdev-is-out"));
         assert!(!hook_ok("--physdev-is-out ! --physdev-is-bridged"));
@@ -445,20 +432,22 @@ mod tests {
         let d: DevGroup = parse_with("! --dst-group 2 --src-group 3").unwrap();
         assert_eq!(list_of(&d, true), " src-group 0x3 ! dst-group 0x2");
         assert_eq!(save_of(&d), " --src-group 0x3 ! --dst-group 0x2");
-        assert!(d.check_hook(TableKind::Filter, Hook::Forward).is_ok());
-        assert!(d.check_hook(TableKind::Filter, Hook::Input).is_err());
-        assert!(d.check_hook(TableKind::Filter, Hook::Output).is_err());
+        assert!(allows(&d, Hook::Forward));
+        assert!(!allows(&d, Hook::Input));
+        assert!(!allows(&d, Hook::Output));
     }
 
     #[test]
     fn rpfilter_only_in_prerouting_of_raw_and_mangle() {
-        let r: RpFilter = parse_with("--invert --loose").unwrap();
+        let rp = |table, text| parse_in::<RpFilter>(text, &ctx(Family::Ipv4, table));
+        let r = rp(TableKind::Raw, "--invert --loose").unwrap();
         assert_eq!(save_of(&r), " --loose --invert");
         assert_eq!(list_of(&r, false), " rpfilter loose invert");
-        assert!(r.check_hook(TableKind::Raw, Hook::Prerouting).is_ok());
-        assert!(r.check_hook(TableKind::Mangle, Hook::Prerouting).is_ok());
-        assert!(r.check_hook(TableKind::Mangle, Hook::Input).is_err());
-        assert!(r.check_hook(TableKind::Nat, Hook::Prerouting).is_err());
-        assert!(parse_with::<RpFilter>("--loose --loose").is_err());
+        assert!(allows(&r, Hook::Prerouting));
+        assert!(!allows(&r, Hook::Input));
+        assert!(rp(TableKind::Mangle, "").is_ok());
+        assert!(rp(TableKind::Nat, "").is_err());
+        assert!(rp(TableKind::Filter, "").is_err());
+        assert!(rp(TableKind::Raw, "--loose --loose").is_err());
     }
 }

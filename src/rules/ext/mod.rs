@@ -15,6 +15,13 @@ pub mod util;
 mod basic;
 mod proto;
 // @modules-l4 (helper: l4 and header matches)
+mod header;
+mod icmp;
+mod l4;
+mod multiport;
+mod packet;
+#[cfg(test)]
+mod testkit;
 // @modules-ct (helper: conntrack and rate matches)
 // @modules-addr (helper: address/interface/socket matches)
 #[cfg(test)]
@@ -25,10 +32,15 @@ mod policy;
 mod set;
 mod socket;
 // @modules-nat (helper: nat, mark, CT targets)
+mod ct;
+mod mark;
+mod misc;
+mod nat;
 // @modules-mangle (helper: log and packet-rewrite targets)
 
 use super::model::{Family, Hook, Proto, TableKind};
 use super::names::Names;
+pub use proto::{PortRange, Tcp, Udp};
 pub use util::{ExtError, OptArg};
 
 /// How many arguments an option takes.
@@ -134,13 +146,16 @@ pub trait Extension: Sized {
     /// text after the target name column.
     fn list(&self, out: &mut String, ctx: &PrintCtx);
 
-    /// Whether the kernel accepts this extension, as configured, in `table` in a chain that
-    /// `hook` reaches: the `.table` and `.hooks` of its xt_match/xt_target and the hook tests
-    /// of its checkentry (which may depend on the options: `policy --dir in` is refused in
-    /// OUTPUT). The error says why, in the kernel's terms. The kernel checks every hook a
-    /// chain is reachable from; so must the caller. Default: valid anywhere.
-    fn check_hook(&self, _table: TableKind, _hook: Hook) -> Result<(), String> {
-        Ok(())
+    /// The name `iptables -L` shows in the target column when it is not [`Self::NAME`]: an
+    /// alias is listed under the kernel's name of what it loads (`-j NOTRACK` shows as `CT`,
+    /// iptables' `real_name`), while `iptables-save` prints the alias.
+    const LIST_NAME: &'static str = Self::NAME;
+
+    /// Hooks this value may be reached from, when its options narrow what the registry's
+    /// `hooks` allow (the kernel's checkentry refuses `SET --map-prio` outside FORWARD,
+    /// OUTPUT and POSTROUTING). `None`: no further restriction.
+    fn hooks(&self) -> Option<u8> {
+        None
     }
 }
 
@@ -184,15 +199,19 @@ macro_rules! registry {
             pub fn name(&self) -> &'static str {
                 match self { $( $enum::$variant(_) => <$ty as Extension>::NAME, )* }
             }
+            /// The name in `iptables -L`'s target column (differs from `name()` for aliases).
+            pub fn list_name(&self) -> &'static str {
+                match self { $( $enum::$variant(_) => <$ty as Extension>::LIST_NAME, )* }
+            }
+            /// Hooks this value's options restrict it to, on top of the registry's.
+            pub fn hooks(&self) -> Option<u8> {
+                match self { $( $enum::$variant(x) => x.hooks(), )* }
+            }
             pub fn save(&self, out: &mut String, ctx: &PrintCtx) {
                 match self { $( $enum::$variant(x) => x.save(out, ctx), )* }
             }
             pub fn list(&self, out: &mut String, ctx: &PrintCtx) {
                 match self { $( $enum::$variant(x) => x.list(out, ctx), )* }
-            }
-            /// See [`Extension::check_hook`].
-            pub fn check_hook(&self, table: TableKind, hook: Hook) -> Result<(), String> {
-                match self { $( $enum::$variant(x) => x.check_hook(table, hook), )* }
             }
         }
 
@@ -214,6 +233,22 @@ registry! {
     Udp => proto::Udp { proto: Some(17) },
     Comment => basic::Comment { proto: None },
     // @matches-l4
+    Sctp => l4::Sctp { proto: Some(132) },
+    Dccp => l4::Dccp { proto: Some(33) },
+    // xt_multiport has no .proto: multiport_mt_check accepts five protocols itself.
+    Multiport => multiport::Multiport { proto: None },
+    Icmp => icmp::Icmp { proto: Some(1) },
+    Icmp6 => icmp::Icmp6 { proto: Some(58) },
+    Length => header::Length { proto: None },
+    Ttl => header::Ttl { proto: None },
+    Hl => header::Hl { proto: None },
+    Tos => header::Tos { proto: None },
+    Dscp => header::Dscp { proto: None },
+    // xt_ecn has no .proto; ecn_mt_check wants -p tcp only for the TCP bits (checked in parse).
+    Ecn => header::Ecn { proto: None },
+    TcpMss => packet::TcpMss { proto: Some(6) },
+    PktType => packet::PktType { proto: None },
+    Helper => packet::Helper { proto: None },
     // @matches-ct
     // @matches-addr
     AddrType => addrx::AddrType { proto: None },
@@ -230,9 +265,29 @@ registry! {
 
 registry! {
     TargetExt, TargetInfo, TARGETS;
-    // ipt_REJECT registers for INPUT, FORWARD and OUTPUT in any table.
-    Reject => basic::Reject { tables: None, hooks: Some(Hook::Input.bit() | Hook::Forward.bit() | Hook::Output.bit()) },
+    // ipt_REJECT registers for the filter table's INPUT, FORWARD and OUTPUT (both variants
+    // refuse it in mangle, raw, nat and security: measured).
+    Reject => basic::Reject { tables: Some(&[TableKind::Filter]), hooks: Some(Hook::Input.bit() | Hook::Forward.bit() | Hook::Output.bit()) },
     // @targets-nat
+    // Tables and hooks as the kernel's xt_target registrations say (xt_nat.c, xt_MASQUERADE.c,
+    // xt_REDIRECT.c, xt_NETMAP.c, xt_CT.c); the nat table has no FORWARD hook.
+    Dnat => nat::Dnat { tables: Some(&[TableKind::Nat]), hooks: Some(Hook::Prerouting.bit() | Hook::Output.bit()) },
+    Snat => nat::Snat { tables: Some(&[TableKind::Nat]), hooks: Some(Hook::Postrouting.bit() | Hook::Input.bit()) },
+    Masquerade => nat::Masquerade { tables: Some(&[TableKind::Nat]), hooks: Some(Hook::Postrouting.bit()) },
+    Redirect => nat::Redirect { tables: Some(&[TableKind::Nat]), hooks: Some(Hook::Prerouting.bit() | Hook::Output.bit()) },
+    Netmap => nat::Netmap { tables: Some(&[TableKind::Nat]), hooks: Some(Hook::Prerouting.bit() | Hook::Input.bit() | Hook::Output.bit() | Hook::Postrouting.bit()) },
+    Mark => mark::Mark { tables: None, hooks: None },
+    Connmark => mark::Connmark { tables: None, hooks: None },
+    Ct => ct::Ct { tables: Some(&[TableKind::Raw]), hooks: None },
+    Notrack => ct::Notrack { tables: Some(&[TableKind::Raw]), hooks: None },
+    // xt_TRACE is raw-only, but iptables-nft turns -j TRACE into `meta nftrace set 1`, which
+    // the kernel takes in every table (verified: mangle, filter, nat, security).
+    Trace => ct::Trace { tables: None, hooks: None },
+    // SET --map-set is mangle-only and --map-prio/--map-queue narrow the hooks: checked by
+    // SetTarget::parse and SetTarget::hooks.
+    Set => misc::SetTarget { tables: None, hooks: None },
+    Audit => misc::Audit { tables: None, hooks: None },
+    Nfqueue => misc::Nfqueue { tables: None, hooks: None },
     // @targets-mangle
 }
 
@@ -245,6 +300,31 @@ const MATCH_ALIASES: &[(&str, &str)] = &[
 const TARGET_ALIASES: &[(&str, &str)] = &[
     // @target-aliases
 ];
+
+/// Extensions that exist for one family only (libipt_* and libip6t_* in iptables): the other
+/// binary cannot load them ("Couldn't load match `icmp6'" from iptables).
+const IPV4_ONLY: &[&str] = &["icmp", "ttl", "TTL", "ah", "realm", "NETMAP4"];
+const IPV6_ONLY: &[&str] = &[
+    "icmp6",
+    "hl",
+    "HL",
+    "rt",
+    "frag",
+    "hbh",
+    "dst",
+    "ipv6header",
+    "mh",
+    "eui64",
+    "srh",
+];
+
+/// Whether the iptables binary of `family` has the extension `name`.
+pub fn family_has(name: &str, family: Family) -> bool {
+    match family {
+        Family::Ipv4 => !IPV6_ONLY.contains(&name),
+        Family::Ipv6 => !IPV4_ONLY.contains(&name),
+    }
+}
 
 /// The match extension `-m name` loads, if fwbench knows it.
 pub fn find_match(name: &str) -> Option<&'static MatchInfo> {
@@ -273,4 +353,3 @@ pub fn removed_target(name: &str) -> Option<&'static str> {
         _ => None,
     }
 }
-

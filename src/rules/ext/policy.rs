@@ -13,9 +13,9 @@
 use std::fmt::Write;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
-use super::util::{addr_text, once, proto_short_name, xt_strtoul, OptArg};
+use super::util::{addr_text, once, parse_num, proto_short_name, OptArg};
 use super::{Arity, ExtError, Extension, Opt, ParseCtx, PrintCtx};
-use crate::rules::model::{Hook, Neg, TableKind};
+use crate::rules::model::{Hook, Neg};
 use crate::rules::names::Names;
 
 /// XT_POLICY_MAX_ELEM.
@@ -75,7 +75,7 @@ pub struct Policy {
 /// `xtables_parse_protocol`: a number, `all`, a name from `/etc/protocols`, or one of
 /// iptables' built-in names.
 fn parse_protocol(s: &str) -> Option<u8> {
-    if let Some(n) = xt_strtoul(s, 255) {
+    if let Some(n) = parse_num(s, 0, 255) {
         return Some(n as u8);
     }
     if s == "all" {
@@ -99,7 +99,7 @@ fn inet_aton(s: &str) -> Option<Ipv4Addr> {
         if !part.starts_with(|c: char| c.is_ascii_digit()) {
             return None;
         }
-        let n = xt_strtoul(part, u32::MAX.into())? as u32;
+        let n = parse_num(part, 0, u32::MAX.into())? as u32;
         let last = i + 1 == parts.len();
         if last {
             // The last part holds the remaining (4 - i) bytes.
@@ -145,7 +145,7 @@ fn parse_tunnel(o: &OptArg, v6: bool) -> Result<TunnelAddr, ExtError> {
     let width: u8 = if v6 { 128 } else { 32 };
     let prefix = match mask {
         None => width,
-        Some(m) => match xt_strtoul(m, width.into()) {
+        Some(m) => match parse_num(m, 0, width.into()) {
             Some(n) => n as u8,
             None => {
                 let bits = match addr_of(m) {
@@ -193,7 +193,7 @@ fn parse_elems(opts: &[OptArg], v6: bool) -> Result<Vec<PolicyElem>, ExtError> {
             }
         };
         let u32_arg = || {
-            xt_strtoul(o.arg(), u32::MAX.into())
+            parse_num(o.arg(), 0, u32::MAX.into())
                 .map(|v| Neg::new(o.invert, v as u32))
                 .ok_or_else(|| {
                     o.bad(format!(
@@ -369,16 +369,11 @@ impl Extension for Policy {
 
     /// policy_mt_check: the inbound policy is known only on the way in and the outbound one
     /// only on the way out.
-    fn check_hook(&self, _table: TableKind, hook: Hook) -> Result<(), String> {
-        match (self.dir, hook) {
-            (PolicyDir::Out, Hook::Prerouting | Hook::Input) => {
-                Err("policy match: output policy not valid in PREROUTING and INPUT".into())
-            }
-            (PolicyDir::In, Hook::Postrouting | Hook::Output) => {
-                Err("policy match: input policy not valid in POSTROUTING and OUTPUT".into())
-            }
-            _ => Ok(()),
-        }
+    fn hooks(&self) -> Option<u8> {
+        Some(match self.dir {
+            PolicyDir::In => Hook::Prerouting.bit() | Hook::Input.bit() | Hook::Forward.bit(),
+            PolicyDir::Out => Hook::Forward.bit() | Hook::Output.bit() | Hook::Postrouting.bit(),
+        })
     }
 }
 
@@ -444,7 +439,7 @@ fn write_elem(out: &mut String, e: &PolicyElem, dashes: &str, numeric: bool, nam
 
 #[cfg(test)]
 mod tests {
-    use super::super::addrtest::{list_of, parse_with, save_of};
+    use super::super::addrtest::{allows, list_of, parse_with, save_of};
     use super::*;
 
     #[test]
@@ -546,10 +541,10 @@ mod tests {
     #[test]
     fn direction_decides_the_hooks() {
         let p: Policy = parse_with("--dir in").unwrap();
-        assert!(p.check_hook(TableKind::Filter, Hook::Output).is_err());
-        assert!(p.check_hook(TableKind::Filter, Hook::Forward).is_ok());
+        assert!(!allows(&p, Hook::Output));
+        assert!(allows(&p, Hook::Forward));
         let p: Policy = parse_with("--dir out").unwrap();
-        assert!(p.check_hook(TableKind::Mangle, Hook::Prerouting).is_err());
-        assert!(p.check_hook(TableKind::Mangle, Hook::Postrouting).is_ok());
+        assert!(!allows(&p, Hook::Prerouting));
+        assert!(allows(&p, Hook::Postrouting));
     }
 }

@@ -9,7 +9,7 @@
 
 use std::fmt::Write;
 
-use super::util::{xt_strtoul, OptArg};
+use super::util::{parse_num, OptArg};
 use super::{Arity, ExtError, Extension, Opt, ParseCtx, PrintCtx};
 
 /// IPSET_MAXNAMELEN - 1.
@@ -90,7 +90,7 @@ fn parse_dirs(o: &OptArg, text: &str) -> Result<Vec<SetDir>, ExtError> {
 
 /// A counter value (parse_counter: `xtables_strtoul` up to u64::MAX).
 fn parse_counter(o: &OptArg) -> Result<u64, ExtError> {
-    xt_strtoul(o.arg(), u64::MAX)
+    parse_num(o.arg(), 0, u64::MAX)
         .ok_or_else(|| o.bad(format!("Cannot parse {} as a counter value", o.arg())))
 }
 

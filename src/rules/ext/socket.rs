@@ -3,7 +3,7 @@
 //!
 //! Both only make sense where the kernel knows the socket, and the kernel enforces it: xt_owner
 //! registers for OUTPUT and POSTROUTING only, xt_socket for PREROUTING and INPUT only
-//! ([`Extension::check_hook`]).
+//! ([`Extension::hooks`]).
 //!
 //! iptables resolves user and group names with getpwnam/getgrnam when parsing and saves the
 //! numbers; `-L` without `-n` turns a single id back into a name. We read `/etc/passwd` and
@@ -12,9 +12,9 @@
 use std::fmt::Write;
 use std::sync::OnceLock;
 
-use super::util::{once, save_invert, xt_strtoul_prefix, OptArg};
+use super::util::{once, save_invert, strtoul_prefix, OptArg};
 use super::{Arity, ExtError, Extension, Opt, ParseCtx, PrintCtx};
-use crate::rules::model::{Hook, Neg, TableKind};
+use crate::rules::model::{Hook, Neg};
 
 /// Users and groups by name and id, from `/etc/passwd` and `/etc/group`.
 #[derive(Debug, Default)]
@@ -87,9 +87,10 @@ fn parse_ids(o: &OptArg, lookup: impl Fn(&str) -> Option<u32>) -> Result<IdRange
             o.name
         ))
     };
-    let (min, rest) = xt_strtoul_prefix(arg, ID_MAX).ok_or_else(bad)?;
+    let id = |s| strtoul_prefix(s).filter(|(v, _)| *v <= ID_MAX);
+    let (min, rest) = id(arg).ok_or_else(bad)?;
     let (max, rest) = match rest.strip_prefix(['-', ':']) {
-        Some(hi) => xt_strtoul_prefix(hi, ID_MAX).ok_or_else(bad)?,
+        Some(hi) => id(hi).ok_or_else(bad)?,
         None => (min, rest),
     };
     if !rest.is_empty() {
@@ -205,11 +206,8 @@ impl Extension for Owner {
     }
 
     /// xt_owner's `.hooks`: the socket is known only on the way out.
-    fn check_hook(&self, _table: TableKind, hook: Hook) -> Result<(), String> {
-        match hook {
-            Hook::Output | Hook::Postrouting => Ok(()),
-            _ => Err("owner match: only valid in OUTPUT and POSTROUTING".into()),
-        }
+    fn hooks(&self) -> Option<u8> {
+        Some(Hook::Output.bit() | Hook::Postrouting.bit())
     }
 }
 
@@ -275,17 +273,14 @@ impl Extension for Socket {
     }
 
     /// xt_socket's `.hooks`: the socket lookup is for packets coming in.
-    fn check_hook(&self, _table: TableKind, hook: Hook) -> Result<(), String> {
-        match hook {
-            Hook::Prerouting | Hook::Input => Ok(()),
-            _ => Err("socket match: only valid in PREROUTING and INPUT".into()),
-        }
+    fn hooks(&self) -> Option<u8> {
+        Some(Hook::Prerouting.bit() | Hook::Input.bit())
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::super::addrtest::{list_of, parse_with, save_of};
+    use super::super::addrtest::{allows, list_of, parse_with, save_of};
     use super::*;
 
     #[test]
@@ -358,12 +353,12 @@ mod tests {
     #[test]
     fn hooks() {
         let o: Owner = parse_with("--socket-exists").unwrap();
-        assert!(o.check_hook(TableKind::Filter, Hook::Input).is_err());
-        assert!(o.check_hook(TableKind::Mangle, Hook::Postrouting).is_ok());
+        assert!(!allows(&o, Hook::Input));
+        assert!(allows(&o, Hook::Postrouting));
         let s: Socket = parse_with("--restore-skmark --transparent").unwrap();
         assert_eq!(save_of(&s), " --transparent --restore-skmark");
         assert_eq!(list_of(&s, false), " socket --transparent --restore-skmark");
-        assert!(s.check_hook(TableKind::Mangle, Hook::Forward).is_err());
-        assert!(s.check_hook(TableKind::Raw, Hook::Prerouting).is_ok());
+        assert!(!allows(&s, Hook::Forward));
+        assert!(allows(&s, Hook::Prerouting));
     }
 }
