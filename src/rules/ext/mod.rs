@@ -16,6 +16,14 @@ mod basic;
 mod proto;
 // @modules-l4 (helper: l4 and header matches)
 // @modules-ct (helper: conntrack and rate matches)
+mod connection;
+mod conntrack;
+mod hashlimit;
+mod rate;
+mod tally;
+#[cfg(test)]
+mod testkit;
+mod xtaddr;
 // @modules-addr (helper: address/interface/socket matches)
 // @modules-nat (helper: nat, mark, CT targets)
 // @modules-mangle (helper: log and packet-rewrite targets)
@@ -195,6 +203,18 @@ registry! {
     Comment => basic::Comment { proto: None },
     // @matches-l4
     // @matches-ct
+    State => conntrack::State { proto: None },
+    Conntrack => conntrack::Conntrack { proto: None },
+    Mark => connection::Mark { proto: None },
+    Connmark => connection::Connmark { proto: None },
+    Connlimit => connection::Connlimit { proto: None },
+    Connbytes => connection::Connbytes { proto: None },
+    Limit => rate::Limit { proto: None },
+    Hashlimit => hashlimit::Hashlimit { proto: None },
+    Statistic => tally::Statistic { proto: None },
+    Recent => tally::Recent { proto: None },
+    Nfacct => tally::Nfacct { proto: None },
+    Quota => tally::Quota { proto: None },
     // @matches-addr
 }
 
