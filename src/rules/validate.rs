@@ -59,15 +59,19 @@ pub fn validate(ruleset: &Ruleset, source: &str, diags: &mut Diagnostics) {
                         continue;
                     }
                 }
+                // The registration's hooks, narrowed by what this instance's options allow
+                // (SET --map-prio only where skb priority can still be set, ...).
+                let allowed_mask = info.hooks.unwrap_or(0xff) & t.hooks().unwrap_or(0xff);
+                let allows = |h: &Hook| allowed_mask & h.bit() != 0;
                 let bad: Vec<&str> = Hook::ALL
                     .iter()
-                    .filter(|h| mask & h.bit() != 0 && !info.allows_hook(**h))
+                    .filter(|h| mask & h.bit() != 0 && !allows(h))
                     .map(|h| h.chain_name())
                     .collect();
                 if !bad.is_empty() {
                     let allowed: Vec<&str> = Hook::ALL
                         .iter()
-                        .filter(|h| info.allows_hook(**h))
+                        .filter(|h| allows(h))
                         .map(|h| h.chain_name())
                         .collect();
                     diags.push(

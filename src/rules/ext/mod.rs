@@ -23,6 +23,12 @@ mod packet;
 #[cfg(test)]
 mod testkit;
 // @modules-ct (helper: conntrack and rate matches)
+mod connection;
+mod conntrack;
+mod hashlimit;
+mod rate;
+mod tally;
+mod xtaddr;
 // @modules-addr (helper: address/interface/socket matches)
 #[cfg(test)]
 mod addrtest;
@@ -181,7 +187,7 @@ pub struct TargetInfo {
 
 impl TargetInfo {
     pub fn allows_hook(&self, hook: Hook) -> bool {
-        self.hooks.is_none_or(|m| m & hook.bit() != 0)
+        self.hooks.map_or(true, |m| m & hook.bit() != 0)
     }
 }
 
@@ -250,6 +256,18 @@ registry! {
     PktType => packet::PktType { proto: None },
     Helper => packet::Helper { proto: None },
     // @matches-ct
+    State => conntrack::State { proto: None },
+    Conntrack => conntrack::Conntrack { proto: None },
+    Mark => connection::Mark { proto: None },
+    Connmark => connection::Connmark { proto: None },
+    Connlimit => connection::Connlimit { proto: None },
+    Connbytes => connection::Connbytes { proto: None },
+    Limit => rate::Limit { proto: None },
+    Hashlimit => hashlimit::Hashlimit { proto: None },
+    Statistic => tally::Statistic { proto: None },
+    Recent => tally::Recent { proto: None },
+    Nfacct => tally::Nfacct { proto: None },
+    Quota => tally::Quota { proto: None },
     // @matches-addr
     AddrType => addrx::AddrType { proto: None },
     IpRange => addrx::IpRange { proto: None },
