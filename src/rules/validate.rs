@@ -4,6 +4,8 @@
 //! - a target may only be reached from the hooks it registers for (DNAT from PREROUTING or
 //!   OUTPUT): a user chain is checked against every built-in chain that reaches it; a chain
 //!   that no built-in chain reaches is not checked, as the kernel does not check it;
+//! - a match may only be reached from the hooks its module and options allow (`-m owner` only
+//!   from OUTPUT and POSTROUTING, `-m policy --dir in` not from OUTPUT: [`ext::MatchExt::hooks`]);
 //! - no chain may be re-entered through jumps from a built-in chain (a loop): the kernel
 //!   refuses the table ("Too many links").
 
@@ -37,6 +39,25 @@ pub fn validate(ruleset: &Ruleset, source: &str, diags: &mut Diagnostics) {
         for chain in &table.chains {
             let mask = hooks.get(chain.name.as_str()).copied().unwrap_or(0);
             for rule in &chain.rules {
+                for m in &rule.matches {
+                    let Some(allowed) = m.ext.hooks() else {
+                        continue;
+                    };
+                    let bad = hook_names(mask & !allowed);
+                    if !bad.is_empty() {
+                        diags.push(
+                            m.pos,
+                            line_text(m.pos),
+                            format!(
+                                "match {} cannot be reached from {} (chain {} is; it is valid only from {})",
+                                m.ext.name(),
+                                bad.join(", "),
+                                chain.name,
+                                hook_names(allowed).join(", ")
+                            ),
+                        );
+                    }
+                }
                 let Target::Ext(t) = &rule.target else {
                     continue;
                 };
@@ -89,6 +110,15 @@ pub fn validate(ruleset: &Ruleset, source: &str, diags: &mut Diagnostics) {
             }
         }
     }
+}
+
+/// The built-in chain names of the hooks in `mask`, in hook order.
+fn hook_names(mask: u8) -> Vec<&'static str> {
+    Hook::ALL
+        .iter()
+        .filter(|h| mask & h.bit() != 0)
+        .map(|h| h.chain_name())
+        .collect()
 }
 
 fn target_info(t: &TargetExt) -> Option<&'static ext::TargetInfo> {

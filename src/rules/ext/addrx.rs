@@ -10,7 +10,8 @@
 use std::fmt::Write;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
-use super::util::{addr_text, once, parse_num, save_invert};
+use super::util::{once, parse_num, save_invert};
+use super::xtaddr::fmt_addr;
 use super::{Arity, ExtError, Extension, Opt, OptArg, ParseCtx, PrintCtx};
 use crate::rules::model::{Hook, Neg};
 
@@ -250,6 +251,13 @@ fn parse_range(o: &OptArg, v6: bool) -> Result<(IpAddr, IpAddr), ExtError> {
     Ok((one(lo)?, one(hi)?))
 }
 
+/// `min-max`, both ends printed as inet_ntop does (iprange_mt4_print/iprange_mt6_print).
+fn write_range(out: &mut String, (min, max): (IpAddr, IpAddr)) {
+    fmt_addr(out, min);
+    out.push('-');
+    fmt_addr(out, max);
+}
+
 /// `-m iprange` (revision 1): inclusive address ranges.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct IpRange {
@@ -285,12 +293,8 @@ impl Extension for IpRange {
         for (opt, range) in [("src-range", &self.src), ("dst-range", &self.dst)] {
             if let Some(r) = range {
                 save_invert(out, r.invert);
-                let _ = write!(
-                    out,
-                    " --{opt} {}-{}",
-                    addr_text(r.value.0),
-                    addr_text(r.value.1)
-                );
+                let _ = write!(out, " --{opt} ");
+                write_range(out, r.value);
             }
         }
     }
@@ -300,7 +304,8 @@ impl Extension for IpRange {
             if let Some(r) = range {
                 let _ = write!(out, " {label} IP range");
                 save_invert(out, r.invert);
-                let _ = write!(out, " {}-{}", addr_text(r.value.0), addr_text(r.value.1));
+                out.push(' ');
+                write_range(out, r.value);
             }
         }
     }
@@ -398,45 +403,67 @@ impl Extension for Mac {
 
 #[cfg(test)]
 mod tests {
-    use super::super::addrtest::{allows, list_of, parse_with, save_of};
+    use super::super::testkit::{check, check6, fails, fails6, parse};
     use super::*;
+    use crate::rules::model::Family;
+
+    // Expected texts: iptables-save, iptables -L -v and -L -v -n on the real kernel.
 
     #[test]
-    fn type_names_abbreviate_in_kernel_order() {
-        let a: AddrType = parse_with("--src-type l ! --dst-type u,BROAD").unwrap();
-        assert_eq!(
-            save_of(&a),
-            " --src-type LOCAL ! --dst-type UNSPEC,BROADCAST"
+    fn addrtype_types_abbreviate_in_kernel_order() {
+        check::<AddrType>(
+            "--src-type U,unr",
+            " --src-type UNSPEC,UNREACHABLE",
+            " ADDRTYPE match src-type UNSPEC,UNREACHABLE",
+            " ADDRTYPE match src-type UNSPEC,UNREACHABLE",
         );
-        let e = parse_with::<AddrType>("--src-type LOCAL,,UNICAST").unwrap_err();
-        assert_eq!(e.message, "addrtype: bad type `,UNICAST'");
-        let e = parse_with::<AddrType>("--src-type LOCALX").unwrap_err();
-        assert_eq!(e.message, "addrtype: bad type \"LOCALX\"");
-    }
-
-    #[test]
-    fn addrtype_list_as_the_kernel_prints_it() {
-        // From `iptables -L -v` (and -n: no names involved).
-        let a: AddrType = parse_with("--src-type LOCAL --limit-iface-in").unwrap();
-        assert_eq!(
-            list_of(&a, false),
-            " ADDRTYPE match src-type LOCAL limit-in"
+        check::<AddrType>(
+            "! --src-type LOCAL ! --dst-type UNSPEC,ANYCAST,BLACKHOLE,XRESOLVE",
+            " ! --src-type LOCAL ! --dst-type UNSPEC,ANYCAST,BLACKHOLE,XRESOLVE",
+            " ADDRTYPE match src-type !LOCAL dst-type !UNSPEC,ANYCAST,BLACKHOLE,XRESOLVE",
+            " ADDRTYPE match src-type !LOCAL dst-type !UNSPEC,ANYCAST,BLACKHOLE,XRESOLVE",
         );
-        let a: AddrType = parse_with("! --src-type LOCAL ! --dst-type UNICAST,XRESOLVE").unwrap();
-        assert_eq!(
-            list_of(&a, true),
-            " ADDRTYPE match src-type !LOCAL dst-type !UNICAST,XRESOLVE"
-        );
+        let e = parse::<AddrType>("--src-type LOCAL,,UNICAST", Family::Ipv4).unwrap_err();
+        assert_eq!(e, "addrtype: bad type `,UNICAST'");
+        let e = parse::<AddrType>("--src-type LOCALX", Family::Ipv4).unwrap_err();
+        assert_eq!(e, "addrtype: bad type \"LOCALX\"");
+        fails::<AddrType>("--limit-iface-in");
     }
 
     #[test]
     fn addrtype_limit_iface_follows_the_hook() {
-        let a: AddrType = parse_with("--dst-type LOCAL --limit-iface-out").unwrap();
-        assert!(!allows(&a, Hook::Input));
-        assert!(allows(&a, Hook::Forward));
-        let a: AddrType = parse_with("--dst-type LOCAL --limit-iface-in").unwrap();
-        assert!(!allows(&a, Hook::Output));
-        assert!(parse_with::<AddrType>("--limit-iface-in").is_err());
+        check::<AddrType>(
+            "--dst-type LOCAL --limit-iface-in",
+            " --dst-type LOCAL --limit-iface-in",
+            " ADDRTYPE match dst-type LOCAL limit-in",
+            " ADDRTYPE match dst-type LOCAL limit-in",
+        );
+        let a: AddrType = parse("--dst-type LOCAL --limit-iface-in", Family::Ipv4).unwrap();
+        let b: AddrType = parse("--src-type LOCAL --limit-iface-out", Family::Ipv4).unwrap();
+        let prefwd = Hook::Prerouting.bit() | Hook::Input.bit() | Hook::Forward.bit();
+        let fwdpost = Hook::Forward.bit() | Hook::Output.bit() | Hook::Postrouting.bit();
+        assert_eq!((a.hooks(), b.hooks()), (Some(prefwd), Some(fwdpost)));
+        fails::<AddrType>("--dst-type LOCAL --limit-iface-in --limit-iface-out");
+    }
+
+    #[test]
+    fn addrtype_ipv6_has_fewer_types() {
+        check6::<AddrType>(
+            "--dst-type LOCAL,UNREACHABLE",
+            " --dst-type LOCAL,UNREACHABLE",
+            " ADDRTYPE match dst-type LOCAL,UNREACHABLE",
+            " ADDRTYPE match dst-type LOCAL,UNREACHABLE",
+        );
+        for t in [
+            "BROADCAST",
+            "BLACKHOLE",
+            "PROHIBIT",
+            "THROW",
+            "NAT",
+            "XRESOLVE",
+        ] {
+            fails6::<AddrType>(&format!("--src-type {t}"));
+        }
     }
 
     #[test]
@@ -445,45 +472,68 @@ mod tests {
         assert_eq!(p("1.1.1").as_deref(), Some("1.1.1.0"));
         assert_eq!(p("2").as_deref(), Some("2.0.0.0"));
         assert_eq!(p("010.0x10.+1.1").as_deref(), Some("8.16.1.1"));
-        assert_eq!(p("1.2.3.256"), None);
-        assert_eq!(p("16843009"), None);
-        assert_eq!(p("1.2.3."), None);
-        assert_eq!(p("1..2.3"), None);
-        assert_eq!(p("1.2.3.4.5"), None);
+        for bad in [
+            "1.2.3.256",
+            "16843009",
+            "1.2.3.",
+            "1..2.3",
+            "1.2.3.4.5",
+            "localhost",
+        ] {
+            assert_eq!(p(bad), None, "{bad}");
+        }
     }
 
     #[test]
     fn iprange_prints_both_ends() {
-        let r: IpRange = parse_with("--dst-range 2.2.2.2 ! --src-range 1.1.1.10-1.1.1.1").unwrap();
-        assert_eq!(
-            save_of(&r),
-            " ! --src-range 1.1.1.10-1.1.1.1 --dst-range 2.2.2.2-2.2.2.2"
+        check::<IpRange>(
+            "--dst-range 2.2.2.2 ! --src-range 10.0.0.0-10.255.255.255",
+            " ! --src-range 10.0.0.0-10.255.255.255 --dst-range 2.2.2.2-2.2.2.2",
+            " source IP range ! 10.0.0.0-10.255.255.255 destination IP range 2.2.2.2-2.2.2.2",
+            " source IP range ! 10.0.0.0-10.255.255.255 destination IP range 2.2.2.2-2.2.2.2",
         );
-        assert_eq!(
-            list_of(&r, false),
-            " source IP range ! 1.1.1.10-1.1.1.1 destination IP range 2.2.2.2-2.2.2.2"
+        check::<IpRange>(
+            "--src-range 1.1.1-2",
+            " --src-range 1.1.1.0-2.0.0.0",
+            " source IP range 1.1.1.0-2.0.0.0",
+            " source IP range 1.1.1.0-2.0.0.0",
         );
-        assert!(parse_with::<IpRange>("--src-range 1.1.1.1/24").is_err());
-        assert!(parse_with::<IpRange>("--src-range 1.1.1.1-1.1.1.2-1.1.1.3").is_err());
+        check6::<IpRange>(
+            "--src-range ::1.2.3.4-::ffff:0:1.2.3.4",
+            " --src-range ::1.2.3.4-::ffff:0:102:304",
+            " source IP range ::1.2.3.4-::ffff:0:102:304",
+            " source IP range ::1.2.3.4-::ffff:0:102:304",
+        );
+        fails::<IpRange>("--src-range 1.1.1.1/24");
+        fails::<IpRange>("--src-range 1.1.1.1-1.1.1.2-1.1.1.3");
+        fails6::<IpRange>("--src-range 1.2.3.4");
+        fails::<IpRange>("");
     }
 
     #[test]
     fn mac_fields_and_lower_case() {
-        let m: Mac = parse_with("! --mac-source A:bb:C:dd::0F").unwrap();
-        assert_eq!(save_of(&m), " ! --mac-source 0a:bb:0c:dd:00:0f");
-        assert_eq!(list_of(&m, false), " MAC ! 0a:bb:0c:dd:00:0f");
+        check::<Mac>(
+            "! --mac-source AA:BB:CC:DD:EE:0F",
+            " ! --mac-source aa:bb:cc:dd:ee:0f",
+            " MAC ! aa:bb:cc:dd:ee:0f",
+            " MAC ! aa:bb:cc:dd:ee:0f",
+        );
+        check::<Mac>(
+            "--mac-source :bb:cc:dd:ee:",
+            " --mac-source 00:bb:cc:dd:ee:00",
+            " MAC 00:bb:cc:dd:ee:00",
+            " MAC 00:bb:cc:dd:ee:00",
+        );
         for bad in [
             "aa-bb-cc-dd-ee-ff",
             "aa:bb:cc:dd:ee",
             "aaa:bb:cc:dd:ee:0f",
             "0xa:bb:cc:dd:ee:0f",
         ] {
-            assert!(
-                parse_with::<Mac>(&format!("--mac-source {bad}")).is_err(),
-                "{bad}"
-            );
+            fails::<Mac>(&format!("--mac-source {bad}"));
         }
-        assert!(!allows(&m, Hook::Output));
-        assert!(allows(&m, Hook::Prerouting));
+        let m: Mac = parse("--mac-source a:b:c:d:e:f", Family::Ipv4).unwrap();
+        let received = Hook::Prerouting.bit() | Hook::Input.bit() | Hook::Forward.bit();
+        assert_eq!(m.hooks(), Some(received));
     }
 }

@@ -340,40 +340,41 @@ impl RpFilter {
 
 #[cfg(test)]
 mod tests {
-    use super::super::addrtest::{allows, ctx, list_of, parse_in, parse_with, save_of};
+    use super::super::testkit::{check, check_once, fails, opts_for, parse, print};
     use super::*;
-    use crate::rules::model::Family;
+    use crate::rules::model::{Family, Proto};
+
+    // Expected texts: iptables-save, iptables -L -v and -L -v -n on the real kernel.
 
     #[test]
     fn physdev_prints_in_its_own_order() {
-        // iptables-save and -L -v on the real kernel.
-        let p: Physdev = parse_with(
-            "--physdev-is-in ! --physdev-is-out --physdev-is-bridged ! --physdev-out br0 ! --physdev-in x",
-        )
-        .unwrap();
-        assert_eq!(
-            save_of(&p),
-            " --physdev-is-in ! --physdev-in x ! --physdev-is-out ! --physdev-out br0 --physdev-is-bridged"
+        check::<Physdev>(
+            "--physdev-is-bridged ! --physdev-out br0 ! --physdev-is-out ! --physdev-in x --physdev-is-in",
+            " --physdev-is-in ! --physdev-in x ! --physdev-is-out ! --physdev-out br0 --physdev-is-bridged",
+            " PHYSDEV match --physdev-is-in ! --physdev-in x ! --physdev-is-out ! --physdev-out br0 --physdev-is-bridged",
+            " PHYSDEV match --physdev-is-in ! --physdev-in x ! --physdev-is-out ! --physdev-out br0 --physdev-is-bridged",
         );
-        assert_eq!(
-            list_of(&p, true),
-            " PHYSDEV match --physdev-is-in ! --physdev-in x ! --physdev-is-out ! --physdev-out br0 --physdev-is-bridged"
+        // Names are printed raw, even an empty one (which iptables-restore cannot read back).
+        check_once::<Physdev>(
+            "--physdev-in \"\"",
+            " --physdev-in ",
+            " PHYSDEV match --physdev-in ",
+            " PHYSDEV match --physdev-in ",
         );
-        // Names are printed raw, even empty ones.
-        let p: Physdev = parse_with("--physdev-in \"\"").unwrap();
-        assert_eq!(save_of(&p), " --physdev-in ");
-        assert!(parse_with::<Physdev>("--physdev-in abcdefghijklmnop").is_err());
-        assert!(parse_with::<Physdev>("").is_err());
+        fails::<Physdev>("--physdev-in abcdefghijklmnop");
+        fails::<Physdev>("--physdev-in a --physdev-in b");
+        fails::<Physdev>("");
     }
 
     #[test]
     fn physdev_out_in_output_needs_bridged() {
-        let hook_ok = |text| allows(&parse_with::<Physdev>(text).unwrap(), Hook::Output);
-        assert!(!hook_ok("--physdev-out eth0"));
-        assert!(!hook_ok("--physdev-is-out"));
-        assert!(!hook_ok("--physdev-is-out ! --physdev-is-bridged"));
-        assert!(hook_ok("--physdev-out eth0 --physdev-is-bridged"));
-        assert!(hook_ok("--physdev-in eth0"));
+        let hooks = |args| parse::<Physdev>(args, Family::Ipv4).unwrap().hooks();
+        let not_output = Some(ALL_HOOKS & !Hook::Output.bit());
+        assert_eq!(hooks("--physdev-out eth0"), not_output);
+        assert_eq!(hooks("--physdev-is-out"), not_output);
+        assert_eq!(hooks("--physdev-is-out ! --physdev-is-bridged"), not_output);
+        assert_eq!(hooks("--physdev-out eth0 --physdev-is-bridged"), None);
+        assert_eq!(hooks("--physdev-in eth0"), None);
     }
 
     #[test]
@@ -397,7 +398,9 @@ mod tests {
             })
         );
         assert_eq!(g("010/07"), Ok(GroupMask { group: 8, mask: 7 }));
-        assert!(g("1/").is_err() && g("1x").is_err() && g("4294967296").is_err());
+        for bad in ["1/", "1/2x", "1x", "4294967296", "nosuch"] {
+            assert!(g(bad).is_err(), "{bad}");
+        }
         let mut s = String::new();
         write_group(
             &mut s,
@@ -428,24 +431,54 @@ mod tests {
 
     #[test]
     fn devgroup_lists_and_hooks() {
-        // -L -v -n on the real kernel: `src-group 0x3 ! dst-group 0x2`.
-        let d: DevGroup = parse_with("! --dst-group 2 --src-group 3").unwrap();
-        assert_eq!(list_of(&d, true), " src-group 0x3 ! dst-group 0x2");
-        assert_eq!(save_of(&d), " --src-group 0x3 ! --dst-group 0x2");
-        assert!(allows(&d, Hook::Forward));
-        assert!(!allows(&d, Hook::Input));
-        assert!(!allows(&d, Hook::Output));
+        check::<DevGroup>(
+            "! --dst-group 2 --src-group 3",
+            " --src-group 0x3 ! --dst-group 0x2",
+            " src-group 0x3 ! dst-group 0x2",
+            " src-group 0x3 ! dst-group 0x2",
+        );
+        check::<DevGroup>(
+            "! --src-group 010/07",
+            " ! --src-group 0x8/0x7",
+            " ! src-group 0x8/0x7",
+            " ! src-group 0x8/0x7",
+        );
+        let hooks = |args| parse::<DevGroup>(args, Family::Ipv4).unwrap().hooks();
+        let fwd = Hook::Forward.bit();
+        assert_eq!(
+            hooks("--src-group 1"),
+            Some(Hook::Prerouting.bit() | Hook::Input.bit() | fwd)
+        );
+        assert_eq!(
+            hooks("--dst-group 1"),
+            Some(fwd | Hook::Output.bit() | Hook::Postrouting.bit())
+        );
+        assert_eq!(hooks("--src-group 1 --dst-group 2"), Some(fwd));
     }
 
     #[test]
     fn rpfilter_only_in_prerouting_of_raw_and_mangle() {
-        let rp = |table, text| parse_in::<RpFilter>(text, &ctx(Family::Ipv4, table));
+        let rp = |table, args| {
+            let ctx = ParseCtx {
+                family: Family::Ipv4,
+                table,
+                proto: Proto::ALL,
+                proto_inverted: false,
+            };
+            RpFilter::parse(&opts_for::<RpFilter>(args)?, &ctx).map_err(|e| e.message)
+        };
         let r = rp(TableKind::Raw, "--invert --loose").unwrap();
-        assert_eq!(save_of(&r), " --loose --invert");
-        assert_eq!(list_of(&r, false), " rpfilter loose invert");
-        assert!(allows(&r, Hook::Prerouting));
-        assert!(!allows(&r, Hook::Input));
-        assert!(rp(TableKind::Mangle, "").is_ok());
+        let [save, list, list_n] = print(&r, Family::Ipv4);
+        assert_eq!(
+            [save.as_str(), &list, &list_n],
+            [
+                " --loose --invert",
+                " rpfilter loose invert",
+                " rpfilter loose invert"
+            ]
+        );
+        assert_eq!(r.hooks(), Some(Hook::Prerouting.bit()));
+        assert!(rp(TableKind::Mangle, "--validmark --accept-local").is_ok());
         assert!(rp(TableKind::Nat, "").is_err());
         assert!(rp(TableKind::Filter, "").is_err());
         assert!(rp(TableKind::Raw, "--loose --loose").is_err());

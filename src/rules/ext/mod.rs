@@ -30,8 +30,6 @@ mod rate;
 mod tally;
 mod xtaddr;
 // @modules-addr (helper: address/interface/socket matches)
-#[cfg(test)]
-mod addrtest;
 mod addrx;
 mod iface;
 mod policy;

@@ -11,9 +11,10 @@
 //! - `--proto` is printed by name from `/etc/protocols` even by iptables-save.
 
 use std::fmt::Write;
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::net::IpAddr;
 
-use super::util::{addr_text, once, parse_num, proto_short_name, OptArg};
+use super::util::{once, parse_num, proto_short_name, OptArg};
+use super::xtaddr::{fmt_addr, parse_host_mask, width};
 use super::{Arity, ExtError, Extension, Opt, ParseCtx, PrintCtx};
 use crate::rules::model::{Hook, Neg};
 use crate::rules::names::Names;
@@ -86,89 +87,11 @@ fn parse_protocol(s: &str) -> Option<u8> {
         .or_else(|| (0..=255u8).find(|&n| proto_short_name(n) == Some(s)))
 }
 
-/// An IPv4 address as glibc's inet_aton reads it for getaddrinfo: one to four parts, each a C
-/// number (decimal, `0x` hex, leading-`0` octal) starting with a digit; the last part fills
-/// the remaining bytes (`1.2` is `1.0.0.2`, `1.2.65535` is `1.2.255.255`).
-fn inet_aton(s: &str) -> Option<Ipv4Addr> {
-    let parts: Vec<&str> = s.split('.').collect();
-    if parts.len() > 4 {
-        return None;
-    }
-    let mut value: u32 = 0;
-    for (i, part) in parts.iter().enumerate() {
-        if !part.starts_with(|c: char| c.is_ascii_digit()) {
-            return None;
-        }
-        let n = parse_num(part, 0, u32::MAX.into())? as u32;
-        let last = i + 1 == parts.len();
-        if last {
-            // The last part holds the remaining (4 - i) bytes.
-            let bits = 8 * (4 - i as u32);
-            if bits < 32 && n >> bits != 0 {
-                return None;
-            }
-            value |= n;
-        } else {
-            if n > 255 {
-                return None;
-            }
-            value |= n << (24 - 8 * i as u32);
-        }
-    }
-    Some(Ipv4Addr::from(value))
-}
-
-/// `addr[/mask]` of `--tunnel-src`/`--tunnel-dst` (XTTYPE_HOSTMASK, xtopt_parse_hostmask).
-/// The mask is a prefix length (xtables_strtoui, at most 32 or 128) or an address-form mask;
-/// one that is no prefix ends up all ones. Host names are not looked up: a ruleset must not
-/// depend on DNS, and iptables-save never writes them.
+/// `addr[/mask]` of `--tunnel-src`/`--tunnel-dst` (XTTYPE_HOSTMASK): read as getaddrinfo
+/// reads it, the address kept unmasked, a mask that is no prefix taken as the full width.
 fn parse_tunnel(o: &OptArg, v6: bool) -> Result<TunnelAddr, ExtError> {
-    let arg = o.arg();
-    let (host, mask) = match arg.split_once('/') {
-        Some((h, m)) => (h, Some(m)),
-        None => (arg, None),
-    };
-    let addr_of = |s: &str| -> Option<IpAddr> {
-        if v6 {
-            s.parse::<Ipv6Addr>().ok().map(IpAddr::V6)
-        } else {
-            inet_aton(s).map(IpAddr::V4)
-        }
-    };
-    let addr = addr_of(host).ok_or_else(|| {
-        o.bad(format!(
-            "policy: --{}: `{host}' is not a numeric {} address (host names are not resolved)",
-            o.name,
-            if v6 { "IPv6" } else { "IPv4" }
-        ))
-    })?;
-    let width: u8 = if v6 { 128 } else { 32 };
-    let prefix = match mask {
-        None => width,
-        Some(m) => match parse_num(m, 0, width.into()) {
-            Some(n) => n as u8,
-            None => {
-                let bits = match addr_of(m) {
-                    Some(IpAddr::V4(a)) => u128::from(u32::from(a)) << 96,
-                    Some(IpAddr::V6(a)) => u128::from(a),
-                    None => {
-                        return Err(o.bad(format!(
-                            "policy: bad value for option \"--{}\", neither a valid network \
-                             mask nor valid CIDR (0-{width})",
-                            o.name
-                        )))
-                    }
-                };
-                let ones = bits.leading_ones();
-                // A mask with holes has no prefix length; iptables 1.8.9 then keeps all ones.
-                if bits.checked_shl(ones).unwrap_or(0) == 0 {
-                    ones.min(width.into()) as u8
-                } else {
-                    width
-                }
-            }
-        },
-    };
+    let (addr, prefix) =
+        parse_host_mask(o.arg(), v6).map_err(|e| o.bad(format!("policy: --{}: {e}", o.name)))?;
     Ok(TunnelAddr { addr, prefix })
 }
 
@@ -428,9 +351,9 @@ fn write_elem(out: &mut String, e: &PolicyElem, dashes: &str, numeric: bool, nam
     for (label, a) in [("tunnel-dst", &e.daddr), ("tunnel-src", &e.saddr)] {
         if let Some(a) = a {
             bang(out, a.invert);
-            let _ = write!(out, " {dashes}{label} {}", addr_text(a.value.addr));
-            let width = if a.value.addr.is_ipv4() { 32 } else { 128 };
-            if a.value.prefix != width {
+            let _ = write!(out, " {dashes}{label} ");
+            fmt_addr(out, a.value.addr);
+            if a.value.prefix != width(a.value.addr.is_ipv6()) {
                 let _ = write!(out, "/{}", a.value.prefix);
             }
         }
@@ -439,71 +362,79 @@ fn write_elem(out: &mut String, e: &PolicyElem, dashes: &str, numeric: bool, nam
 
 #[cfg(test)]
 mod tests {
-    use super::super::addrtest::{allows, list_of, parse_with, save_of};
+    use super::super::testkit::{check, check6, fails, fails6, parse};
     use super::*;
+    use crate::rules::model::Family;
+
+    // Expected texts: iptables-save, iptables -L -v and -L -v -n on the real kernel.
 
     #[test]
     fn saves_and_lists_as_iptables() {
-        // Expected texts from iptables-save and iptables -L -v [-n] on the real kernel.
-        let p: Policy = parse_with(
-            "--dir in --pol ipsec --strict --reqid 1 --spi 0x100 --proto esp --mode tunnel \
-             --tunnel-src 1.2.3.4 --tunnel-dst 10.0.0.0/8",
-        )
-        .unwrap();
-        assert_eq!(
-            save_of(&p),
-            " --dir in --pol ipsec --strict --reqid 1 --spi 0x100 --proto esp --mode tunnel \
-             --tunnel-dst 10.0.0.0/8 --tunnel-src 1.2.3.4"
+        check::<Policy>(
+            "--dir in --pol ipsec --strict --reqid 1 --spi 0x100 --proto esp --mode tunnel --tunnel-src 1.2.3.4 --tunnel-dst 10.0.0.0/8",
+            " --dir in --pol ipsec --strict --reqid 1 --spi 0x100 --proto esp --mode tunnel --tunnel-dst 10.0.0.0/8 --tunnel-src 1.2.3.4",
+            " policy match dir in pol ipsec strict reqid 1 spi 0x100 proto esp mode tunnel tunnel-dst 10.0.0.0/8 tunnel-src 1.2.3.4",
+            " policy match dir in pol ipsec strict reqid 1 spi 0x100 proto 50 mode tunnel tunnel-dst 10.0.0.0/8 tunnel-src 1.2.3.4",
         );
-        assert_eq!(
-            list_of(&p, true),
-            " policy match dir in pol ipsec strict reqid 1 spi 0x100 proto 50 mode tunnel \
-             tunnel-dst 10.0.0.0/8 tunnel-src 1.2.3.4"
+        check::<Policy>(
+            "--dir in --pol ipsec --strict --reqid 1 --next --spi 2 --next --proto esp --next --mode tunnel",
+            " --dir in --pol ipsec --strict --reqid 1 --next --spi 0x2 --next --proto esp --next --mode tunnel",
+            " policy match dir in pol ipsec strict [0] reqid 1 [1] spi 0x2 [2] proto esp [3] mode tunnel",
+            " policy match dir in pol ipsec strict [0] reqid 1 [1] spi 0x2 [2] proto 50 [3] mode tunnel",
         );
-        let p: Policy =
-            parse_with("--dir in --pol ipsec --strict --reqid 1 --next --spi 2 --next --proto esp")
-                .unwrap();
-        assert_eq!(
-            list_of(&p, false),
-            " policy match dir in pol ipsec strict [0] reqid 1 [1] spi 0x2 [2] proto esp"
-        );
-        assert_eq!(
-            save_of(&p),
-            " --dir in --pol ipsec --strict --reqid 1 --next --spi 0x2 --next --proto esp"
+        check::<Policy>(
+            "--dir in --pol ipsec ! --reqid 1 ! --spi 256 ! --proto 51 ! --mode transport",
+            " --dir in --pol ipsec ! --reqid 1 ! --spi 0x100 ! --proto ah ! --mode transport",
+            " policy match dir in pol ipsec ! reqid 1 ! spi 0x100 ! proto ah ! mode transport",
+            " policy match dir in pol ipsec ! reqid 1 ! spi 0x100 ! proto 51 ! mode transport",
         );
     }
 
     #[test]
     fn defaults_and_dropped_elements() {
-        let p: Policy = parse_with("--dir out").unwrap();
-        assert_eq!(save_of(&p), " --dir out --pol ipsec");
-        let p: Policy = parse_with("--dir in --pol none --reqid 1").unwrap();
-        assert_eq!(save_of(&p), " --dir in --pol none");
-        assert_eq!(list_of(&p, false), " policy match dir in pol none");
+        check::<Policy>(
+            "--dir in",
+            " --dir in --pol ipsec",
+            " policy match dir in pol ipsec",
+            " policy match dir in pol ipsec",
+        );
+        check::<Policy>(
+            "--dir in --pol none --reqid 1",
+            " --dir in --pol none",
+            " policy match dir in pol none",
+            " policy match dir in pol none",
+        );
     }
 
     #[test]
     fn tunnel_addresses_read_like_getaddrinfo() {
-        let t = |arg: &str| {
-            parse_with::<Policy>(&format!("--dir in --mode tunnel --tunnel-src {arg}"))
-                .map(|p| save_of(&p))
+        check::<Policy>(
+            "--dir in --mode tunnel --tunnel-src 1.2.3 --tunnel-dst 0x7f.1",
+            " --dir in --pol ipsec --mode tunnel --tunnel-dst 127.0.0.1 --tunnel-src 1.2.0.3",
+            " policy match dir in pol ipsec mode tunnel tunnel-dst 127.0.0.1 tunnel-src 1.2.0.3",
+            " policy match dir in pol ipsec mode tunnel tunnel-dst 127.0.0.1 tunnel-src 1.2.0.3",
+        );
+        let src = |arg: &str| {
+            parse::<Policy>(
+                &format!("--dir in --mode tunnel --tunnel-src {arg}"),
+                Family::Ipv4,
+            )
+            .map(|p| {
+                p.elems[0]
+                    .saddr
+                    .as_ref()
+                    .map(|a| (a.value.addr.to_string(), a.value.prefix))
+            })
         };
-        let tail = |s: &str| s.rsplit(' ').next().unwrap_or("").to_string();
-        assert_eq!(t("1.2.3").map(|s| tail(&s)), Ok("1.2.0.3".into()));
-        assert_eq!(t("0x7f.1").map(|s| tail(&s)), Ok("127.0.0.1".into()));
-        assert_eq!(t("010.2.3.4").map(|s| tail(&s)), Ok("8.2.3.4".into()));
-        assert_eq!(t("1.2.3.4/24").map(|s| tail(&s)), Ok("1.2.3.4/24".into()));
-        assert_eq!(
-            t("1.2.3.4/255.255.0.0").map(|s| tail(&s)),
-            Ok("1.2.3.4/16".into())
-        );
-        assert_eq!(
-            t("1.2.3.4/255.0.255.0").map(|s| tail(&s)),
-            Ok("1.2.3.4".into())
-        );
-        assert_eq!(t("1.2.3.4/64").map(|s| tail(&s)), Ok("1.2.3.4".into()));
-        assert_eq!(t("1.2.3.4/0x8").map(|s| tail(&s)), Ok("1.2.3.4/8".into()));
-        assert_eq!(t("1.2.3.4/0").map(|s| tail(&s)), Ok("1.2.3.4/0".into()));
+        let want = |a: &str, p| Ok(Some((a.to_string(), p)));
+        assert_eq!(src("010.2.3.4"), want("8.2.3.4", 32));
+        assert_eq!(src("1.2.65535"), want("1.2.255.255", 32));
+        assert_eq!(src("1.2.3.4/24"), want("1.2.3.4", 24));
+        assert_eq!(src("1.2.3.4/255.255.0.0"), want("1.2.3.4", 16));
+        assert_eq!(src("1.2.3.4/255.0.255.0"), want("1.2.3.4", 32));
+        assert_eq!(src("1.2.3.4/64"), want("1.2.3.4", 32));
+        assert_eq!(src("1.2.3.4/0x8"), want("1.2.3.4", 8));
+        assert_eq!(src("1.2.3.4/0"), want("1.2.3.4", 0));
         for bad in [
             "1.2.3.256",
             "09.1.1.1",
@@ -512,8 +443,15 @@ mod tests {
             "1.2.3.4/",
             "1.2.3.4/-8",
         ] {
-            assert!(t(bad).is_err(), "{bad}");
+            assert!(src(bad).is_err(), "{bad}");
         }
+        check6::<Policy>(
+            "--dir in --mode tunnel --tunnel-src 2001:db8::1/ffff:ffff::",
+            " --dir in --pol ipsec --mode tunnel --tunnel-src 2001:db8::1/32",
+            " policy match dir in pol ipsec mode tunnel tunnel-src 2001:db8::1/32",
+            " policy match dir in pol ipsec mode tunnel tunnel-src 2001:db8::1/32",
+        );
+        fails6::<Policy>("--dir in --mode tunnel --tunnel-src 2001:db8::1/129");
     }
 
     #[test]
@@ -521,7 +459,7 @@ mod tests {
         for bad in [
             "--pol ipsec",
             "--dir in --tunnel-src 1.2.3.4",
-            "--dir in --mode tunnel ! --mode tunnel",
+            "--dir in --mode tunnel --mode tunnel",
             "--dir in ! --mode tunnel --tunnel-dst 1.2.3.4",
             "--dir in --proto tcp",
             "--dir in --proto ESP",
@@ -534,17 +472,21 @@ mod tests {
             "--dir in --mode Tunnel",
             "--dir in --reqid 4294967296",
         ] {
-            assert!(parse_with::<Policy>(bad).is_err(), "{bad}");
+            fails::<Policy>(bad);
         }
     }
 
     #[test]
     fn direction_decides_the_hooks() {
-        let p: Policy = parse_with("--dir in").unwrap();
-        assert!(!allows(&p, Hook::Output));
-        assert!(allows(&p, Hook::Forward));
-        let p: Policy = parse_with("--dir out").unwrap();
-        assert!(!allows(&p, Hook::Prerouting));
-        assert!(allows(&p, Hook::Postrouting));
+        let hooks = |args| parse::<Policy>(args, Family::Ipv4).unwrap().hooks();
+        let fwd = Hook::Forward.bit();
+        assert_eq!(
+            hooks("--dir in"),
+            Some(Hook::Prerouting.bit() | Hook::Input.bit() | fwd)
+        );
+        assert_eq!(
+            hooks("--dir out"),
+            Some(fwd | Hook::Output.bit() | Hook::Postrouting.bit())
+        );
     }
 }

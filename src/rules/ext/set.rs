@@ -250,61 +250,63 @@ impl Set {
 
 #[cfg(test)]
 mod tests {
-    use super::super::addrtest::{list_of, parse_with, save_of};
+    use super::super::testkit::{check, fails};
     use super::*;
+
+    // Expected texts: iptables-save, iptables -L -v and -L -v -n on the real kernel.
 
     #[test]
     fn saves_and_lists_as_iptables() {
-        // Expected texts copied from iptables-save / iptables -L -v on the real kernel.
-        let s: Set = parse_with(
-            "--match-set foo src --return-nomatch ! --update-counters ! --update-subcounters \
-             --packets-eq 1 --bytes-gt 10",
-        )
-        .unwrap();
-        assert_eq!(
-            save_of(&s),
-            " --match-set foo src --return-nomatch ! --update-counters ! --update-subcounters \
-             --packets-eq 1 --bytes-gt 10"
+        check::<Set>(
+            "--match-set foo src --return-nomatch ! --update-counters ! --update-subcounters --packets-eq 1 --bytes-gt 10",
+            " --match-set foo src --return-nomatch ! --update-counters ! --update-subcounters --packets-eq 1 --bytes-gt 10",
+            " match-set foo src return-nomatch ! update-counters ! update-subcounters packets-eq 1 bytes-gt 10",
+            " match-set foo src return-nomatch ! update-counters ! update-subcounters packets-eq 1 bytes-gt 10",
         );
-        assert_eq!(
-            list_of(&s, false),
-            " match-set foo src return-nomatch ! update-counters ! update-subcounters \
-             packets-eq 1 bytes-gt 10"
+        check::<Set>(
+            "! --match-set foo dst ! --packets-eq 0x10 ! --bytes-eq 010",
+            " ! --match-set foo dst ! --packets-eq 16 ! --bytes-eq 8",
+            " ! match-set foo dst ! packets-eq 16 ! bytes-eq 8",
+            " ! match-set foo dst ! packets-eq 16 ! bytes-eq 8",
         );
-        let s: Set =
-            parse_with("! --match-set foo dst ! --packets-eq 0x10 ! --bytes-eq 010").unwrap();
-        assert_eq!(
-            list_of(&s, true),
-            " ! match-set foo dst ! packets-eq 16 ! bytes-eq 8"
+        // Without `!` the update options are the default and vanish.
+        check::<Set>(
+            "--update-counters --match-set foo src --update-subcounters",
+            " --match-set foo src",
+            " match-set foo src",
+            " match-set foo src",
         );
     }
 
     #[test]
     fn flags_are_read_by_their_first_letters() {
-        let s: Set = parse_with("--set foo srcx,dstsrc,src").unwrap();
-        assert_eq!(save_of(&s), " --match-set foo src,dst,src");
-        assert!(parse_with::<Set>("--match-set foo sr").is_err());
-        assert!(parse_with::<Set>("--match-set foo src,").is_err());
-        assert!(parse_with::<Set>("--match-set foo src,dst,dst,src,src,dst,src").is_err());
+        check::<Set>(
+            "--set foo srcx,dst0,src",
+            " --match-set foo src,dst,src",
+            " match-set foo src,dst,src",
+            " match-set foo src,dst,src",
+        );
+        fails::<Set>("--match-set foo sr");
+        fails::<Set>("--match-set foo src,");
+        fails::<Set>("--match-set foo src,dst,dst,src,src,dst,src");
     }
 
     #[test]
     fn refuses_what_libxt_set_refuses() {
         for bad in [
+            "",
             "--return-nomatch",
             "--match-set foo src ! --return-nomatch",
             "--match-set foo src ! --packets-gt 1",
+            "--match-set foo src ! --bytes-lt 1",
             "--match-set foo src --packets-gt 1 --packets-lt 5",
             "--match-set foo src --match-set foo dst",
             "--match-set foo src --bytes-eq -1",
             "--match-set foo src --bytes-eq 18446744073709551616",
-            "--match-set abcdefghijklmnopqrstuvwxyz0123456 src",
+            "--match-set abcdefghijklmnopqrstuvwxyz012345 src",
+            "--match-set foo --return-nomatch",
         ] {
-            assert!(parse_with::<Set>(bad).is_err(), "{bad}");
+            fails::<Set>(bad);
         }
-        // --update-counters without `!` is accepted and changes nothing.
-        let s: Set =
-            parse_with("--update-counters --match-set foo src --update-subcounters").unwrap();
-        assert_eq!(save_of(&s), " --match-set foo src");
     }
 }

@@ -280,8 +280,12 @@ impl Extension for Socket {
 
 #[cfg(test)]
 mod tests {
-    use super::super::addrtest::{allows, list_of, parse_with, save_of};
+    use super::super::testkit::{check, fails, parse};
     use super::*;
+    use crate::rules::model::Family;
+
+    // Expected texts: iptables-save, iptables -L -v and -L -v -n on the real kernel (the
+    // names are root's and daemon's, the same on every Linux system).
 
     #[test]
     fn accounts_first_entry_wins() {
@@ -296,13 +300,38 @@ mod tests {
     }
 
     #[test]
+    fn names_are_saved_as_numbers_and_listed_as_names() {
+        check::<Owner>(
+            "--uid-owner root",
+            " --uid-owner 0",
+            " owner UID match root",
+            " owner UID match 0",
+        );
+        check::<Owner>(
+            "--uid-owner 1-1",
+            " --uid-owner 1",
+            " owner UID match daemon",
+            " owner UID match 1",
+        );
+        check::<Owner>(
+            "! --uid-owner 1000:2000",
+            " ! --uid-owner 1000-2000",
+            " ! owner UID match 1000-2000",
+            " ! owner UID match 1000-2000",
+        );
+        check::<Owner>(
+            "--gid-owner 0 ! --socket-exists",
+            " ! --socket-exists --gid-owner 0",
+            " ! owner socket exists owner GID match root",
+            " ! owner socket exists owner GID match 0",
+        );
+    }
+
+    #[test]
     fn ids_and_ranges() {
-        let o: Owner = parse_with("--uid-owner root ! --gid-owner 1000:2000").unwrap();
-        assert_eq!(save_of(&o), " --uid-owner 0 ! --gid-owner 1000-2000");
-        let o: Owner = parse_with("--uid-owner \" 1\"").unwrap();
-        assert_eq!(save_of(&o), " --uid-owner 1");
-        let o: Owner = parse_with("--uid-owner 1-+2").unwrap();
-        assert_eq!(save_of(&o), " --uid-owner 1-2");
+        let o: Owner = parse("--uid-owner +1 --gid-owner 0x10", Family::Ipv4).unwrap();
+        let ids = |n: &Option<Neg<IdRange>>| n.as_ref().map(|n| (n.value.min, n.value.max));
+        assert_eq!((ids(&o.uid), ids(&o.gid)), (Some((1, 1)), Some((16, 16))));
         for bad in [
             "4294967295",
             "5-",
@@ -310,55 +339,40 @@ mod tests {
             "no-such-user-here",
             "1-2-3",
         ] {
-            assert!(
-                parse_with::<Owner>(&format!("--uid-owner {bad}")).is_err(),
-                "{bad}"
-            );
+            fails::<Owner>(&format!("--uid-owner {bad}"));
         }
-    }
-
-    #[test]
-    fn list_names_single_ids_only() {
-        // `iptables -L -v` and `-L -v -n` on the real kernel.
-        let o: Owner = parse_with("! --socket-exists --gid-owner 0 ! --uid-owner 0").unwrap();
-        assert_eq!(
-            save_of(&o),
-            " ! --socket-exists ! --uid-owner 0 --gid-owner 0"
-        );
-        assert_eq!(
-            list_of(&o, false),
-            " ! owner socket exists ! owner UID match root owner GID match root"
-        );
-        assert_eq!(
-            list_of(&o, true),
-            " ! owner socket exists ! owner UID match 0 owner GID match 0"
-        );
-        let o: Owner = parse_with("--uid-owner 0-100 --gid-owner 4294967294").unwrap();
-        assert_eq!(
-            list_of(&o, false),
-            " owner UID match 0-100 owner GID match 4294967294"
-        );
+        fails::<Owner>("");
     }
 
     #[test]
     fn suppl_groups_needs_gid_before_it() {
-        let o: Owner = parse_with("--gid-owner 0 --suppl-groups").unwrap();
-        assert_eq!(save_of(&o), " --gid-owner 0 --suppl-groups");
-        assert_eq!(list_of(&o, true), " owner GID match 0 incl. suppl. groups");
-        assert!(parse_with::<Owner>("--suppl-groups --gid-owner 0").is_err());
-        assert!(parse_with::<Owner>("--gid-owner 0 ! --suppl-groups").is_err());
-        assert!(parse_with::<Owner>("--suppl-groups").is_err());
+        check::<Owner>(
+            "--gid-owner 0 --suppl-groups",
+            " --gid-owner 0 --suppl-groups",
+            " owner GID match root incl. suppl. groups",
+            " owner GID match 0 incl. suppl. groups",
+        );
+        fails::<Owner>("--suppl-groups --gid-owner 0");
+        fails::<Owner>("--gid-owner 0 ! --suppl-groups");
+        fails::<Owner>("--suppl-groups");
     }
 
     #[test]
-    fn hooks() {
-        let o: Owner = parse_with("--socket-exists").unwrap();
-        assert!(!allows(&o, Hook::Input));
-        assert!(allows(&o, Hook::Postrouting));
-        let s: Socket = parse_with("--restore-skmark --transparent").unwrap();
-        assert_eq!(save_of(&s), " --transparent --restore-skmark");
-        assert_eq!(list_of(&s, false), " socket --transparent --restore-skmark");
-        assert!(!allows(&s, Hook::Forward));
-        assert!(allows(&s, Hook::Prerouting));
+    fn socket_options_and_hooks() {
+        check::<Socket>(
+            "--restore-skmark --transparent",
+            " --transparent --restore-skmark",
+            " socket --transparent --restore-skmark",
+            " socket --transparent --restore-skmark",
+        );
+        check::<Socket>("", "", " socket", " socket");
+        fails::<Socket>("--nowildcard --nowildcard");
+        let s: Socket = parse("", Family::Ipv4).unwrap();
+        assert_eq!(s.hooks(), Some(Hook::Prerouting.bit() | Hook::Input.bit()));
+        let o: Owner = parse("--socket-exists", Family::Ipv4).unwrap();
+        assert_eq!(
+            o.hooks(),
+            Some(Hook::Output.bit() | Hook::Postrouting.bit())
+        );
     }
 }

@@ -93,7 +93,7 @@ pub fn test_names() -> Names {
     Names::from_texts(
         "ssh 22/tcp\nhttp 80/tcp\ndomain 53/tcp\ndomain 53/udp\n",
         "127.0.0.1 localhost\n",
-        "tcp 6 TCP\nudp 17 UDP\nicmp 1 ICMP\n",
+        "tcp 6 TCP\nudp 17 UDP\nicmp 1 ICMP\nesp 50 IPSEC-ESP\nah 51 IPSEC-AH\nipcomp 108 IPCOMP\n",
     )
 }
 

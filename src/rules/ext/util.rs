@@ -2,7 +2,6 @@
 //! printing helpers that iptables' libxtables provides (numbers, ports, strings).
 
 use std::fmt::Write;
-use std::net::{IpAddr, Ipv6Addr};
 
 use super::PrintCtx;
 use crate::rules::names::Names;
@@ -89,59 +88,6 @@ pub fn parse_uint(s: &str, max: u64) -> Option<u64> {
         s.parse().ok()?
     };
     (v <= max).then_some(v)
-}
-
-/// An address as iptables prints it: dotted quad, or IPv6 as glibc's `inet_ntop` writes it.
-/// That differs from Rust's `Display` in one case: an address whose first 96 bits are zero
-/// (other than `::` and `::1`-like ones) keeps its IPv4 tail (`::1.2.3.4`, Rust `::102:304`).
-pub fn addr_text(addr: IpAddr) -> String {
-    match addr {
-        IpAddr::V4(a) => a.to_string(),
-        IpAddr::V6(a) => inet_ntop6(a),
-    }
-}
-
-/// glibc's inet_ntop6: the first longest run of two or more zero words becomes `::`, an
-/// IPv4-compatible or IPv4-mapped address ends in dotted form, words are lower-case hex.
-pub fn inet_ntop6(addr: Ipv6Addr) -> String {
-    let w = addr.segments();
-    let (mut best, mut best_len) = (usize::MAX, 0);
-    let mut i = 0;
-    while i < 8 {
-        let start = i;
-        while i < 8 && w[i] == 0 {
-            i += 1;
-        }
-        if i - start > best_len {
-            (best, best_len) = (start, i - start);
-        }
-        i += 1;
-    }
-    if best_len < 2 {
-        best = usize::MAX;
-    }
-    let mut out = String::new();
-    for (i, word) in w.iter().enumerate() {
-        if i >= best && i < best + best_len {
-            if i == best {
-                out.push(':');
-            }
-            continue;
-        }
-        if i != 0 {
-            out.push(':');
-        }
-        if i == 6 && best == 0 && (best_len == 6 || (best_len == 5 && w[5] == 0xffff)) {
-            let o = addr.octets();
-            let _ = write!(out, "{}.{}.{}.{}", o[12], o[13], o[14], o[15]);
-            return out;
-        }
-        let _ = write!(out, "{word:x}");
-    }
-    if best != usize::MAX && best + best_len == 8 {
-        out.push(':');
-    }
-    out
 }
 
 /// `value[/mask]` as marks are written (`--mark 0x4000/0x4000`); the mask defaults to all ones.
@@ -378,23 +324,5 @@ mod tests {
             s,
             r#" KUBE-SVC_1 "kubernetes service portals" "say \"hi\"" """#
         );
-    }
-
-    #[test]
-    fn ipv6_text_as_glibc_writes_it() {
-        let t = |s: &str| inet_ntop6(s.parse().unwrap());
-        // Expectations from ip6tables-save output on the real system.
-        assert_eq!(t("::1.2.3.4"), "::1.2.3.4");
-        assert_eq!(t("::ffff:1.2.3.4"), "::ffff:1.2.3.4");
-        assert_eq!(t("::ffff:0:1.2.3.4"), "::ffff:0:102:304");
-        assert_eq!(t("0:0:1::1.2.3.4"), "0:0:1::102:304");
-        assert_eq!(t("1:0:0:2::3"), "1:0:0:2::3");
-        assert_eq!(t("1::2:0:0:3"), "1::2:0:0:3");
-        assert_eq!(t("2001:DB8::"), "2001:db8::");
-        assert_eq!(t("::"), "::");
-        assert_eq!(t("::1"), "::1");
-        assert_eq!(t("::0.1.0.0"), "::0.1.0.0");
-        assert_eq!(t("1:2:3:4:5:6:7:8"), "1:2:3:4:5:6:7:8");
-        assert_eq!(t("1:0:2:3:4:5:6:7"), "1:0:2:3:4:5:6:7");
     }
 }

@@ -12,7 +12,7 @@
 use std::fmt::Write;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
-use super::util::parse_uint;
+use super::util::parse_num;
 use crate::rules::names::Names;
 
 /// An address as glibc's `inet_aton` reads it (what `getaddrinfo` uses for numeric IPv4):
@@ -90,12 +90,13 @@ pub fn width(v6: bool) -> u8 {
 }
 
 /// `XTTYPE_PLEN` (`xtopt_parse_plen`): a prefix length from 0 to the address width
-/// (`strtoul` base 0, so `0x10` is 16), or else a numeric mask. `Ok(None)` is a mask that is
+/// (`xtables_strtoui`: base 0, so `0x10` is 16, and a leading `+` or blank is fine), or else
+/// a numeric mask. `Ok(None)` is a mask that is
 /// no prefix (`255.0.255.0`, or `33` read as 0.0.0.33), which `xtables_ipmask_to_cidr` turns
 /// into -1: each extension decides what that becomes.
 pub fn parse_plen(s: &str, v6: bool) -> Result<Option<u8>, String> {
     let w = width(v6);
-    if let Some(n) = parse_uint(s, w.into()) {
+    if let Some(n) = parse_num(s, 0, w.into()) {
         return Ok(Some(n as u8));
     }
     match parse_numeric(s, v6) {
@@ -247,6 +248,8 @@ mod tests {
     fn plen_falls_back_to_a_mask() {
         assert_eq!(parse_plen("24", false), Ok(Some(24)));
         assert_eq!(parse_plen("0x10", false), Ok(Some(16)));
+        // `--tunnel-src 1.2.3.4/+8` is /8 in the kernel (policy.t).
+        assert_eq!(parse_plen("+8", false), Ok(Some(8)));
         assert_eq!(parse_plen("255.255.0.0", false), Ok(Some(16)));
         // 33 is out of range, so it is read as the address 0.0.0.33: no prefix.
         assert_eq!(parse_plen("33", false), Ok(None));
