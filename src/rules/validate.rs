@@ -34,7 +34,7 @@ pub fn validate(ruleset: &Ruleset, source: &str, diags: &mut Diagnostics) {
                 continue;
             }
         };
-        for chain in &table.chains {
+        for chain in table.chains() {
             let mask = hooks.get(chain.name.as_str()).copied().unwrap_or(0);
             for rule in &chain.rules {
                 let Target::Ext(t) = &rule.target else {
@@ -99,7 +99,7 @@ fn target_info(t: &TargetExt) -> Option<&'static ext::TargetInfo> {
 /// reaches it; or the chain names of a loop.
 pub fn reachable_hooks(table: &Table) -> Result<HashMap<&str, u8>, Vec<String>> {
     let mut mask: HashMap<&str, u8> = HashMap::new();
-    for chain in table.chains.iter().filter(|c| c.is_builtin()) {
+    for chain in table.chains().iter().filter(|c| c.is_builtin()) {
         let Some(hook) = chain.hook else { continue };
         let mut path = Vec::new();
         walk(table, &chain.name, hook.bit(), &mut path, &mut mask)?;
