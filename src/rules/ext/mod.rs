@@ -19,6 +19,12 @@ mod proto;
 // @modules-addr (helper: address/interface/socket matches)
 // @modules-nat (helper: nat, mark, CT targets)
 // @modules-mangle (helper: log and packet-rewrite targets)
+mod adjust;
+mod log;
+mod rewrite;
+#[cfg(test)]
+mod testutil;
+mod tos;
 
 use super::model::{Family, Hook, Proto, TableKind};
 use super::names::Names;
@@ -115,6 +121,10 @@ pub trait Extension: Sized {
     const NAME: &'static str;
     /// Every option the extension takes.
     const OPTIONS: &'static [Opt];
+    /// The one family the extension exists in, if only one: iptables loads `libipt_*`
+    /// extensions (TTL, ECN) only in iptables and `libip6t_*` ones (HL) only in ip6tables;
+    /// in the other family the name is an ordinary chain name (`-j TTL` jumps to chain TTL).
+    const FAMILY: Option<Family> = None;
 
     /// Builds the extension from the options given to it, in the order given.
     fn parse(opts: &[OptArg], ctx: &ParseCtx) -> Result<Self, ExtError>;
@@ -126,6 +136,13 @@ pub trait Extension: Sized {
     /// The `iptables -L` text: starting with a space (` tcp dpt:ssh`). For targets, the
     /// text after the target name column.
     fn list(&self, out: &mut String, ctx: &PrintCtx);
+
+    /// Hooks (as `Hook::bit` masks) this particular value may be reached from, when its
+    /// options narrow what the registration allows (TCPMSS `--clamp-mss-to-pmtu` is refused
+    /// outside FORWARD, OUTPUT and POSTROUTING by its checkentry). `None`: no narrowing.
+    fn hooks(&self) -> Option<u8> {
+        None
+    }
 }
 
 /// Static facts about a match extension.
@@ -134,6 +151,8 @@ pub struct MatchInfo {
     pub options: &'static [Opt],
     /// The protocol the kernel requires in `-p` (the `.proto` of the xt_match).
     pub proto: Option<u8>,
+    /// The only family it exists in ([`Extension::FAMILY`]); `None`: both.
+    pub family: Option<Family>,
     pub parse: fn(&[OptArg], &ParseCtx) -> Result<MatchExt, ExtError>,
 }
 
@@ -143,8 +162,11 @@ pub struct TargetInfo {
     pub options: &'static [Opt],
     /// Tables it may be used in (`None`: any).
     pub tables: Option<&'static [TableKind]>,
-    /// Hooks (as `Hook::bit` masks) it may be reached from (`None`: any).
+    /// Hooks (as `Hook::bit` masks) it may be reached from (`None`: any). A value may narrow
+    /// this further: [`TargetExt::hooks`].
     pub hooks: Option<u8>,
+    /// The only family it exists in ([`Extension::FAMILY`]); `None`: both.
+    pub family: Option<Family>,
     pub parse: fn(&[OptArg], &ParseCtx) -> Result<TargetExt, ExtError>,
 }
 
@@ -174,6 +196,10 @@ macro_rules! registry {
             pub fn list(&self, out: &mut String, ctx: &PrintCtx) {
                 match self { $( $enum::$variant(x) => x.list(out, ctx), )* }
             }
+            /// Hooks this value may be reached from, beyond its registration ([`Extension::hooks`]).
+            pub fn hooks(&self) -> Option<u8> {
+                match self { $( $enum::$variant(x) => x.hooks(), )* }
+            }
         }
 
         /// Every registered extension, in registry order.
@@ -181,6 +207,7 @@ macro_rules! registry {
             $( $info {
                 name: <$ty as Extension>::NAME,
                 options: <$ty as Extension>::OPTIONS,
+                family: <$ty as Extension>::FAMILY,
                 parse: |o, c| <$ty as Extension>::parse(o, c).map($enum::$variant),
                 $( $key: $val, )*
             }, )*
@@ -204,6 +231,23 @@ registry! {
     Reject => basic::Reject { tables: None, hooks: Some(Hook::Input.bit() | Hook::Forward.bit() | Hook::Output.bit()) },
     // @targets-nat
     // @targets-mangle
+    // xt_LOG and xt_NFLOG register without .table or .hooks.
+    Log => log::Log { tables: None, hooks: None },
+    Nflog => log::Nflog { tables: None, hooks: None },
+    // xt_HL (TTL, HL), xt_DSCP (DSCP, TOS), ipt_ECN and xt_CHECKSUM: .table = "mangle".
+    Ttl => rewrite::Ttl { tables: Some(&[TableKind::Mangle]), hooks: None },
+    Hl => rewrite::Hl { tables: Some(&[TableKind::Mangle]), hooks: None },
+    Tos => tos::Tos { tables: Some(&[TableKind::Mangle]), hooks: None },
+    Dscp => tos::Dscp { tables: Some(&[TableKind::Mangle]), hooks: None },
+    Ecn => rewrite::Ecn { tables: Some(&[TableKind::Mangle]), hooks: None },
+    Checksum => adjust::Checksum { tables: Some(&[TableKind::Mangle]), hooks: None },
+    // xt_TCPMSS: any table and hook, but .proto = IPPROTO_TCP (checked in parse) and
+    // --clamp-mss-to-pmtu narrows the hooks (Tcpmss::hooks).
+    Tcpmss => adjust::Tcpmss { tables: None, hooks: None },
+    // xt_CLASSIFY: no .table, .hooks = LOCAL_OUT | FORWARD | POST_ROUTING.
+    Classify => adjust::Classify { tables: None, hooks: Some(Hook::Forward.bit() | Hook::Output.bit() | Hook::Postrouting.bit()) },
+    // xt_CONNSECMARK: no .table, but its checkentry takes only "mangle" and "security".
+    Connsecmark => adjust::Connsecmark { tables: Some(&[TableKind::Mangle, TableKind::Security]), hooks: None },
 }
 
 /// Names under which iptables also knows an extension (`-m icmpv6`, `-j NOTRACK`).
