@@ -5,6 +5,9 @@ use std::fmt;
 
 use super::model::Pos;
 
+/// How many errors the text form shows; the count of all of them follows.
+const MAX_SHOWN: usize = 50;
+
 /// One problem in an input file.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Diagnostic {
@@ -49,7 +52,7 @@ impl Diagnostics {
 
 impl fmt::Display for Diagnostics {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for (i, e) in self.errors.iter().enumerate() {
+        for (i, e) in self.errors.iter().take(MAX_SHOWN).enumerate() {
             if i > 0 {
                 writeln!(f)?;
             }
@@ -68,6 +71,9 @@ impl fmt::Display for Diagnostics {
                     .collect();
                 write!(f, "\n{}\n{}^", e.source_line, lead)?;
             }
+        }
+        if self.errors.len() > MAX_SHOWN {
+            write!(f, "\n... {} more not shown", self.errors.len() - MAX_SHOWN)?;
         }
         if self.errors.len() > 1 {
             write!(f, "\n{}: {} errors", self.file, self.errors.len())?;

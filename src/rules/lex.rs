@@ -128,7 +128,10 @@ mod tests {
 
     #[test]
     fn splits_like_iptables_restore() {
-        assert_eq!(texts("-A  INPUT\t-j ACCEPT"), ["-A", "INPUT", "-j", "ACCEPT"]);
+        assert_eq!(
+            texts("-A  INPUT\t-j ACCEPT"),
+            ["-A", "INPUT", "-j", "ACCEPT"]
+        );
         assert_eq!(
             texts(r#"--comment "kubernetes service portals" -j X"#),
             ["--comment", "kubernetes service portals", "-j", "X"]

@@ -11,8 +11,13 @@ pub mod addr;
 pub mod diag;
 pub mod ext;
 pub mod lex;
+pub mod list;
 pub mod model;
 pub mod names;
+pub mod parse;
+pub mod rule;
+pub mod save;
+pub mod validate;
 
 pub use diag::{Diagnostic, Diagnostics};
 pub use model::*;

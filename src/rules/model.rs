@@ -13,10 +13,21 @@ use super::addr::{Iface, Net};
 use super::ext::{MatchExt, TargetExt};
 
 /// Which iptables binary family the file belongs to (`iptables` or `ip6tables`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub enum Family {
+    #[default]
     Ipv4,
     Ipv6,
+}
+
+/// Which iptables variant's behaviour to follow where the two differ (NETFILTER.md §1, §7).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum Backend {
+    /// `iptables-nft` (the default on Debian 12 and most current distributions).
+    #[default]
+    Nft,
+    /// `iptables-legacy`.
+    Legacy,
 }
 
 /// The five netfilter tables, in the order iptables' own table registry lists them.
@@ -123,7 +134,10 @@ pub struct Counters {
 }
 
 impl Counters {
-    pub const ZERO: Counters = Counters { packets: 0, bytes: 0 };
+    pub const ZERO: Counters = Counters {
+        packets: 0,
+        bytes: 0,
+    };
 
     pub fn new(packets: u64, bytes: u64) -> Counters {
         Counters { packets, bytes }
@@ -163,6 +177,8 @@ pub struct Pos {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Ruleset {
     pub family: Family,
+    /// The iptables variant whose printing the ruleset follows.
+    pub backend: Backend,
     /// Tables in the order they were first declared in the file.
     pub tables: Vec<Table>,
 }
@@ -232,6 +248,9 @@ pub struct Chain {
     /// Policy counters of a built-in chain; user chains have none (`- [0:0]`).
     pub counters: Counters,
     pub rules: Vec<Rule>,
+    /// Where the chain was declared (for built-in chains: the `*table` line, or their own
+    /// `:CHAIN` line when the file has one).
+    pub pos: Pos,
 }
 
 impl Chain {
@@ -242,6 +261,7 @@ impl Chain {
             policy: Policy::Accept,
             counters: Counters::ZERO,
             rules: Vec::new(),
+            pos: Pos::default(),
         }
     }
 
@@ -252,6 +272,7 @@ impl Chain {
             policy: Policy::Accept,
             counters: Counters::ZERO,
             rules: Vec::new(),
+            pos: Pos::default(),
         }
     }
 

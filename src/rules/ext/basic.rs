@@ -3,6 +3,9 @@
 use super::util::{once, save_string};
 use super::{Arity, ExtError, Extension, Opt, OptArg, ParseCtx, PrintCtx};
 
+/// The longest comment xt_comment stores.
+const MAX_COMMENT: usize = 255;
+
 /// `-m comment --comment TEXT` (xt_comment: at most 255 bytes).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Comment {
@@ -17,11 +20,18 @@ impl Extension for Comment {
         let Some(o) = once(opts, "comment")? else {
             return Err(ExtError::whole("comment: --comment is required"));
         };
-        if o.arg().len() > 255 {
-            return Err(o.bad("comment may not be longer than 255 bytes"));
+        // xt_comment keeps 256 bytes with the terminating NUL; iptables cuts longer text
+        // to 255 bytes rather than refuse it (measured on 1.8.9, both variants).
+        let mut text = o.arg();
+        if text.len() > MAX_COMMENT {
+            let mut end = MAX_COMMENT;
+            while !text.is_char_boundary(end) {
+                end -= 1;
+            }
+            text = &text[..end];
         }
         Ok(Comment {
-            text: o.arg().to_string(),
+            text: text.to_string(),
         })
     }
 
@@ -41,7 +51,11 @@ impl Extension for Comment {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum RejectWith {
     /// An ICMP (IPv4) or ICMPv6 error: (type, code).
-    Icmp { v6: bool, kind: u8, code: u8 },
+    Icmp {
+        v6: bool,
+        kind: u8,
+        code: u8,
+    },
     TcpReset,
 }
 

@@ -15,6 +15,13 @@ pub mod util;
 mod basic;
 mod proto;
 // @modules-l4 (helper: l4 and header matches)
+mod header;
+mod icmp;
+mod l4;
+mod multiport;
+mod packet;
+#[cfg(test)]
+mod testkit;
 // @modules-ct (helper: conntrack and rate matches)
 // @modules-addr (helper: address/interface/socket matches)
 // @modules-nat (helper: nat, mark, CT targets)
@@ -28,6 +35,7 @@ mod tos;
 
 use super::model::{Family, Hook, Proto, TableKind};
 use super::names::Names;
+pub use proto::{PortRange, Tcp, Udp};
 pub use util::{ExtError, OptArg};
 
 /// How many arguments an option takes.
@@ -221,14 +229,31 @@ registry! {
     Udp => proto::Udp { proto: Some(17) },
     Comment => basic::Comment { proto: None },
     // @matches-l4
+    Sctp => l4::Sctp { proto: Some(132) },
+    Dccp => l4::Dccp { proto: Some(33) },
+    // xt_multiport has no .proto: multiport_mt_check accepts five protocols itself.
+    Multiport => multiport::Multiport { proto: None },
+    Icmp => icmp::Icmp { proto: Some(1) },
+    Icmp6 => icmp::Icmp6 { proto: Some(58) },
+    Length => header::Length { proto: None },
+    Ttl => header::Ttl { proto: None },
+    Hl => header::Hl { proto: None },
+    Tos => header::Tos { proto: None },
+    Dscp => header::Dscp { proto: None },
+    // xt_ecn has no .proto; ecn_mt_check wants -p tcp only for the TCP bits (checked in parse).
+    Ecn => header::Ecn { proto: None },
+    TcpMss => packet::TcpMss { proto: Some(6) },
+    PktType => packet::PktType { proto: None },
+    Helper => packet::Helper { proto: None },
     // @matches-ct
     // @matches-addr
 }
 
 registry! {
     TargetExt, TargetInfo, TARGETS;
-    // ipt_REJECT registers for INPUT, FORWARD and OUTPUT in any table.
-    Reject => basic::Reject { tables: None, hooks: Some(Hook::Input.bit() | Hook::Forward.bit() | Hook::Output.bit()) },
+    // ipt_REJECT registers for the filter table's INPUT, FORWARD and OUTPUT (both variants
+    // refuse it in mangle, raw, nat and security: measured).
+    Reject => basic::Reject { tables: Some(&[TableKind::Filter]), hooks: Some(Hook::Input.bit() | Hook::Forward.bit() | Hook::Output.bit()) },
     // @targets-nat
     // @targets-mangle
     // xt_LOG and xt_NFLOG register without .table or .hooks.
@@ -260,6 +285,31 @@ const TARGET_ALIASES: &[(&str, &str)] = &[
     // @target-aliases
 ];
 
+/// Extensions that exist for one family only (libipt_* and libip6t_* in iptables): the other
+/// binary cannot load them ("Couldn't load match `icmp6'" from iptables).
+const IPV4_ONLY: &[&str] = &["icmp", "ttl", "TTL", "ah", "realm", "NETMAP4"];
+const IPV6_ONLY: &[&str] = &[
+    "icmp6",
+    "hl",
+    "HL",
+    "rt",
+    "frag",
+    "hbh",
+    "dst",
+    "ipv6header",
+    "mh",
+    "eui64",
+    "srh",
+];
+
+/// Whether the iptables binary of `family` has the extension `name`.
+pub fn family_has(name: &str, family: Family) -> bool {
+    match family {
+        Family::Ipv4 => !IPV6_ONLY.contains(&name),
+        Family::Ipv6 => !IPV4_ONLY.contains(&name),
+    }
+}
+
 /// The match extension `-m name` loads, if fwbench knows it.
 pub fn find_match(name: &str) -> Option<&'static MatchInfo> {
     let name = MATCH_ALIASES
@@ -287,4 +337,3 @@ pub fn removed_target(name: &str) -> Option<&'static str> {
         _ => None,
     }
 }
-

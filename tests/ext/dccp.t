@@ -1,0 +1,33 @@
+# -m dccp: ports (numbers read by getaddrinfo: decimal, cut to 16 bits; a reversed range is taken), --dccp-types (INVALID = types 10..15), --dccp-option.
+:INPUT,FORWARD,OUTPUT
+-p dccp -m dccp --sport 1;=;OK
+-p dccp -m dccp ! --dport 1:1023;=;OK
+-p dccp -m dccp --source-port 80:;-p dccp -m dccp --sport 80:65535;OK
+-p dccp -m dccp --destination-port :80;-p dccp -m dccp --dport 0:80;OK
+-p dccp -m dccp --dport 90:80;=;OK
+-p dccp -m dccp --dport 0:65535;=;OK
+-p dccp -m dccp --dport 1:2:3;;FAIL
+-p dccp -m dccp --dport 65536;-p dccp -m dccp --dport 0;OK
+-p dccp -m dccp --dport 65537:70000;-p dccp -m dccp --dport 1:4464;OK
+-p dccp -m dccp --sport 080;-p dccp -m dccp --sport 80;OK
+-p dccp -m dccp --sport +5;-p dccp -m dccp --sport 5;OK
+-p dccp -m dccp --sport 0x50;;FAIL
+-p dccp -m dccp --sport -1;;FAIL
+-p dccp -m dccp --sport 2147483648;;FAIL
+-p dccp -m dccp --sport 4294967296;-p dccp -m dccp --sport 0;OK
+-p dccp -m dccp --sport ssh:http;-p dccp -m dccp --sport 22:80;OK
+-p dccp -m dccp --dport 80 --dport 81;;FAIL
+-p dccp -m dccp;=;OK
+-m dccp --dport 80;;FAIL
+-p udp -m dccp --dport 80;;FAIL
+-p dccp -m dccp --dccp-types REQUEST,ack;-p dccp -m dccp --dccp-types REQUEST,ACK;OK
+-p dccp -m dccp ! --dccp-types SYNC;=;OK
+-p dccp -m dccp --dccp-types INVALID,SYNCACK,sync,reset,close,closereq,dataack,data,response;-p dccp -m dccp --dccp-types RESPONSE,DATA,DATAACK,CLOSEREQ,CLOSE,RESET,SYNC,SYNCACK,INVALID;OK
+-p dccp -m dccp ! --dccp-types REQUEST,INVALID;=;OK
+-p dccp -m dccp --dccp-types ,ACK;-p dccp -m dccp --dccp-types ACK;OK
+-p dccp -m dccp --dccp-types FOO;;FAIL
+-p dccp -m dccp --dccp-option 1;=;OK
+-p dccp -m dccp ! --dccp-option 255;=;OK
+-p dccp -m dccp --dccp-option 0;;FAIL
+-p dccp -m dccp --dccp-option 256;;FAIL
+-p dccp -m dccp --dccp-option 2 --dccp-types ACK ! --sport 5;-p dccp -m dccp ! --sport 5 --dccp-types ACK --dccp-option 2;OK

@@ -1,0 +1,40 @@
+# -m sctp: ports (a given option is saved even when it is the full range) and --chunk-types.
+:INPUT,FORWARD,OUTPUT
+-p sctp -m sctp --sport 1;=;OK
+-p sctp -m sctp --dport 80;=;OK
+-p sctp -m sctp ! --dport 1:1023;=;OK
+-p sctp -m sctp --source-port 80:;-p sctp -m sctp --sport 80:65535;OK
+-p sctp -m sctp --destination-port :80;-p sctp -m sctp --dport 0:80;OK
+-p sctp -m sctp --dport 0:65535;=;OK
+-p sctp -m sctp --dport 5:5;-p sctp -m sctp --dport 5;OK
+-p sctp -m sctp --dport 0x50;-p sctp -m sctp --dport 80;OK
+-p sctp -m sctp --dport 90:80;;FAIL
+-p sctp -m sctp --dport 65536;;FAIL
+-p sctp -m sctp --sport 1 --source-port 2;;FAIL
+-p sctp -m sctp;=;OK
+-m sctp --dport 80;;FAIL
+! -p sctp -m sctp --dport 80;;FAIL
+-p tcp -m sctp --dport 80;;FAIL
+-p sctp -m sctp --chunk-types any DATA,INIT;=;OK
+-p sctp -m sctp ! --chunk-types all INIT;=;OK
+-p sctp -m sctp --chunk-types ONLY init,data;-p sctp -m sctp --chunk-types only DATA,INIT;OK
+-p sctp -m sctp --chunk-types all INIT,SACK,ASCONF,FORWARD_TSN,ASCONF_ACK;-p sctp -m sctp --chunk-types all INIT,SACK,ASCONF_ACK,FORWARD_TSN,ASCONF;OK
+-p sctp -m sctp --chunk-types any all;-p sctp -m sctp --chunk-types any ALL;OK
+-p sctp -m sctp ! --chunk-types any none;-p sctp -m sctp ! --chunk-types any NONE;OK
+-p sctp -m sctp --chunk-types any DATA:Be;=;OK
+-p sctp -m sctp --chunk-types only abort:T,shutdown_complete:t,data:iUbE;-p sctp -m sctp --chunk-types only DATA:iUbE,ABORT:T,SHUTDOWN_COMPLETE:t;OK
+-p sctp -m sctp --chunk-types any DATA:B,DATA:E;-p sctp -m sctp --chunk-types any DATA:BE;OK
+-p sctp -m sctp --chunk-types any ,ACK;;FAIL
+-p sctp -m sctp --chunk-types any ,INIT,,SACK;-p sctp -m sctp --chunk-types any INIT,SACK;OK
+-p sctp -m sctp --dport 22 --chunk-types any INIT --sport 80;-p sctp -m sctp --sport 80 --dport 22 --chunk-types any INIT;OK
+-p sctp -m sctp --chunk-types any DATA:-,INIT:-,ASCONF:-,ABORT:t;-p sctp -m sctp --chunk-types any DATA:-,INIT:-,ABORT:t,ASCONF;OK
+-p sctp -m sctp --chunk-types any DATA:-,INIT:-,SACK:-,ABORT:-,ERROR:-;;FAIL
+-p sctp -m sctp --chunk-types any data:x;;FAIL
+-p sctp -m sctp --chunk-types any init:T;;FAIL
+-p sctp -m sctp --chunk-types some INIT;;FAIL
+-p sctp -m sctp --chunk-types any FOO;;FAIL
+-p sctp -m sctp --chunk-types any INIT,ALL;;FAIL
+-p sctp -m sctp --chunk-types any;;FAIL
+-p sctp -m sctp --chunk-types any !INIT;;FAIL
+-p sctp -m sctp --chunk-types any -INIT;;FAIL
+-p sctp -m sctp --chunk-types any INIT --chunk-types all SACK;;FAIL

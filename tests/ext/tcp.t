@@ -1,0 +1,31 @@
+:INPUT,FORWARD,OUTPUT
+-p tcp -m tcp --sport 1;=;OK
+-p tcp -m tcp --sport 1:1023;=;OK
+-p tcp -m tcp --sport 1024:;-p tcp -m tcp --sport 1024:65535;OK
+-p tcp -m tcp --sport :1023;-p tcp -m tcp --sport 0:1023;OK
+-p tcp -m tcp ! --sport 1;=;OK
+-p tcp -m tcp --sport 65535;=;OK
+-p tcp -m tcp --sport 65536;;FAIL
+-p tcp -m tcp --sport 1023:1;;FAIL
+-p tcp -m tcp --dport ssh;-p tcp -m tcp --dport 22;OK
+-p tcp -m tcp --destination-port 80 --source-port 53;-p tcp -m tcp --sport 53 --dport 80;OK
+-p tcp -m tcp --dport 80 --sport 53;-p tcp -m tcp --sport 53 --dport 80;OK
+-p tcp --dport 22;-p tcp -m tcp --dport 22;OK
+-p tcp --dp 22;-p tcp -m tcp --dport 22;OK
+-p tcp -m tcp --syn;-p tcp -m tcp --tcp-flags FIN,SYN,RST,ACK SYN;OK
+-p tcp -m tcp ! --syn;-p tcp -m tcp ! --tcp-flags FIN,SYN,RST,ACK SYN;OK
+-p tcp -m tcp --tcp-flags SYN,ACK SYN;=;OK
+-p tcp -m tcp --tcp-flags ALL NONE;-p tcp -m tcp --tcp-flags FIN,SYN,RST,PSH,ACK,URG NONE;OK
+-p tcp -m tcp --tcp-flags ALL ALL;-p tcp -m tcp --tcp-flags FIN,SYN,RST,PSH,ACK,URG FIN,SYN,RST,PSH,ACK,URG;OK
+-p tcp -m tcp --tcp-flags syn,ack ack;-p tcp -m tcp --tcp-flags SYN,ACK ACK;OK
+-p tcp -m tcp --tcp-flags SYN,BOGUS SYN;;FAIL
+-p tcp -m tcp --tcp-option 2;=;OK
+-p tcp -m tcp ! --tcp-option 2;=;OK
+-p tcp -m tcp --syn --tcp-flags SYN SYN;;FAIL
+-p tcp -m tcp --dport 1 --dport 2;;FAIL
+-m tcp --dport 22;;FAIL
+-p udp -m tcp --dport 22;;FAIL
+# iptables-nft translates -m tcp to payload matches and accepts this; legacy refuses it.
+! -p tcp -m tcp --dport 22;=;OK
+-p tcp -m tcp;=;OK
+-p tcp -m tcp --dport 80 -m tcp --sport 9;-p tcp -m tcp --sport 9 --dport 80;OK

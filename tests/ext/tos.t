@@ -1,0 +1,23 @@
+# -m tos (revision 1): value[/mask] (mask 0xff by default) or a name (mask 0x3f).
+:INPUT,FORWARD,OUTPUT
+-m tos --tos 0x10;-m tos --tos 0x10/0xff;OK
+-m tos --tos 0x10/0xff;=;OK
+-m tos ! --tos 0x10/0x3f;=;OK
+-m tos --tos 8/0xff;-m tos --tos 0x08/0xff;OK
+-m tos --tos 0;-m tos --tos 0x00/0xff;OK
+-m tos --tos +5;-m tos --tos 0x05/0xff;OK
+-m tos --tos 0xff/0;-m tos --tos 0xff/0x00;OK
+-m tos --tos Minimize-Delay;-m tos --tos 0x10/0x3f;OK
+-m tos --tos maximize-throughput;-m tos --tos 0x08/0x3f;OK
+-m tos --tos Maximize-Reliability;-m tos --tos 0x04/0x3f;OK
+-m tos ! --tos Minimize-Cost;-m tos ! --tos 0x02/0x3f;OK
+-m tos --tos normal-service;-m tos --tos 0x00/0x3f;OK
+-m tos --tos 256;;FAIL
+-m tos --tos 0x10/0x100;;FAIL
+-m tos --tos 0x10/;;FAIL
+-m tos --tos 1e;;FAIL
+-m tos --tos -0;;FAIL
+-m tos --tos foo;;FAIL
+-m tos --tos "";;FAIL
+-m tos --tos 0x10 --tos 0x20;;FAIL
+-m tos;;FAIL

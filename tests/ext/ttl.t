@@ -1,0 +1,21 @@
+# -m ttl: exactly one of --ttl-eq (negatable; old spelling --ttl), --ttl-lt, --ttl-gt.
+:INPUT,FORWARD,OUTPUT
+-m ttl --ttl-eq 64;=;OK
+-m ttl ! --ttl-eq 1;=;OK
+-m ttl --ttl-lt 5;=;OK
+-m ttl --ttl-gt 250;=;OK
+-m ttl --ttl 3;-m ttl --ttl-eq 3;OK
+-m ttl ! --ttl 3;-m ttl ! --ttl-eq 3;OK
+-m ttl --ttl-eq 0;=;OK
+-m ttl --ttl-eq 255;=;OK
+-m ttl --ttl-lt 0x10;-m ttl --ttl-lt 16;OK
+-m ttl --ttl-eq +5;-m ttl --ttl-eq 5;OK
+-m ttl --ttl-eq 256;;FAIL
+-m ttl --ttl-eq 5x;;FAIL
+-m ttl --ttl-gt "";;FAIL
+-m ttl ! --ttl-lt 3;;FAIL
+-m ttl ! --ttl-gt 3;;FAIL
+-m ttl --ttl-eq 1 --ttl-lt 3;;FAIL
+-m ttl --ttl 1 --ttl-eq 1;;FAIL
+-m ttl --ttl-eq 1 --ttl-eq 2;;FAIL
+-m ttl;;FAIL
