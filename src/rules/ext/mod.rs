@@ -25,6 +25,10 @@ mod testkit;
 // @modules-ct (helper: conntrack and rate matches)
 // @modules-addr (helper: address/interface/socket matches)
 // @modules-nat (helper: nat, mark, CT targets)
+mod ct;
+mod mark;
+mod misc;
+mod nat;
 // @modules-mangle (helper: log and packet-rewrite targets)
 mod adjust;
 mod log;
@@ -129,10 +133,6 @@ pub trait Extension: Sized {
     const NAME: &'static str;
     /// Every option the extension takes.
     const OPTIONS: &'static [Opt];
-    /// The one family the extension exists in, if only one: iptables loads `libipt_*`
-    /// extensions (TTL, ECN) only in iptables and `libip6t_*` ones (HL) only in ip6tables;
-    /// in the other family the name is an ordinary chain name (`-j TTL` jumps to chain TTL).
-    const FAMILY: Option<Family> = None;
 
     /// Builds the extension from the options given to it, in the order given.
     fn parse(opts: &[OptArg], ctx: &ParseCtx) -> Result<Self, ExtError>;
@@ -145,9 +145,14 @@ pub trait Extension: Sized {
     /// text after the target name column.
     fn list(&self, out: &mut String, ctx: &PrintCtx);
 
-    /// Hooks (as `Hook::bit` masks) this particular value may be reached from, when its
-    /// options narrow what the registration allows (TCPMSS `--clamp-mss-to-pmtu` is refused
-    /// outside FORWARD, OUTPUT and POSTROUTING by its checkentry). `None`: no narrowing.
+    /// The name `iptables -L` shows in the target column when it is not [`Self::NAME`]: an
+    /// alias is listed under the kernel's name of what it loads (`-j NOTRACK` shows as `CT`,
+    /// iptables' `real_name`), while `iptables-save` prints the alias.
+    const LIST_NAME: &'static str = Self::NAME;
+
+    /// Hooks this value may be reached from, when its options narrow what the registry's
+    /// `hooks` allow (the kernel's checkentry refuses `SET --map-prio` outside FORWARD,
+    /// OUTPUT and POSTROUTING). `None`: no further restriction.
     fn hooks(&self) -> Option<u8> {
         None
     }
@@ -159,8 +164,6 @@ pub struct MatchInfo {
     pub options: &'static [Opt],
     /// The protocol the kernel requires in `-p` (the `.proto` of the xt_match).
     pub proto: Option<u8>,
-    /// The only family it exists in ([`Extension::FAMILY`]); `None`: both.
-    pub family: Option<Family>,
     pub parse: fn(&[OptArg], &ParseCtx) -> Result<MatchExt, ExtError>,
 }
 
@@ -170,11 +173,8 @@ pub struct TargetInfo {
     pub options: &'static [Opt],
     /// Tables it may be used in (`None`: any).
     pub tables: Option<&'static [TableKind]>,
-    /// Hooks (as `Hook::bit` masks) it may be reached from (`None`: any). A value may narrow
-    /// this further: [`TargetExt::hooks`].
+    /// Hooks (as `Hook::bit` masks) it may be reached from (`None`: any).
     pub hooks: Option<u8>,
-    /// The only family it exists in ([`Extension::FAMILY`]); `None`: both.
-    pub family: Option<Family>,
     pub parse: fn(&[OptArg], &ParseCtx) -> Result<TargetExt, ExtError>,
 }
 
@@ -198,15 +198,19 @@ macro_rules! registry {
             pub fn name(&self) -> &'static str {
                 match self { $( $enum::$variant(_) => <$ty as Extension>::NAME, )* }
             }
+            /// The name in `iptables -L`'s target column (differs from `name()` for aliases).
+            pub fn list_name(&self) -> &'static str {
+                match self { $( $enum::$variant(_) => <$ty as Extension>::LIST_NAME, )* }
+            }
+            /// Hooks this value's options restrict it to, on top of the registry's.
+            pub fn hooks(&self) -> Option<u8> {
+                match self { $( $enum::$variant(x) => x.hooks(), )* }
+            }
             pub fn save(&self, out: &mut String, ctx: &PrintCtx) {
                 match self { $( $enum::$variant(x) => x.save(out, ctx), )* }
             }
             pub fn list(&self, out: &mut String, ctx: &PrintCtx) {
                 match self { $( $enum::$variant(x) => x.list(out, ctx), )* }
-            }
-            /// Hooks this value may be reached from, beyond its registration ([`Extension::hooks`]).
-            pub fn hooks(&self) -> Option<u8> {
-                match self { $( $enum::$variant(x) => x.hooks(), )* }
             }
         }
 
@@ -215,7 +219,6 @@ macro_rules! registry {
             $( $info {
                 name: <$ty as Extension>::NAME,
                 options: <$ty as Extension>::OPTIONS,
-                family: <$ty as Extension>::FAMILY,
                 parse: |o, c| <$ty as Extension>::parse(o, c).map($enum::$variant),
                 $( $key: $val, )*
             }, )*
@@ -255,6 +258,25 @@ registry! {
     // refuse it in mangle, raw, nat and security: measured).
     Reject => basic::Reject { tables: Some(&[TableKind::Filter]), hooks: Some(Hook::Input.bit() | Hook::Forward.bit() | Hook::Output.bit()) },
     // @targets-nat
+    // Tables and hooks as the kernel's xt_target registrations say (xt_nat.c, xt_MASQUERADE.c,
+    // xt_REDIRECT.c, xt_NETMAP.c, xt_CT.c); the nat table has no FORWARD hook.
+    Dnat => nat::Dnat { tables: Some(&[TableKind::Nat]), hooks: Some(Hook::Prerouting.bit() | Hook::Output.bit()) },
+    Snat => nat::Snat { tables: Some(&[TableKind::Nat]), hooks: Some(Hook::Postrouting.bit() | Hook::Input.bit()) },
+    Masquerade => nat::Masquerade { tables: Some(&[TableKind::Nat]), hooks: Some(Hook::Postrouting.bit()) },
+    Redirect => nat::Redirect { tables: Some(&[TableKind::Nat]), hooks: Some(Hook::Prerouting.bit() | Hook::Output.bit()) },
+    Netmap => nat::Netmap { tables: Some(&[TableKind::Nat]), hooks: Some(Hook::Prerouting.bit() | Hook::Input.bit() | Hook::Output.bit() | Hook::Postrouting.bit()) },
+    Mark => mark::Mark { tables: None, hooks: None },
+    Connmark => mark::Connmark { tables: None, hooks: None },
+    Ct => ct::Ct { tables: Some(&[TableKind::Raw]), hooks: None },
+    Notrack => ct::Notrack { tables: Some(&[TableKind::Raw]), hooks: None },
+    // xt_TRACE is raw-only, but iptables-nft turns -j TRACE into `meta nftrace set 1`, which
+    // the kernel takes in every table (verified: mangle, filter, nat, security).
+    Trace => ct::Trace { tables: None, hooks: None },
+    // SET --map-set is mangle-only and --map-prio/--map-queue narrow the hooks: checked by
+    // SetTarget::parse and SetTarget::hooks.
+    Set => misc::SetTarget { tables: None, hooks: None },
+    Audit => misc::Audit { tables: None, hooks: None },
+    Nfqueue => misc::Nfqueue { tables: None, hooks: None },
     // @targets-mangle
     // xt_LOG and xt_NFLOG register without .table or .hooks.
     Log => log::Log { tables: None, hooks: None },
@@ -287,7 +309,7 @@ const TARGET_ALIASES: &[(&str, &str)] = &[
 
 /// Extensions that exist for one family only (libipt_* and libip6t_* in iptables): the other
 /// binary cannot load them ("Couldn't load match `icmp6'" from iptables).
-const IPV4_ONLY: &[&str] = &["icmp", "ttl", "TTL", "ah", "realm", "NETMAP4"];
+const IPV4_ONLY: &[&str] = &["icmp", "ttl", "TTL", "ECN", "ah", "realm", "NETMAP4"];
 const IPV6_ONLY: &[&str] = &[
     "icmp6",
     "hl",

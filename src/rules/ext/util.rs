@@ -299,6 +299,21 @@ mod tests {
     }
 
     #[test]
+    fn strtoul_prefix_reads_like_glibc() {
+        assert_eq!(strtoul_prefix("80-90"), Some((80, "-90")));
+        assert_eq!(strtoul_prefix(" +0x10/x"), Some((16, "/x")));
+        // A lone "0x" is the number 0 followed by garbage; "080" is octal 0 then "80".
+        assert_eq!(strtoul_prefix("0x"), Some((0, "x")));
+        assert_eq!(strtoul_prefix("080"), Some((0, "80")));
+        assert_eq!(strtoul_prefix("-1"), None);
+        assert_eq!(strtoul_prefix("http"), None);
+        assert_eq!(strtoul_prefix("99999999999999999999"), None);
+        assert_eq!(parse_num("+5", 0, 65535), Some(5));
+        assert_eq!(parse_num("5x", 0, 65535), None);
+        assert_eq!(parse_num("65536", 0, 65535), None);
+    }
+
+    #[test]
     fn save_string_quotes_like_iptables() {
         let mut s = String::new();
         save_string(&mut s, "KUBE-SVC_1");
