@@ -11,7 +11,7 @@ use std::collections::HashMap;
 
 use super::diag::Diagnostics;
 use super::ext::{self, TargetExt};
-use super::model::{Hook, Pos, Ruleset, Table, Target};
+use super::model::{Backend, Hook, Pos, Ruleset, Table, Target};
 
 pub fn validate(ruleset: &Ruleset, source: &str, diags: &mut Diagnostics) {
     let lines: Vec<&str> = source.lines().collect();
@@ -59,15 +59,26 @@ pub fn validate(ruleset: &Ruleset, source: &str, diags: &mut Diagnostics) {
                         continue;
                     }
                 }
+                // A value's own hook limit (TCPMSS --clamp-mss-to-pmtu, SET --map-prio) comes
+                // from the target's checkentry, which sees the hooks only where the kernel
+                // tells it: legacy passes every hook that reaches the rule, nft_compat only the
+                // hook of a base chain (in a user chain checkentry gets an empty mask and the
+                // later validation checks just the registration's .hooks).
+                let value_hooks = match ruleset.backend {
+                    Backend::Legacy => t.hooks(),
+                    Backend::Nft => t.hooks().filter(|_| chain.is_builtin()),
+                };
+                let allows =
+                    |h: Hook| info.allows_hook(h) && value_hooks.map_or(true, |m| m & h.bit() != 0);
                 let bad: Vec<&str> = Hook::ALL
                     .iter()
-                    .filter(|h| mask & h.bit() != 0 && !info.allows_hook(**h))
+                    .filter(|h| mask & h.bit() != 0 && !allows(**h))
                     .map(|h| h.chain_name())
                     .collect();
                 if !bad.is_empty() {
                     let allowed: Vec<&str> = Hook::ALL
                         .iter()
-                        .filter(|h| info.allows_hook(**h))
+                        .filter(|h| allows(**h))
                         .map(|h| h.chain_name())
                         .collect();
                     diags.push(
@@ -131,4 +142,35 @@ fn walk<'t>(
     }
     path.pop();
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::rules::model::{Backend, Family};
+    use crate::rules::parse::{parse_ruleset, ParseOptions};
+
+    fn accepted(backend: Backend, text: &str) -> bool {
+        let opts = ParseOptions {
+            family: Family::Ipv4,
+            backend,
+        };
+        parse_ruleset(text, "test.rules", opts).is_ok()
+    }
+
+    /// Seen on Linux 6.18: iptables-nft-restore accepts TCPMSS --clamp-mss-to-pmtu in a user
+    /// chain jumped to from PREROUTING but not in PREROUTING itself; iptables-legacy-restore
+    /// refuses both. A registration's .hooks (CLASSIFY) hold through jumps in both.
+    #[test]
+    fn value_hook_limits_follow_the_backend() {
+        let direct = "*mangle\n-A PREROUTING -p tcp --syn -j TCPMSS --clamp-mss-to-pmtu\nCOMMIT\n";
+        let jumped = "*mangle\n:X - [0:0]\n-A PREROUTING -j X\n\
+                      -A X -p tcp --syn -j TCPMSS --clamp-mss-to-pmtu\nCOMMIT\n";
+        let classify =
+            "*filter\n:Z - [0:0]\n-A INPUT -j Z\n-A Z -j CLASSIFY --set-class 1:1\nCOMMIT\n";
+        assert!(!accepted(Backend::Nft, direct));
+        assert!(accepted(Backend::Nft, jumped));
+        assert!(!accepted(Backend::Legacy, direct));
+        assert!(!accepted(Backend::Legacy, jumped));
+        assert!(!accepted(Backend::Nft, classify));
+    }
 }

@@ -442,10 +442,4 @@ mod tests {
             );
         }
     }
-
-    /// The kernel-verified cases of tests/ext for these targets.
-    #[test]
-    fn t_files() {
-        super::super::testutil::run_t_files(&["TCPMSS", "CLASSIFY", "CHECKSUM", "CONNSECMARK"]);
-    }
 }

@@ -428,10 +428,4 @@ mod tests {
             assert!(parse_target::<Nflog>(args).is_err(), "{args} was accepted");
         }
     }
-
-    /// The kernel-verified cases of tests/ext for these targets.
-    #[test]
-    fn t_files() {
-        super::super::testutil::run_t_files(&["LOG", "NFLOG"]);
-    }
 }

@@ -398,10 +398,4 @@ mod tests {
             "--set-dscp 1 --set-dscp 2",
         ]);
     }
-
-    /// The kernel-verified cases of tests/ext for these targets.
-    #[test]
-    fn t_files() {
-        super::super::testutil::run_t_files(&["TOS", "DSCP"]);
-    }
 }
