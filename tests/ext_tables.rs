@@ -6,6 +6,9 @@
 //! rule;expected;OK|FAIL        expected: `=` (printed back unchanged) or iptables-save's text
 //! ```
 //!
+//! A comment line `# needs: COMMAND` names a kernel object the cases need (`ipset create ...`),
+//! created in the namespace before the kernel loads them.
+//!
 //! Files are `tests/ext/*.t` (iptables) and `tests/ext/*.t6` (ip6tables). Every case is parsed
 //! by fwbench and compared with the expectation. With the kernel available, every case is also
 //! loaded into the real kernel, which must agree with the table (so the tables cannot drift
@@ -49,6 +52,18 @@ fn family_of(path: &Path) -> Family {
     } else {
         Family::Ipv4
     }
+}
+
+/// The `# needs: COMMAND` lines of a table file, joined into one shell command.
+fn needs(path: &Path) -> String {
+    let text = std::fs::read_to_string(path).expect("read .t file");
+    let mut cmds: Vec<&str> = text
+        .lines()
+        .filter_map(|l| l.strip_prefix("# needs:"))
+        .map(str::trim)
+        .collect();
+    cmds.push("true");
+    cmds.join(" && ")
 }
 
 fn read_cases(path: &Path) -> Vec<Case> {
@@ -210,7 +225,9 @@ fn ext_cases_agree_with_the_kernel() {
             V4
         };
         let cases = read_cases(&path);
+        let setup = needs(&path);
         let ns = Netns::new("ext");
+        ns.out(&setup);
         for case in &cases {
             let at = format!(
                 "{}:{} ({} {})",
@@ -263,6 +280,7 @@ fn ext_cases_agree_with_the_kernel() {
         std::fs::write(&file, &text).expect("write temp file");
         drop(ns);
         let ns = Netns::new("extall");
+        ns.out(&setup);
         let load = ns.sh(&format!("{}-restore {restore}", fam.tool), &text);
         if !load.status.success() {
             problems.push(format!(

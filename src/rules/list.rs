@@ -117,8 +117,9 @@ fn list_chain(
         if opts.verbose {
             write_counters(out, rule.counters, opts);
         }
+        // `-j NOTRACK` lists as CT (its kernel target) but saves as NOTRACK.
         let target = match &rule.target {
-            Target::Ext(t) => t.name(),
+            Target::Ext(t) => t.list_name(),
             t => t.name(),
         };
         let _ = write!(out, "{target:<9} ");
@@ -161,14 +162,14 @@ fn list_chain(
         for net in [&ip.src, &ip.dst] {
             let (inv, text) = match net {
                 Some(n) => (n.invert, n.value.list_text(opts.numeric, names)),
-                None => (
-                    false,
-                    if opts.numeric {
-                        "0.0.0.0/0".to_string()
-                    } else {
-                        "anywhere".to_string()
-                    },
-                ),
+                None => {
+                    let any = match (opts.numeric, ruleset.family) {
+                        (false, _) => "anywhere",
+                        (true, super::model::Family::Ipv4) => "0.0.0.0/0",
+                        (true, super::model::Family::Ipv6) => "::/0",
+                    };
+                    (false, any.to_string())
+                }
             };
             out.push(if inv { '!' } else { ' ' });
             let _ = write!(out, "{text:<19} ");

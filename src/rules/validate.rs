@@ -59,26 +59,27 @@ pub fn validate(ruleset: &Ruleset, source: &str, diags: &mut Diagnostics) {
                         continue;
                     }
                 }
-                // A value's own hook limit (TCPMSS --clamp-mss-to-pmtu, SET --map-prio) comes
-                // from the target's checkentry, which sees the hooks only where the kernel
-                // tells it: legacy passes every hook that reaches the rule, nft_compat only the
-                // hook of a base chain (in a user chain checkentry gets an empty mask and the
-                // later validation checks just the registration's .hooks).
+                // The registration's hooks, narrowed by what this instance's options allow
+                // (SET --map-prio, TCPMSS --clamp-mss-to-pmtu). The narrowing is the target's
+                // checkentry, which sees the hooks only where the kernel tells it: legacy passes
+                // every hook that reaches the rule, nft_compat only the hook of a base chain (in
+                // a user chain checkentry gets an empty mask, and the later validation checks
+                // just the registration's .hooks).
                 let value_hooks = match ruleset.backend {
                     Backend::Legacy => t.hooks(),
                     Backend::Nft => t.hooks().filter(|_| chain.is_builtin()),
                 };
-                let allows =
-                    |h: Hook| info.allows_hook(h) && value_hooks.map_or(true, |m| m & h.bit() != 0);
+                let allowed_mask = info.hooks.unwrap_or(0xff) & value_hooks.unwrap_or(0xff);
+                let allows = |h: &Hook| allowed_mask & h.bit() != 0;
                 let bad: Vec<&str> = Hook::ALL
                     .iter()
-                    .filter(|h| mask & h.bit() != 0 && !allows(**h))
+                    .filter(|h| mask & h.bit() != 0 && !allows(h))
                     .map(|h| h.chain_name())
                     .collect();
                 if !bad.is_empty() {
                     let allowed: Vec<&str> = Hook::ALL
                         .iter()
-                        .filter(|h| allows(**h))
+                        .filter(|h| allows(h))
                         .map(|h| h.chain_name())
                         .collect();
                     diags.push(

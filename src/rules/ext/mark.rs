@@ -9,7 +9,7 @@
 
 use std::fmt::Write;
 
-use super::util::{strtoul_prefix, parse_num};
+use super::util::{parse_num, strtoul_prefix};
 use super::{Arity, ExtError, Extension, Opt, OptArg, ParseCtx, PrintCtx};
 
 /// `value[/mask]` as `XTTYPE_MARKMASK32` reads it; the mask defaults to all ones.

@@ -3,7 +3,7 @@
 
 use std::fmt::Write;
 
-use super::util::{strtoul_prefix, parse_num};
+use super::util::{parse_num, strtoul_prefix};
 use super::{Arity, ExtError, Extension, Opt, OptArg, ParseCtx, PrintCtx};
 use crate::rules::model::{Hook, TableKind};
 

@@ -180,7 +180,7 @@ pub struct TargetInfo {
 
 impl TargetInfo {
     pub fn allows_hook(&self, hook: Hook) -> bool {
-        self.hooks.is_none_or(|m| m & hook.bit() != 0)
+        self.hooks.map_or(true, |m| m & hook.bit() != 0)
     }
 }
 

@@ -16,7 +16,7 @@
 use std::fmt::Write;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
-use super::util::{flag, once, strtoul_prefix, parse_num};
+use super::util::{flag, once, parse_num, strtoul_prefix};
 use super::{Arity, ExtError, Extension, Opt, OptArg, ParseCtx, PrintCtx};
 use crate::rules::addr::Net;
 use crate::rules::names::Names;
