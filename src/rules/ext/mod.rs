@@ -23,6 +23,12 @@ mod packet;
 #[cfg(test)]
 mod testkit;
 // @modules-ct (helper: conntrack and rate matches)
+mod connection;
+mod conntrack;
+mod hashlimit;
+mod rate;
+mod tally;
+mod xtaddr;
 // @modules-addr (helper: address/interface/socket matches)
 // @modules-nat (helper: nat, mark, CT targets)
 mod ct;
@@ -249,6 +255,18 @@ registry! {
     PktType => packet::PktType { proto: None },
     Helper => packet::Helper { proto: None },
     // @matches-ct
+    State => conntrack::State { proto: None },
+    Conntrack => conntrack::Conntrack { proto: None },
+    Mark => connection::Mark { proto: None },
+    Connmark => connection::Connmark { proto: None },
+    Connlimit => connection::Connlimit { proto: None },
+    Connbytes => connection::Connbytes { proto: None },
+    Limit => rate::Limit { proto: None },
+    Hashlimit => hashlimit::Hashlimit { proto: None },
+    Statistic => tally::Statistic { proto: None },
+    Recent => tally::Recent { proto: None },
+    Nfacct => tally::Nfacct { proto: None },
+    Quota => tally::Quota { proto: None },
     // @matches-addr
 }
 

@@ -1,25 +1,170 @@
-//! Test support for extensions: one rule's `-p` and `-m` parts read from `iptables-restore`
-//! text and printed back, and a runner for the kernel-verified case tables in `tests/ext/`.
+//! Test helpers for extensions (compiled for tests only).
 //!
-//! This is a small stand-in for the rule parser, enough to drive extensions the way it does:
-//! options go to the newest loaded extension that declares them (as getopt over iptables'
-//! merged option table), `!` before an option inverts it, and a match whose kernel module
-//! requires a protocol is refused unless the rule names that protocol without `!`
-//! (`xt_check_match`).
+//! - [`check`] and friends hand one extension its options the way the rule parser does
+//!   (canonical names, `!`, arity), then compare its save and `-L` output with what iptables
+//!   printed;
+//! - [`rule`] and [`assert_lists`] run a whole rule through the real rule parser and printers.
+//!
+//! Expected strings in tests must be copied from the real iptables, never invented.
 
-use super::{find_match, Arity, MatchExt, OptArg, ParseCtx, PrintCtx};
-use crate::rules::lex::split_args;
-use crate::rules::model::{Family, Proto, TableKind};
+use super::{Arity, Extension, Opt, OptArg, ParseCtx, PrintCtx};
+use crate::rules::model::{Family, Proto, TableKind, Target};
 use crate::rules::names::Names;
+use crate::rules::parse::{parse_ruleset, ParseOptions};
+use crate::rules::save::save_rule_body;
 
-/// A rule's protocol and matches, printed three ways.
-#[derive(Debug)]
-pub struct Printed {
-    /// `iptables-save` text after `-A CHAIN `.
-    pub save: String,
-    /// The match part of an `iptables -L` row, without and with `-n`.
-    pub list: String,
-    pub list_n: String,
+/// Splits `--opt a ! --flag --two x y` into the extension's options, refusing what the rule
+/// parser would refuse (unknown option, `!` on an option that takes none, missing argument).
+/// Words are separated by single spaces; a word may not contain one.
+pub fn opts_for<E: Extension>(args: &str) -> Result<Vec<OptArg>, String> {
+    opts_from(E::OPTIONS, args)
+}
+
+/// [`opts_for`] with the option table given.
+pub fn opts_from(options: &[Opt], args: &str) -> Result<Vec<OptArg>, String> {
+    let words: Vec<&str> = args.split(' ').filter(|w| !w.is_empty()).collect();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < words.len() {
+        let invert = words[i] == "!";
+        if invert {
+            i += 1;
+        }
+        let word = words.get(i).ok_or("`!' at the end")?;
+        let name = word
+            .strip_prefix("--")
+            .ok_or_else(|| format!("`{word}' is not an option"))?;
+        let opt = options
+            .iter()
+            .find(|o| o.answers_to(name))
+            .ok_or_else(|| format!("unknown option --{name}"))?;
+        if invert && !opt.invert {
+            return Err(format!("--{name} cannot be inverted"));
+        }
+        let col = i as u32 + 1;
+        i += 1;
+        let wanted = match opt.arity {
+            Arity::Zero => 0,
+            Arity::One => 1,
+            Arity::Two => 2,
+            Arity::Optional => usize::from(
+                words
+                    .get(i)
+                    .is_some_and(|w| !w.starts_with('-') && *w != "!"),
+            ),
+        };
+        if i + wanted > words.len() {
+            return Err(format!("--{name} requires an argument"));
+        }
+        // `""` stands for an empty argument.
+        let args: Vec<String> = words[i..i + wanted]
+            .iter()
+            .map(|w| {
+                if *w == "\"\"" {
+                    String::new()
+                } else {
+                    w.to_string()
+                }
+            })
+            .collect();
+        out.push(OptArg {
+            name: opt.name,
+            invert,
+            args,
+            col,
+            arg_cols: (0..wanted).map(|k| (i + k) as u32 + 1).collect(),
+        });
+        i += wanted;
+    }
+    Ok(out)
+}
+
+pub fn parse_ctx(family: Family) -> ParseCtx {
+    ParseCtx {
+        family,
+        table: TableKind::Filter,
+        proto: Proto::ALL,
+        proto_inverted: false,
+    }
+}
+
+/// The fixed look-up tables tests print with (`localhost` is the only host known).
+pub fn test_names() -> Names {
+    Names::from_texts(
+        "ssh 22/tcp\nhttp 80/tcp\ndomain 53/tcp\ndomain 53/udp\n",
+        "127.0.0.1 localhost\n",
+        "tcp 6 TCP\nudp 17 UDP\nicmp 1 ICMP\n",
+    )
+}
+
+/// Parses `args` for `family`, or says why not.
+pub fn parse<E: Extension>(args: &str, family: Family) -> Result<E, String> {
+    let opts = opts_for::<E>(args)?;
+    E::parse(&opts, &parse_ctx(family)).map_err(|e| e.message)
+}
+
+/// (save, `-L`, `-L -n`) text of an extension.
+pub fn print<E: Extension>(ext: &E, family: Family) -> [String; 3] {
+    let names = test_names();
+    let ctx = |numeric| PrintCtx {
+        numeric,
+        family,
+        proto: 0,
+        names: &names,
+    };
+    let mut save = String::new();
+    ext.save(&mut save, &ctx(true));
+    let mut list = String::new();
+    ext.list(&mut list, &ctx(false));
+    let mut list_n = String::new();
+    ext.list(&mut list_n, &ctx(true));
+    [save, list, list_n]
+}
+
+fn check_family<E: Extension>(family: Family, args: &str, save: &str, list: &str, list_n: &str) {
+    let ext = parse::<E>(args, family).unwrap_or_else(|e| panic!("{args}: {e}"));
+    let got = print(&ext, family);
+    assert_eq!(got, [save, list, list_n], "for `{args}'");
+    // What iptables-save prints must read back to the same thing (iptables-restore of a
+    // save file), unless the test says otherwise by using `check_once`.
+    let again = parse::<E>(got[0].trim_start(), family)
+        .unwrap_or_else(|e| panic!("re-reading `{}': {e}", got[0]));
+    assert_eq!(print(&again, family), got, "re-reading `{}'", got[0]);
+}
+
+/// Checks an IPv4 rule's extension against iptables' save, `-L` and `-L -n` text.
+pub fn check<E: Extension>(args: &str, save: &str, list: &str, list_n: &str) {
+    check_family::<E>(Family::Ipv4, args, save, list, list_n);
+}
+
+/// The same for ip6tables.
+pub fn check6<E: Extension>(args: &str, save: &str, list: &str, list_n: &str) {
+    check_family::<E>(Family::Ipv6, args, save, list, list_n);
+}
+
+/// Like [`check`], for the cases where iptables' own save output does not read back the same
+/// (a lossy printer); only the first round is compared.
+pub fn check_once<E: Extension>(args: &str, save: &str, list: &str, list_n: &str) {
+    let ext = parse::<E>(args, Family::Ipv4).unwrap_or_else(|e| panic!("{args}: {e}"));
+    assert_eq!(
+        print(&ext, Family::Ipv4),
+        [save, list, list_n],
+        "for `{args}'"
+    );
+}
+
+/// Asserts that iptables (or the kernel) refuses these IPv4 options.
+pub fn fails<E: Extension + std::fmt::Debug>(args: &str) {
+    if let Ok(e) = parse::<E>(args, Family::Ipv4) {
+        panic!("`{args}' was accepted: {e:?}");
+    }
+}
+
+/// Asserts that ip6tables (or the kernel) refuses these options.
+pub fn fails6<E: Extension + std::fmt::Debug>(args: &str) {
+    if let Ok(e) = parse::<E>(args, Family::Ipv6) {
+        panic!("`{args}' was accepted: {e:?}");
+    }
 }
 
 /// The services `iptables -L` looked up on the machine the expectations were copied from
@@ -35,164 +180,53 @@ pub fn names() -> Names {
     )
 }
 
-fn proto_number(name: &str) -> Option<(u8, &'static str)> {
-    Some(match name {
-        "all" => (0, "all"),
-        "icmp" | "1" => (1, "icmp"),
-        "tcp" | "6" => (6, "tcp"),
-        "udp" | "17" => (17, "udp"),
-        "dccp" | "33" => (33, "dccp"),
-        "ipv6-icmp" | "icmpv6" | "58" => (58, "ipv6-icmp"),
-        "sctp" | "132" => (132, "sctp"),
-        "udplite" | "136" => (136, "udplite"),
-        _ => return None,
-    })
+/// A rule printed three ways.
+#[derive(Debug)]
+pub struct Printed {
+    /// `iptables-save` text after `-A CHAIN `.
+    pub save: String,
+    /// The match part of an `iptables -L` row, without and with `-n`.
+    pub list: String,
+    pub list_n: String,
 }
 
-/// Parses `text` (only `-p`, `-m` and match options) and prints it back.
+/// Parses one rule (`-A INPUT` of the filter table) with the real parser and prints it back.
 pub fn rule(family: Family, text: &str) -> Result<Printed, String> {
-    let tokens = split_args(text, 1).map_err(|e| e.message)?;
-    let mut proto = (0u8, "", false);
-    let mut groups: Vec<(&'static super::MatchInfo, Vec<OptArg>)> = Vec::new();
-    let mut invert = false;
-    let mut i = 0;
-    while i < tokens.len() {
-        let word = tokens[i].text.as_str();
-        i += 1;
-        if word == "!" && !tokens[i - 1].quoted {
-            invert = true;
-            continue;
-        }
-        match word {
-            "-p" | "--protocol" => {
-                let name = tokens.get(i).ok_or("-p needs a protocol")?;
-                i += 1;
-                let (n, canon) = proto_number(&name.text).ok_or("unknown protocol")?;
-                proto = (n, canon, invert);
-            }
-            "-m" | "--match" => {
-                let name = tokens.get(i).ok_or("-m needs a name")?;
-                i += 1;
-                let info =
-                    find_match(&name.text).ok_or_else(|| format!("unknown match {}", name.text))?;
-                groups.push((info, Vec::new()));
-            }
-            _ => {
-                let opt_name = word.strip_prefix("--").ok_or(format!("bad word {word}"))?;
-                let (group, opt) = groups
-                    .iter_mut()
-                    .rev()
-                    .find_map(|(info, opts)| {
-                        let o = info.options.iter().find(|o| o.answers_to(opt_name))?;
-                        Some((opts, o))
-                    })
-                    .ok_or_else(|| format!("unknown option --{opt_name}"))?;
-                if invert && !opt.invert {
-                    return Err(format!("--{opt_name} cannot be inverted"));
-                }
-                let wanted = match opt.arity {
-                    Arity::Zero => 0,
-                    Arity::One => 1,
-                    Arity::Two => 2,
-                    Arity::Optional => usize::from(
-                        tokens
-                            .get(i)
-                            .is_some_and(|t| !t.text.starts_with('-') && t.text != "!"),
-                    ),
-                };
-                let args: Vec<_> = tokens.iter().skip(i).take(wanted).collect();
-                if args.len() < wanted {
-                    return Err(format!("--{opt_name} needs {wanted} arguments"));
-                }
-                i += wanted;
-                group.push(OptArg {
-                    name: opt.name,
-                    invert,
-                    args: args.iter().map(|t| t.text.clone()).collect(),
-                    col: tokens[i - wanted - 1].col,
-                    arg_cols: args.iter().map(|t| t.col).collect(),
-                });
-            }
-        }
-        invert = false;
-    }
-
-    let ctx = ParseCtx {
+    let file = format!("*filter\n-A INPUT {text}\nCOMMIT\n");
+    let opts = ParseOptions {
         family,
-        table: TableKind::Filter,
-        proto: Proto(proto.0),
-        proto_inverted: proto.2,
+        ..ParseOptions::default()
     };
-    let mut matches: Vec<MatchExt> = Vec::new();
-    for (info, opts) in &groups {
-        let m = (info.parse)(opts, &ctx).map_err(|e| e.message)?;
-        if let Some(p) = info.proto {
-            if ctx.exact_proto() != Some(p) {
-                return Err(format!("the kernel's {} match needs -p {p}", info.name));
-            }
-        }
-        matches.push(m);
-    }
-
+    let ruleset = parse_ruleset(&file, "test", opts).map_err(|d| d.to_string())?;
+    let table = ruleset.tables.first().ok_or("no table")?;
+    let rule = table
+        .chain("INPUT")
+        .and_then(|c| c.rules.first())
+        .ok_or("no rule")?;
     let names = names();
-    let print = |numeric: bool| PrintCtx {
+    let mut save = String::new();
+    save_rule_body(&mut save, &ruleset, rule, &names);
+    let proto = rule.ip.proto.as_ref().map_or(0, |p| p.value.0);
+    let ctx = |numeric| PrintCtx {
         numeric,
         family,
-        proto: proto.0,
+        proto,
         names: &names,
     };
-    let mut save = String::new();
-    if proto.0 != 0 {
-        save.push_str(if proto.2 { "! -p " } else { "-p " });
-        save.push_str(proto.1);
-    }
     let (mut list, mut list_n) = (String::new(), String::new());
-    for m in &matches {
-        save.push_str(" -m ");
-        save.push_str(m.name());
-        m.save(&mut save, &print(false));
-        m.list(&mut list, &print(false));
-        m.list(&mut list_n, &print(true));
+    for m in &rule.matches {
+        m.ext.list(&mut list, &ctx(false));
+        m.ext.list(&mut list_n, &ctx(true));
+    }
+    if let Target::Ext(t) = &rule.target {
+        t.list(&mut list, &ctx(false));
+        t.list(&mut list_n, &ctx(true));
     }
     Ok(Printed {
         save: save.trim_start().to_string(),
         list,
         list_n,
     })
-}
-
-/// Checks every case of a `tests/ext/*.t` table: OK cases must print back as expected, FAIL
-/// cases must be refused. Returns the number of cases, so callers can see it was not empty.
-pub fn check_table(family: Family, table: &str) -> usize {
-    let mut cases = 0;
-    for (n, line) in table.lines().enumerate() {
-        let line = line.trim();
-        if line.is_empty() || line.starts_with(['#', ':', '*']) {
-            continue;
-        }
-        let fields: Vec<&str> = line.rsplitn(3, ';').collect();
-        let [verdict, expected, text] = fields[..] else {
-            panic!("line {}: not rule;expected;OK|FAIL: {line}", n + 1);
-        };
-        cases += 1;
-        let got = rule(family, text);
-        match verdict {
-            "OK" => {
-                let want = if expected == "=" { text } else { expected };
-                match got {
-                    Ok(p) => assert_eq!(p.save, want, "line {}: {text}", n + 1),
-                    Err(e) => panic!("line {}: {text}: refused: {e}", n + 1),
-                }
-            }
-            "FAIL" => {
-                if let Ok(p) = got {
-                    panic!("line {}: {text}: accepted as {}", n + 1, p.save);
-                }
-            }
-            _ => panic!("line {}: verdict must be OK or FAIL", n + 1),
-        }
-    }
-    cases
 }
 
 /// Asserts that `rule` lists as the kernel's iptables listed it, without and with `-n`.
