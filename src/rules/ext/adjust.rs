@@ -253,17 +253,26 @@ impl Extension for Connsecmark {
 
 #[cfg(test)]
 mod tests {
-    use super::super::testutil::{ctx, list, parse_in, parse_target, save};
+    use super::super::testkit::{check, fails, parse_ctx, parse_in, print};
     use super::*;
-    use crate::rules::model::Family;
+    use crate::rules::model::{Family, Proto};
 
     // Expected strings are from iptables-nft 1.8.9 on Linux 6.18 (tests/ext/*.t cases).
+
+    /// A rule of `family` with `-p proto` (0: none), negated if `inverted`.
+    fn ctx(family: Family, proto: u8, inverted: bool) -> ParseCtx {
+        ParseCtx {
+            proto: Proto(proto),
+            proto_inverted: inverted,
+            ..parse_ctx(family)
+        }
+    }
 
     #[test]
     fn tcpmss() {
         let tcp4 = ctx(Family::Ipv4, 6, false);
         let tcp6 = ctx(Family::Ipv6, 6, false);
-        let cases = [
+        for (c, args, save, list) in [
             (
                 tcp4,
                 "--set-mss 1400",
@@ -300,12 +309,9 @@ mod tests {
                 " --set-mss 1",
                 " TCPMSS set 1",
             ),
-        ];
-        for (c, args, want_save, want_list) in cases {
-            let t: Tcpmss = parse_in(args, c).unwrap_or_else(|e| panic!("{args}: {e:?}"));
-            assert_eq!(save(&t), want_save, "save of {args}");
-            assert_eq!(list(&t, false), want_list, "-L of {args}");
-            assert_eq!(list(&t, true), want_list, "-L -n of {args}");
+        ] {
+            let t: Tcpmss = parse_in(args, c).unwrap_or_else(|e| panic!("{args}: {e}"));
+            assert_eq!(print(&t, c.family), [save, list, list], "for `{args}'");
         }
         let clamp: Tcpmss = parse_in("--clamp-mss-to-pmtu", tcp4).unwrap();
         assert_eq!(
@@ -331,115 +337,85 @@ mod tests {
         }
     }
 
+    /// CLASSIFY with `--set-class ARG` taken as one word (it may hold spaces).
+    fn class(arg: &str) -> Result<Classify, ExtError> {
+        let o = OptArg {
+            name: "set-class",
+            invert: false,
+            args: vec![arg.to_string()],
+            col: 1,
+            arg_cols: vec![13],
+        };
+        Classify::parse(&[o], &parse_ctx(Family::Ipv4))
+    }
+
     #[test]
     fn classify() {
-        for (args, want_save, want_list) in [
+        for (args, save, list) in [
+            ("1:2", " --set-class 0001:0002", " CLASSIFY set 1:2"),
             (
-                "--set-class 1:2",
-                " --set-class 0001:0002",
-                " CLASSIFY set 1:2",
-            ),
-            (
-                "--set-class ffff:ffff",
+                "ffff:ffff",
                 " --set-class ffff:ffff",
                 " CLASSIFY set ffff:ffff",
             ),
+            ("0:0", " --set-class 0000:0000", " CLASSIFY set 0:0"),
+            ("abc:DEF", " --set-class 0abc:0def", " CLASSIFY set abc:def"),
+            ("0x10:0X20", " --set-class 0010:0020", " CLASSIFY set 10:20"),
+            ("10000:10001", " --set-class 0000:0001", " CLASSIFY set 0:1"),
             (
-                "--set-class 0:0",
-                " --set-class 0000:0000",
-                " CLASSIFY set 0:0",
-            ),
-            (
-                "--set-class abc:DEF",
-                " --set-class 0abc:0def",
-                " CLASSIFY set abc:def",
-            ),
-            (
-                "--set-class 0x10:0X20",
-                " --set-class 0010:0020",
-                " CLASSIFY set 10:20",
-            ),
-            (
-                "--set-class 10000:10001",
-                " --set-class 0000:0001",
-                " CLASSIFY set 0:1",
-            ),
-            (
-                "--set-class 123456789:1",
+                "123456789:1",
                 " --set-class 6789:0001",
                 " CLASSIFY set 6789:1",
             ),
+            ("-1:1", " --set-class ffff:0001", " CLASSIFY set ffff:1"),
+            ("1:2:3", " --set-class 0001:0002", " CLASSIFY set 1:2"),
+            // Seen on the kernel, not in CLASSIFY.t.
+            ("0x:1", " --set-class 0000:0001", " CLASSIFY set 0:1"),
+            ("1:-2", " --set-class 0001:fffe", " CLASSIFY set 1:fffe"),
             (
-                "--set-class -1:1",
+                "11111111111111111111111:1",
                 " --set-class ffff:0001",
                 " CLASSIFY set ffff:1",
             ),
-            (
-                "--set-class 1:2:3",
-                " --set-class 0001:0002",
-                " CLASSIFY set 1:2",
-            ),
-            // Seen on the kernel, not in the .t file (the lexer would need the quotes).
-            (
-                "--set-class 0x:1",
-                " --set-class 0000:0001",
-                " CLASSIFY set 0:1",
-            ),
-            (
-                "--set-class 1:-2",
-                " --set-class 0001:fffe",
-                " CLASSIFY set 1:fffe",
-            ),
-            (
-                "--set-class \"1: 2\"",
-                " --set-class 0001:0002",
-                " CLASSIFY set 1:2",
-            ),
         ] {
-            let t: Classify = parse_target(args).unwrap_or_else(|e| panic!("{args}: {e:?}"));
-            assert_eq!(save(&t), want_save, "save of {args}");
-            assert_eq!(list(&t, false), want_list, "-L of {args}");
-            assert_eq!(list(&t, true), want_list, "-L -n of {args}");
+            check::<Classify>(&format!("--set-class {args}"), save, list, list);
         }
-        for args in [
-            "--set-class 1",
-            "--set-class 1:",
-            "--set-class :1",
-            "--set-class x:1",
-            "--set-class \"1 :2\"",
-            "",
-            "--set-class 1:1 --set-class 1:2",
-        ] {
-            assert!(
-                parse_target::<Classify>(args).is_err(),
-                "{args} was accepted"
-            );
+        // sscanf skips blanks before each number, not before the colon.
+        let spaced = class("1: 2").unwrap();
+        assert_eq!(print(&spaced, Family::Ipv4)[0], " --set-class 0001:0002");
+        assert!(class("1 :2").is_err());
+        for args in ["1", "1:", ":1", "x:1"] {
+            assert!(class(args).is_err(), "{args} was accepted");
         }
+        fails::<Classify>("");
+        fails::<Classify>("--set-class 1:1 --set-class 1:2");
     }
 
     #[test]
     fn checksum_and_connsecmark() {
-        let c: Checksum = parse_target("--checksum-fill").unwrap();
-        assert_eq!(save(&c), " --checksum-fill");
-        assert_eq!(list(&c, false), " CHECKSUM fill");
-        assert!(parse_target::<Checksum>("").is_err());
-        assert!(parse_target::<Checksum>("--checksum-fill --checksum-fill").is_err());
-
-        let s: Connsecmark = parse_target("--save").unwrap();
-        assert_eq!(
-            (save(&s), list(&s, true)),
-            (" --save".into(), " CONNSECMARK save".into())
+        check::<Checksum>(
+            "--checksum-fill",
+            " --checksum-fill",
+            " CHECKSUM fill",
+            " CHECKSUM fill",
         );
-        let r: Connsecmark = parse_target("--restore").unwrap();
-        assert_eq!(
-            (save(&r), list(&r, false)),
-            (" --restore".into(), " CONNSECMARK restore".into())
+        fails::<Checksum>("");
+        fails::<Checksum>("--checksum-fill --checksum-fill");
+
+        check::<Connsecmark>(
+            "--save",
+            " --save",
+            " CONNSECMARK save",
+            " CONNSECMARK save",
+        );
+        check::<Connsecmark>(
+            "--restore",
+            " --restore",
+            " CONNSECMARK restore",
+            " CONNSECMARK restore",
         );
         for args in ["", "--save --restore", "--save --save"] {
-            assert!(
-                parse_target::<Connsecmark>(args).is_err(),
-                "{args} was accepted"
-            );
+            fails::<Connsecmark>(args);
         }
     }
 }

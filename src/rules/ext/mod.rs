@@ -39,8 +39,6 @@ mod nat;
 mod adjust;
 mod log;
 mod rewrite;
-#[cfg(test)]
-mod testutil;
 mod tos;
 
 use super::model::{Family, Hook, Proto, TableKind};

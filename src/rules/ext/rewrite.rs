@@ -260,33 +260,43 @@ impl Extension for Ecn {
 
 #[cfg(test)]
 mod tests {
-    use super::super::testutil::{ctx, list, parse_in, save};
+    use super::super::testkit::{parse_in, print};
     use super::*;
-    use crate::rules::model::Family;
+    use crate::rules::model::{Family, Proto, TableKind};
 
-    /// Checks save, `-L` and `-L -n` text for each `(options, save, list, list -n)`.
-    /// Expected strings come from iptables-nft 1.8.9 on Linux 6.18 (tests/ext/*.t cases).
-    fn check<T: Extension + std::fmt::Debug>(c: ParseCtx, cases: &[(&str, &str, &str, &str)]) {
-        for &(args, want_save, want_list, want_list_n) in cases {
-            let t: T = parse_in(args, c).unwrap_or_else(|e| panic!("{args}: {e:?}"));
-            assert_eq!(save(&t), want_save, "save of {args}");
-            assert_eq!(list(&t, false), want_list, "-L of {args}");
-            assert_eq!(list(&t, true), want_list_n, "-L -n of {args}");
-        }
-    }
-
-    fn refused<T: Extension + std::fmt::Debug>(c: ParseCtx, cases: &[&str]) {
-        for args in cases {
-            assert!(parse_in::<T>(args, c).is_err(), "{args} was accepted");
+    /// A mangle-table rule of `family` with `-p proto` (0: none), negated if `inverted`.
+    fn ctx(family: Family, proto: u8, inverted: bool) -> ParseCtx {
+        ParseCtx {
+            family,
+            table: TableKind::Mangle,
+            proto: Proto(proto),
+            proto_inverted: inverted,
         }
     }
 
     const V4: ParseCtx = ParseCtx {
         family: Family::Ipv4,
-        table: crate::rules::model::TableKind::Mangle,
-        proto: crate::rules::model::Proto(0),
+        table: TableKind::Mangle,
+        proto: Proto::ALL,
         proto_inverted: false,
     };
+
+    /// Checks save, `-L` and `-L -n` text for each `(options, save, list, list -n)`.
+    /// Expected strings come from iptables-nft 1.8.9 on Linux 6.18 (tests/ext/*.t cases).
+    fn check<E: Extension>(c: ParseCtx, cases: &[(&str, &str, &str, &str)]) {
+        for &(args, save, list, list_n) in cases {
+            let e: E = parse_in(args, c).unwrap_or_else(|e| panic!("{args}: {e}"));
+            assert_eq!(print(&e, c.family), [save, list, list_n], "for `{args}'");
+        }
+    }
+
+    fn refused<E: Extension + std::fmt::Debug>(c: ParseCtx, cases: &[&str]) {
+        for args in cases {
+            if let Ok(e) = parse_in::<E>(args, c) {
+                panic!("`{args}' was accepted: {e:?}");
+            }
+        }
+    }
 
     #[test]
     fn ttl() {

@@ -214,25 +214,22 @@ impl Extension for Dscp {
 
 #[cfg(test)]
 mod tests {
-    use super::super::testutil::{list, parse_target, save};
+    use super::super::testkit;
     use super::*;
 
     // Expected strings are from iptables-nft 1.8.9 on Linux 6.18 (tests/ext/TOS.t, DSCP.t);
     // ip6tables prints the same.
 
     /// Checks save, `-L` and `-L -n` text for each `(options, save, list, list -n)`.
-    fn check<T: Extension + std::fmt::Debug>(cases: &[(&str, &str, &str, &str)]) {
-        for &(args, want_save, want_list, want_list_n) in cases {
-            let t: T = parse_target(args).unwrap_or_else(|e| panic!("{args}: {e:?}"));
-            assert_eq!(save(&t), want_save, "save of {args}");
-            assert_eq!(list(&t, false), want_list, "-L of {args}");
-            assert_eq!(list(&t, true), want_list_n, "-L -n of {args}");
+    fn check<E: Extension>(cases: &[(&str, &str, &str, &str)]) {
+        for &(args, save, list, list_n) in cases {
+            testkit::check::<E>(args, save, list, list_n);
         }
     }
 
-    fn refused<T: Extension + std::fmt::Debug>(cases: &[&str]) {
+    fn refused<E: Extension + std::fmt::Debug>(cases: &[&str]) {
         for args in cases {
-            assert!(parse_target::<T>(args).is_err(), "{args} was accepted");
+            testkit::fails::<E>(args);
         }
     }
 
@@ -382,10 +379,9 @@ mod tests {
         .map(|(a, v)| (a, format!("{v:02x}")))
         .collect();
         for (args, hex) in &cases {
-            let t: Dscp = parse_target(args).unwrap_or_else(|e| panic!("{args}: {e:?}"));
-            assert_eq!(save(&t), format!(" --set-dscp 0x{hex}"));
-            assert_eq!(list(&t, false), format!(" DSCP set 0x{hex}"));
-            assert_eq!(list(&t, true), format!(" DSCP set 0x{hex}"));
+            let save = format!(" --set-dscp 0x{hex}");
+            let list = format!(" DSCP set 0x{hex}");
+            testkit::check::<Dscp>(args, &save, &list, &list);
         }
         refused::<Dscp>(&[
             "--set-dscp 64",
