@@ -81,15 +81,29 @@ fn corpus_lists_and_saves_exactly_as_the_kernel() {
     let mut problems = Vec::new();
     let (mut accepted, mut rejected) = (0, 0);
     let own = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/rulesets");
-    for path in corpus_files(&dir).into_iter().chain(corpus_files(&own)) {
+    // A generated kube-proxy dump too, so the generator's output is known to be what the
+    // kernel takes (and a larger input than any corpus file).
+    let generated = tmp.join("generated-kube-1500.rules");
+    let gen = fwbench(&["generate", "--rules", "1500", "--seed", "11"]);
+    assert!(gen.status.success(), "fwbench generate failed");
+    std::fs::write(&generated, &gen.stdout).expect("write generated ruleset");
+    let inputs = corpus_files(&dir)
+        .into_iter()
+        .chain(corpus_files(&own))
+        .chain([generated]);
+    for path in inputs {
         let label = path
             .strip_prefix(&dir)
             .or_else(|_| path.strip_prefix(&own))
+            .or_else(|_| path.strip_prefix(&tmp))
             .unwrap_or(&path)
             .display()
             .to_string();
         let text = std::fs::read_to_string(&path).expect("read corpus file");
-        let counted = tmp.join(path.file_name().expect("file name"));
+        let counted = tmp.join(format!(
+            "counted-{}",
+            path.file_name().expect("file name").to_string_lossy()
+        ));
         std::fs::write(&counted, with_counters(&text)).expect("write temp file");
         // Files under ipv6/ are ip6tables dumps.
         let ipv6 = path.components().any(|c| c.as_os_str() == "ipv6");

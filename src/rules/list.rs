@@ -62,11 +62,13 @@ pub fn list(
             .ok_or_else(|| ListError::NoSuchChain(name.to_string()))?],
         None => chains_in_print_order(table),
     };
+    let references = table.reference_counts();
     for (i, c) in chains.iter().enumerate() {
         if i > 0 {
             out.push('\n');
         }
-        list_chain(&mut out, ruleset, table, c, opts, names);
+        let refs = references.get(c.name.as_str()).copied().unwrap_or(0);
+        list_chain(&mut out, ruleset, c, refs, opts, names);
     }
     Ok(out)
 }
@@ -74,8 +76,8 @@ pub fn list(
 fn list_chain(
     out: &mut String,
     ruleset: &Ruleset,
-    table: &Table,
     chain: &Chain,
+    references: usize,
     opts: ListOptions,
     names: &Names,
 ) {
@@ -91,7 +93,7 @@ fn list_chain(
         }
         out.push_str(")\n");
     } else {
-        let _ = writeln!(out, " ({} references)", table.references(&chain.name));
+        let _ = writeln!(out, " ({references} references)");
     }
 
     if opts.line_numbers {

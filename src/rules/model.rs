@@ -6,6 +6,7 @@
 //! - every `Jump`/`Goto` target names a chain of the same table (validated);
 //! - counters are plain data: adding two [`Counters`] is how workers merge results.
 
+use std::collections::HashMap;
 use std::fmt;
 use std::ops::AddAssign;
 
@@ -206,36 +207,97 @@ impl Ruleset {
 pub struct Table {
     pub kind: TableKind,
     /// Built-in chains first (hook order), then user chains in declaration order.
-    pub chains: Vec<Chain>,
+    chains: Vec<Chain>,
+    /// Chain name → position in `chains`. Rulesets of 100,000 rules have tens of thousands of
+    /// chains, so look-ups by name must not scan.
+    index: HashMap<String, usize>,
 }
 
 impl Table {
     /// A table with its built-in chains, empty, policy ACCEPT, zero counters: what the kernel
     /// (and `iptables-nft`) creates as soon as the table exists.
     pub fn new(kind: TableKind) -> Table {
-        let chains = kind
-            .builtin_hooks()
-            .iter()
-            .map(|&h| Chain::builtin(h))
-            .collect();
-        Table { kind, chains }
+        let mut table = Table {
+            kind,
+            chains: Vec::new(),
+            index: HashMap::new(),
+        };
+        for &h in kind.builtin_hooks() {
+            table.add_chain(Chain::builtin(h));
+        }
+        table
+    }
+
+    pub fn chains(&self) -> &[Chain] {
+        &self.chains
+    }
+
+    /// The chains, to change their rules, policies and counters. Names must not be changed
+    /// here (use [`Table::rename_chain`]): the name index would go stale.
+    pub fn chains_mut(&mut self) -> &mut [Chain] {
+        &mut self.chains
     }
 
     pub fn chain(&self, name: &str) -> Option<&Chain> {
-        self.chains.iter().find(|c| c.name == name)
+        self.index.get(name).map(|&i| &self.chains[i])
     }
 
     pub fn chain_index(&self, name: &str) -> Option<usize> {
-        self.chains.iter().position(|c| c.name == name)
+        self.index.get(name).copied()
+    }
+
+    /// Adds a chain at the end (the caller checks that the name is new).
+    pub fn add_chain(&mut self, chain: Chain) {
+        self.index.insert(chain.name.clone(), self.chains.len());
+        self.chains.push(chain);
+    }
+
+    /// Removes the chains for which `keep` is false.
+    pub fn retain_chains(&mut self, keep: impl FnMut(&Chain) -> bool) {
+        self.chains.retain(keep);
+        self.reindex();
+    }
+
+    /// Renames a chain and every jump or goto to it.
+    pub fn rename_chain(&mut self, index: usize, new: &str) {
+        let old = std::mem::replace(&mut self.chains[index].name, new.to_string());
+        for r in self.chains.iter_mut().flat_map(|c| &mut c.rules) {
+            match &mut r.target {
+                Target::Jump(c) | Target::Goto(c) if *c == old => *c = new.to_string(),
+                _ => {}
+            }
+        }
+        self.reindex();
+    }
+
+    fn reindex(&mut self) {
+        self.index = self
+            .chains
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (c.name.clone(), i))
+            .collect();
     }
 
     /// How many rules jump or go to `name` (what `iptables -L` prints as "N references").
+    /// Scans the table: use [`Table::reference_counts`] for many chains.
     pub fn references(&self, name: &str) -> usize {
         self.chains
             .iter()
             .flat_map(|c| &c.rules)
             .filter(|r| r.target.chain() == Some(name))
             .count()
+    }
+
+    /// Reference counts of every chain that is jumped or gone to, in one pass.
+    pub fn reference_counts(&self) -> HashMap<&str, usize> {
+        let mut counts = HashMap::new();
+        for r in self.chains.iter().flat_map(|c| &c.rules) {
+            if let Some(target) = r.target.chain() {
+                *counts.entry(target).or_insert(0) += 1;
+            }
+        }
+        counts
     }
 }
 

@@ -15,7 +15,7 @@
 use super::diag::Diagnostics;
 use super::lex::split_args;
 use super::model::{
-    Backend, Chain, Counters, Family, Hook, Policy, Pos, Rule, Ruleset, Table, TableKind, Target,
+    Backend, Chain, Counters, Family, Hook, Policy, Pos, Rule, Ruleset, Table, TableKind,
 };
 use super::rule::{parse_rule, RuleInput};
 use super::validate::validate;
@@ -98,7 +98,7 @@ impl FileParser {
             Some(i) => i,
             None => {
                 let mut table = Table::new(kind);
-                for c in &mut table.chains {
+                for c in table.chains_mut() {
                     c.pos = Pos { line, col: 1 };
                 }
                 self.ruleset.tables.push(table);
@@ -228,7 +228,8 @@ impl FileParser {
                     }
                 };
                 let table = self.table();
-                if let Some(c) = table.chains.iter_mut().find(|c| c.name == name) {
+                if let Some(i) = table.chain_index(name) {
+                    let c = &mut table.chains_mut()[i];
                     if let Some(p) = policy {
                         c.policy = p;
                     }
@@ -259,7 +260,7 @@ impl FileParser {
                 }
                 let mut chain = Chain::user(name);
                 chain.pos = Pos { line: n, col: 1 };
-                self.table().chains.push(chain);
+                self.table().add_chain(chain);
             }
         }
     }
@@ -368,14 +369,14 @@ impl FileParser {
                 let (name, col) = chain_arg(0)?;
                 let ci = find(self, name, col)?;
                 let rule = rule_at(self, &args[1..])?;
-                self.table().chains[ci].rules.push(rule);
+                self.table().chains_mut()[ci].rules.push(rule);
             }
             Cmd::Insert => {
                 let (name, col) = chain_arg(0)?;
                 let ci = find(self, name, col)?;
                 let (num, rest) = rule_number(&args[1..]);
                 let num = num.unwrap_or(1);
-                let len = self.table().chains[ci].rules.len();
+                let len = self.table().chains_mut()[ci].rules.len();
                 if num == 0 || num > len + 1 {
                     return Err((
                         col,
@@ -383,13 +384,13 @@ impl FileParser {
                     ));
                 }
                 let rule = rule_at(self, rest)?;
-                self.table().chains[ci].rules.insert(num - 1, rule);
+                self.table().chains_mut()[ci].rules.insert(num - 1, rule);
             }
             Cmd::Replace | Cmd::Delete => {
                 let (name, col) = chain_arg(0)?;
                 let ci = find(self, name, col)?;
                 let (num, rest) = rule_number(&args[1..]);
-                let len = self.table().chains[ci].rules.len();
+                let len = self.table().chains_mut()[ci].rules.len();
                 let index = match num {
                     Some(k) if k >= 1 && k <= len => k - 1,
                     Some(k) => {
@@ -411,7 +412,7 @@ impl FileParser {
                     None => {
                         // Delete by specification: the first rule that reads the same.
                         let spec = rule_at(self, rest)?;
-                        let rules = &self.table().chains[ci].rules;
+                        let rules = &self.table().chains_mut()[ci].rules;
                         rules
                             .iter()
                             .position(|r| {
@@ -435,10 +436,10 @@ impl FileParser {
                             "-D with a rule number takes nothing after it".to_string(),
                         ));
                     }
-                    self.table().chains[ci].rules.remove(index);
+                    self.table().chains_mut()[ci].rules.remove(index);
                 } else {
                     let rule = rule_at(self, rest)?;
-                    self.table().chains[ci].rules[index] = rule;
+                    self.table().chains_mut()[ci].rules[index] = rule;
                 }
             }
             Cmd::NewChain => {
@@ -451,13 +452,13 @@ impl FileParser {
                 }
                 let mut chain = Chain::user(name);
                 chain.pos = Pos { line: at.n, col: 1 };
-                self.table().chains.push(chain);
+                self.table().add_chain(chain);
             }
             Cmd::DeleteChain => match args.first() {
                 Some(t) => {
                     let ci = find(self, &t.text, t.col)?;
                     let table = self.table();
-                    let c = &table.chains[ci];
+                    let c = &table.chains()[ci];
                     if c.is_builtin() {
                         return Err((t.col, format!("cannot delete built-in chain {}", t.text)));
                     }
@@ -467,31 +468,24 @@ impl FileParser {
                             format!("chain {} is not empty or still referenced", t.text),
                         ));
                     }
-                    table.chains.remove(ci);
+                    table.retain_chains(|c| c.name != t.text);
                 }
                 None => {
                     let table = self.table();
-                    let users: Vec<String> = table
-                        .chains
+                    let from_builtin = table
+                        .chains()
                         .iter()
-                        .filter(|c| !c.is_builtin())
-                        .map(|c| c.name.clone())
-                        .collect();
-                    if users.iter().any(|u| {
-                        table
-                            .chains
-                            .iter()
-                            .filter(|c| c.is_builtin())
-                            .flat_map(|c| &c.rules)
-                            .any(|r| r.target.chain() == Some(u))
-                    }) {
+                        .filter(|c| c.is_builtin())
+                        .flat_map(|c| &c.rules)
+                        .any(|r| r.target.chain().is_some());
+                    if from_builtin {
                         return Err((
                             cmd_col,
                             "-X: a user chain is still referenced from a built-in chain"
                                 .to_string(),
                         ));
                     }
-                    table.chains.retain(|c| c.is_builtin());
+                    table.retain_chains(|c| c.is_builtin());
                 }
             },
             Cmd::Flush | Cmd::Zero => {
@@ -501,9 +495,9 @@ impl FileParser {
                         let ci = find(self, &t.text, t.col)?;
                         ci..ci + 1
                     }
-                    None => 0..self.table().chains.len(),
+                    None => 0..self.table().chains().len(),
                 };
-                for c in &mut self.table().chains[range] {
+                for c in &mut self.table().chains_mut()[range] {
                     if zero {
                         c.counters = Counters::ZERO;
                         c.rules.iter_mut().for_each(|r| r.counters = Counters::ZERO);
@@ -517,13 +511,13 @@ impl FileParser {
                 let (policy, pcol) = chain_arg(1)?;
                 let ci = find(self, name, col)?;
                 let table = self.table();
-                if !table.chains[ci].is_builtin() {
+                if !table.chains()[ci].is_builtin() {
                     return Err((
                         col,
                         format!("can't set policy on user-defined chain {name}"),
                     ));
                 }
-                table.chains[ci].policy = match policy {
+                table.chains_mut()[ci].policy = match policy {
                     "ACCEPT" => Policy::Accept,
                     "DROP" => Policy::Drop,
                     other => {
@@ -542,19 +536,13 @@ impl FileParser {
                     return Err((ncol, msg));
                 }
                 let table = self.table();
-                if table.chains[ci].is_builtin() {
+                if table.chains()[ci].is_builtin() {
                     return Err((col, format!("cannot rename built-in chain {old}")));
                 }
                 if table.chain(new).is_some() {
                     return Err((ncol, format!("chain `{new}' already exists")));
                 }
-                table.chains[ci].name = new.to_string();
-                for r in table.chains.iter_mut().flat_map(|c| &mut c.rules) {
-                    match &mut r.target {
-                        Target::Jump(c) | Target::Goto(c) if c == old => *c = new.to_string(),
-                        _ => {}
-                    }
-                }
+                table.rename_chain(ci, new);
             }
         }
         Ok(())

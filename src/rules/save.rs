@@ -68,7 +68,7 @@ pub fn save(ruleset: &Ruleset, opts: SaveOptions) -> String {
 /// Chains in the order iptables prints them: built-ins (already first, in hook order), then
 /// user chains by name.
 pub fn chains_in_print_order(table: &Table) -> Vec<&Chain> {
-    let mut chains: Vec<&Chain> = table.chains.iter().collect();
+    let mut chains: Vec<&Chain> = table.chains().iter().collect();
     chains.sort_by(|a, b| match (a.hook, b.hook) {
         (Some(x), Some(y)) => x.cmp(&y),
         (Some(_), None) => std::cmp::Ordering::Less,

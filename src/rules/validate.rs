@@ -13,7 +13,7 @@ use std::collections::HashMap;
 
 use super::diag::Diagnostics;
 use super::ext::{self, TargetExt};
-use super::model::{Hook, Pos, Ruleset, Table, Target};
+use super::model::{Backend, Hook, Pos, Ruleset, Table, Target};
 
 pub fn validate(ruleset: &Ruleset, source: &str, diags: &mut Diagnostics) {
     let lines: Vec<&str> = source.lines().collect();
@@ -36,7 +36,7 @@ pub fn validate(ruleset: &Ruleset, source: &str, diags: &mut Diagnostics) {
                 continue;
             }
         };
-        for chain in &table.chains {
+        for chain in table.chains() {
             let mask = hooks.get(chain.name.as_str()).copied().unwrap_or(0);
             for rule in &chain.rules {
                 for m in &rule.matches {
@@ -81,8 +81,16 @@ pub fn validate(ruleset: &Ruleset, source: &str, diags: &mut Diagnostics) {
                     }
                 }
                 // The registration's hooks, narrowed by what this instance's options allow
-                // (SET --map-prio only where skb priority can still be set, ...).
-                let allowed_mask = info.hooks.unwrap_or(0xff) & t.hooks().unwrap_or(0xff);
+                // (SET --map-prio, TCPMSS --clamp-mss-to-pmtu). The narrowing is the target's
+                // checkentry, which sees the hooks only where the kernel tells it: legacy passes
+                // every hook that reaches the rule, nft_compat only the hook of a base chain (in
+                // a user chain checkentry gets an empty mask, and the later validation checks
+                // just the registration's .hooks).
+                let value_hooks = match ruleset.backend {
+                    Backend::Legacy => t.hooks(),
+                    Backend::Nft => t.hooks().filter(|_| chain.is_builtin()),
+                };
+                let allowed_mask = info.hooks.unwrap_or(0xff) & value_hooks.unwrap_or(0xff);
                 let allows = |h: &Hook| allowed_mask & h.bit() != 0;
                 let bad: Vec<&str> = Hook::ALL
                     .iter()
@@ -129,7 +137,7 @@ fn target_info(t: &TargetExt) -> Option<&'static ext::TargetInfo> {
 /// reaches it; or the chain names of a loop.
 pub fn reachable_hooks(table: &Table) -> Result<HashMap<&str, u8>, Vec<String>> {
     let mut mask: HashMap<&str, u8> = HashMap::new();
-    for chain in table.chains.iter().filter(|c| c.is_builtin()) {
+    for chain in table.chains().iter().filter(|c| c.is_builtin()) {
         let Some(hook) = chain.hook else { continue };
         let mut path = Vec::new();
         walk(table, &chain.name, hook.bit(), &mut path, &mut mask)?;
@@ -165,4 +173,35 @@ fn walk<'t>(
     }
     path.pop();
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::rules::model::{Backend, Family};
+    use crate::rules::parse::{parse_ruleset, ParseOptions};
+
+    fn accepted(backend: Backend, text: &str) -> bool {
+        let opts = ParseOptions {
+            family: Family::Ipv4,
+            backend,
+        };
+        parse_ruleset(text, "test.rules", opts).is_ok()
+    }
+
+    /// Seen on Linux 6.18: iptables-nft-restore accepts TCPMSS --clamp-mss-to-pmtu in a user
+    /// chain jumped to from PREROUTING but not in PREROUTING itself; iptables-legacy-restore
+    /// refuses both. A registration's .hooks (CLASSIFY) hold through jumps in both.
+    #[test]
+    fn value_hook_limits_follow_the_backend() {
+        let direct = "*mangle\n-A PREROUTING -p tcp --syn -j TCPMSS --clamp-mss-to-pmtu\nCOMMIT\n";
+        let jumped = "*mangle\n:X - [0:0]\n-A PREROUTING -j X\n\
+                      -A X -p tcp --syn -j TCPMSS --clamp-mss-to-pmtu\nCOMMIT\n";
+        let classify =
+            "*filter\n:Z - [0:0]\n-A INPUT -j Z\n-A Z -j CLASSIFY --set-class 1:1\nCOMMIT\n";
+        assert!(!accepted(Backend::Nft, direct));
+        assert!(accepted(Backend::Nft, jumped));
+        assert!(!accepted(Backend::Legacy, direct));
+        assert!(!accepted(Backend::Legacy, jumped));
+        assert!(!accepted(Backend::Nft, classify));
+    }
 }

@@ -41,6 +41,10 @@ mod mark;
 mod misc;
 mod nat;
 // @modules-mangle (helper: log and packet-rewrite targets)
+mod adjust;
+mod log;
+mod rewrite;
+mod tos;
 
 use super::model::{Family, Hook, Proto, TableKind};
 use super::names::Names;
@@ -305,6 +309,23 @@ registry! {
     Audit => misc::Audit { tables: None, hooks: None },
     Nfqueue => misc::Nfqueue { tables: None, hooks: None },
     // @targets-mangle
+    // xt_LOG and xt_NFLOG register without .table or .hooks.
+    Log => log::Log { tables: None, hooks: None },
+    Nflog => log::Nflog { tables: None, hooks: None },
+    // xt_HL (TTL, HL), xt_DSCP (DSCP, TOS), ipt_ECN and xt_CHECKSUM: .table = "mangle".
+    Ttl => rewrite::Ttl { tables: Some(&[TableKind::Mangle]), hooks: None },
+    Hl => rewrite::Hl { tables: Some(&[TableKind::Mangle]), hooks: None },
+    Tos => tos::Tos { tables: Some(&[TableKind::Mangle]), hooks: None },
+    Dscp => tos::Dscp { tables: Some(&[TableKind::Mangle]), hooks: None },
+    Ecn => rewrite::Ecn { tables: Some(&[TableKind::Mangle]), hooks: None },
+    Checksum => adjust::Checksum { tables: Some(&[TableKind::Mangle]), hooks: None },
+    // xt_TCPMSS: any table and hook, but .proto = IPPROTO_TCP (checked in parse) and
+    // --clamp-mss-to-pmtu narrows the hooks (Tcpmss::hooks).
+    Tcpmss => adjust::Tcpmss { tables: None, hooks: None },
+    // xt_CLASSIFY: no .table, .hooks = LOCAL_OUT | FORWARD | POST_ROUTING.
+    Classify => adjust::Classify { tables: None, hooks: Some(Hook::Forward.bit() | Hook::Output.bit() | Hook::Postrouting.bit()) },
+    // xt_CONNSECMARK: no .table, but its checkentry takes only "mangle" and "security".
+    Connsecmark => adjust::Connsecmark { tables: Some(&[TableKind::Mangle, TableKind::Security]), hooks: None },
 }
 
 /// Names under which iptables also knows an extension (`-m icmpv6`, `-j NOTRACK`).
@@ -319,7 +340,7 @@ const TARGET_ALIASES: &[(&str, &str)] = &[
 
 /// Extensions that exist for one family only (libipt_* and libip6t_* in iptables): the other
 /// binary cannot load them ("Couldn't load match `icmp6'" from iptables).
-const IPV4_ONLY: &[&str] = &["icmp", "ttl", "TTL", "ah", "realm", "NETMAP4"];
+const IPV4_ONLY: &[&str] = &["icmp", "ttl", "TTL", "ECN", "ah", "realm", "NETMAP4"];
 const IPV6_ONLY: &[&str] = &[
     "icmp6",
     "hl",

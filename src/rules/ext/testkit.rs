@@ -99,8 +99,13 @@ pub fn test_names() -> Names {
 
 /// Parses `args` for `family`, or says why not.
 pub fn parse<E: Extension>(args: &str, family: Family) -> Result<E, String> {
+    parse_in(args, parse_ctx(family))
+}
+
+/// Parses `args` in a rule described by `ctx` (for extensions that look at `-p` or the table).
+pub fn parse_in<E: Extension>(args: &str, ctx: ParseCtx) -> Result<E, String> {
     let opts = opts_for::<E>(args)?;
-    E::parse(&opts, &parse_ctx(family)).map_err(|e| e.message)
+    E::parse(&opts, &ctx).map_err(|e| e.message)
 }
 
 /// (save, `-L`, `-L -n`) text of an extension.
