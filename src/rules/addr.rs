@@ -112,7 +112,13 @@ impl Net {
     /// How `iptables -L` shows it: `anywhere` (or `0.0.0.0/0` with `-n`), a host name from
     /// the hosts file unless numeric, and the mask left out for a single host.
     pub fn list_text(&self, numeric: bool, names: &Names) -> String {
-        if self.is_any() && !numeric {
+        // iptables tests the IPv4 mask (`0.0.0.0/0`), ip6tables the IPv6 address: any rule on
+        // `::`, whatever its prefix (`::/128`, `::/64`), lists as anywhere (measured).
+        let anywhere = match self.addr {
+            IpAddr::V4(_) => self.is_any(),
+            IpAddr::V6(a) => a.is_unspecified(),
+        };
+        if anywhere && !numeric {
             return "anywhere".to_string();
         }
         let mut s = String::new();
