@@ -84,16 +84,18 @@ impl Net {
                 mask: IpAddr::V6(Ipv6Addr::from(mask)),
             });
         }
-        let addr = parse_ipv4(host).ok_or_else(|| format!("host/network `{host}' not found"))?;
+        let addr =
+            numeric_to_ipaddr(host).ok_or_else(|| format!("host/network `{host}' not found"))?;
         let mask = match mask {
             None => u32::MAX,
-            Some(m) if !m.contains('.') => match m.parse::<u32>() {
-                Ok(n) if n <= 32 => prefix_mask_v4(n as u8),
-                _ => return Err(format!("invalid mask `{m}' specified")),
+            // parse_ipmask: a dotted mask, else a prefix length read by xtables_strtoui.
+            Some(m) if !m.contains('.') => match super::num::parse_num(m, 0, 32) {
+                Some(n) => prefix_mask_v4(n as u8),
+                None => return Err(format!("invalid mask `{m}' specified")),
             },
-            Some(m) => {
-                u32::from(parse_ipv4(m).ok_or_else(|| format!("invalid mask `{m}' specified"))?)
-            }
+            Some(m) => u32::from(
+                numeric_to_ipaddr(m).ok_or_else(|| format!("invalid mask `{m}' specified"))?,
+            ),
         };
         Ok(Net {
             addr: IpAddr::V4(Ipv4Addr::from(u32::from(addr) & mask)),
@@ -160,19 +162,23 @@ fn prefix_mask_v6(prefix: u8) -> u128 {
     }
 }
 
-/// Dotted-quad IPv4 with one to four parts, as `inet_aton` would take it for the common forms
-/// (`10.0.0.1`, and iptables' own shorthand `10.0.0` → `10.0.0.0`).
-pub fn parse_ipv4(s: &str) -> Option<Ipv4Addr> {
-    let parts: Vec<&str> = s.split('.').collect();
-    if parts.is_empty() || parts.len() > 4 {
+/// An IPv4 address as libxtables' `xtables_numeric_to_ipaddr` reads it (used by iprange, and
+/// by iptables for `-s`/`-d`): one to four dot-separated parts, each a number in 0..=255
+/// read by `xtables_strtoui` (so `010` is octal 8, `0x10` is 16, `+1` and ` 1` are 1);
+/// missing trailing parts are zero (`10.1` is `10.1.0.0`). iptables copies the text into a
+/// 20-byte buffer first, so only its first 19 bytes count.
+pub fn numeric_to_ipaddr(text: &str) -> Option<Ipv4Addr> {
+    let mut end = text.len().min(19);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    let parts: Vec<&str> = text[..end].split('.').collect();
+    if parts.len() > 4 {
         return None;
     }
     let mut octets = [0u8; 4];
-    for (i, p) in parts.iter().enumerate() {
-        if p.is_empty() || !p.bytes().all(|b| b.is_ascii_digit()) || p.len() > 3 {
-            return None;
-        }
-        octets[i] = p.parse().ok()?;
+    for (i, part) in parts.iter().enumerate() {
+        octets[i] = super::num::parse_num(part, 0, 255)? as u8;
     }
     Some(Ipv4Addr::from(octets))
 }

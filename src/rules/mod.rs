@@ -14,6 +14,7 @@ pub mod lex;
 pub mod list;
 pub mod model;
 pub mod names;
+pub mod num;
 pub mod parse;
 pub mod rule;
 pub mod save;

@@ -11,6 +11,13 @@
 ! -d 0.0.0.0/0;;FAIL
 --src 10.0.0.1 --dst 10.0.0.2;-s 10.0.0.1/32 -d 10.0.0.2/32;OK
 -s 1.2.3.4/33;;FAIL
+# Address parts and prefix lengths are C numbers (xtables_strtoui): octal, hex, and "+".
+-s 010.1.1.1;-s 8.1.1.1/32;OK
+-s 0x0a.1.1.1;-s 10.1.1.1/32;OK
+-d 1.2.3;-d 1.2.3.0/32;OK
+-s 10.0.0.0/010;-s 10.0.0.0/8;OK
+-s 10.0.0.0/+8;-s 10.0.0.0/8;OK
+-s 256.1.1.1;;FAIL
 -s ! 1.2.3.4;;FAIL
 -s 1.2.3.4 -s 1.2.3.5;;FAIL
 -s example.invalid;;FAIL

@@ -8,11 +8,12 @@
 //! `1.2.3.0`, `010` is octal), and MAC addresses print in lower case.
 
 use std::fmt::Write;
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::net::{IpAddr, Ipv6Addr};
 
-use super::util::{once, parse_num, save_invert};
+use super::util::{once, save_invert};
 use super::xtaddr::fmt_addr;
 use super::{Arity, ExtError, Extension, Opt, OptArg, ParseCtx, PrintCtx};
+use crate::rules::addr::numeric_to_ipaddr;
 use crate::rules::model::{Hook, Neg};
 
 /// Every hook, as a mask of `Hook::bit`s.
@@ -206,27 +207,6 @@ impl Extension for AddrType {
             None => None,
         }
     }
-}
-
-/// An IPv4 address as libxtables' `xtables_numeric_to_ipaddr` reads it (used by iprange, and
-/// by iptables for `-s`/`-d`): one to four dot-separated parts, each a number in 0..=255
-/// read by `xtables_strtoui` (so `010` is octal 8, `0x10` is 16, `+1` and ` 1` are 1);
-/// missing trailing parts are zero (`10.1` is `10.1.0.0`). iptables copies the text into a
-/// 20-byte buffer first, so only its first 19 bytes count.
-pub fn numeric_to_ipaddr(text: &str) -> Option<Ipv4Addr> {
-    let mut end = text.len().min(19);
-    while !text.is_char_boundary(end) {
-        end -= 1;
-    }
-    let parts: Vec<&str> = text[..end].split('.').collect();
-    if parts.len() > 4 {
-        return None;
-    }
-    let mut octets = [0u8; 4];
-    for (i, part) in parts.iter().enumerate() {
-        octets[i] = parse_num(part, 0, 255)? as u8;
-    }
-    Some(Ipv4Addr::from(octets))
 }
 
 /// `min[-max]` of `--src-range`/`--dst-range` (iprange_parse_range): split at the first `-`,
