@@ -368,6 +368,7 @@ swap m d
 -exist del m 7.7.7.7
 del m 7.7.7.8
 add j m,after,n
+create q hash:ip -q -q -q -q -q -q -q -q -q -q -q -q -q -q -q -q -q -q -q -q -q -q -q -q -q -q -q
 "#,
     ),
 ];
@@ -850,6 +851,10 @@ fn files_the_kernel_refuses_are_refused_at_the_same_line() {
         ),
         None,
     ));
+    // At most 30 arguments, and not one character more after the 30th (`build_argv`).
+    let thirty = format!("create a hash:ip{}", " -q".repeat(27));
+    cases.push((format!("{thirty} \n"), None));
+    cases.push((format!("{thirty} -q\n"), None));
     for (text, line) in &cases {
         let text = text.as_str();
         let ns = Netns::new("ipsetbad");

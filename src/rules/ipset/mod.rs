@@ -44,6 +44,7 @@ pub mod opts;
 pub mod restore;
 pub mod save;
 
+use std::collections::{BTreeSet, HashMap};
 use std::net::{IpAddr, Ipv4Addr};
 
 use super::diag::Diagnostics;
@@ -390,14 +391,35 @@ impl IpSet {
 }
 
 /// All sets of a file (or of a kernel), by name, in the kernel's index order.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default)]
 pub struct IpSets {
     /// Kernel index slots: `None` is a slot freed by `destroy`, reused by the next `create`.
     slots: Vec<Option<IpSet>>,
+    /// Set name → slot.
+    index: HashMap<String, usize>,
+    /// Free slots, the lowest reused first.
+    free: BTreeSet<usize>,
 }
 
-/// The kernel's default `max_sets` (`CONFIG_IP_SET_MAX`, 256 on this machine's kernel).
-pub const MAX_SETS: usize = 256;
+/// Equal when the same sets sit in the same slots.
+impl PartialEq for IpSets {
+    fn eq(&self, other: &IpSets) -> bool {
+        let used = |s: &IpSets| {
+            s.slots
+                .iter()
+                .enumerate()
+                .filter_map(|(i, x)| x.as_ref().map(|x| (i, x.clone())))
+                .collect::<Vec<_>>()
+        };
+        used(self) == used(other)
+    }
+}
+
+impl Eq for IpSets {}
+
+/// How many sets the kernel holds at most: `ip_set_create` grows its index array past
+/// `max_sets` (256 here; 257 sets load fine, checked) up to `IPSET_INVALID_ID`.
+pub const MAX_SETS: usize = 65535;
 
 impl IpSets {
     /// Reads an `ipset save` / `ipset restore` file. Service and protocol names are looked up
@@ -422,7 +444,7 @@ impl IpSets {
     }
 
     pub fn get(&self, name: &str) -> Option<&IpSet> {
-        self.iter().find(|s| s.name == name)
+        self.slots.get(*self.index.get(name)?)?.as_ref()
     }
 
     /// The sets in kernel index order (not the save order, which puts `list:set` last).
@@ -431,7 +453,7 @@ impl IpSets {
     }
 
     pub fn len(&self) -> usize {
-        self.iter().count()
+        self.index.len()
     }
 
     pub fn is_empty(&self) -> bool {
@@ -445,13 +467,54 @@ impl IpSets {
     }
 
     fn slot_of(&self, name: &str) -> Option<usize> {
-        self.slots
-            .iter()
-            .position(|s| s.as_ref().is_some_and(|s| s.name == name))
+        self.index.get(name).copied()
     }
 
     fn get_mut(&mut self, name: &str) -> Option<&mut IpSet> {
-        self.slots.iter_mut().flatten().find(|s| s.name == name)
+        self.slots.get_mut(*self.index.get(name)?)?.as_mut()
+    }
+
+    fn iter_mut(&mut self) -> impl Iterator<Item = &mut IpSet> {
+        self.slots.iter_mut().flatten()
+    }
+
+    /// `destroy NAME`: frees the set's slot.
+    fn remove(&mut self, name: &str) {
+        if let Some(i) = self.index.remove(name) {
+            if let Some(slot) = self.slots.get_mut(i) {
+                *slot = None;
+                self.free.insert(i);
+            }
+        }
+    }
+
+    /// `destroy` without a name.
+    fn clear(&mut self) {
+        *self = IpSets::default();
+    }
+
+    fn rename(&mut self, from: &str, to: &str) {
+        if let Some(i) = self.index.remove(from) {
+            if let Some(Some(s)) = self.slots.get_mut(i) {
+                s.name = to.to_string();
+            }
+            self.index.insert(to.to_string(), i);
+        }
+    }
+
+    /// `swap`: the kernel exchanges the sets' slots and then their names, so each name stays
+    /// where it was (and `list:set` references, which follow the slot, follow the name).
+    fn swap(&mut self, a: &str, b: &str) {
+        let (Some(i), Some(j)) = (self.slot_of(a), self.slot_of(b)) else {
+            return;
+        };
+        self.slots.swap(i, j);
+        if let Some(Some(s)) = self.slots.get_mut(i) {
+            s.name = a.to_string();
+        }
+        if let Some(Some(s)) = self.slots.get_mut(j) {
+            s.name = b.to_string();
+        }
     }
 
     /// How many `list:set` sets hold `name` (the kernel's reference count from lists).
@@ -464,10 +527,20 @@ impl IpSets {
 
     /// Puts a new set in the first free slot, as `ip_set_create` does.
     fn insert(&mut self, set: IpSet) {
-        match self.slots.iter_mut().find(|s| s.is_none()) {
-            Some(slot) => *slot = Some(set),
-            None => self.slots.push(Some(set)),
-        }
+        let name = set.name.clone();
+        let i = match self.free.pop_first() {
+            Some(i) => {
+                if let Some(slot) = self.slots.get_mut(i) {
+                    *slot = Some(set);
+                }
+                i
+            }
+            None => {
+                self.slots.push(Some(set));
+                self.slots.len() - 1
+            }
+        };
+        self.index.insert(name, i);
     }
 }
 

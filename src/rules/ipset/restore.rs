@@ -348,10 +348,7 @@ impl State<'_> {
             ));
         }
         if self.sets.len() >= MAX_SETS {
-            return Err(at(
-                1,
-                format!("the kernel holds at most {MAX_SETS} sets (max_sets)"),
-            ));
+            return Err(at(1, format!("the kernel holds at most {MAX_SETS} sets")));
         }
         self.sets.insert(IpSet {
             name: name.to_string(),
@@ -540,7 +537,7 @@ impl State<'_> {
     fn flush_destroy(&mut self, cmd: Cmd, args: &[Arg]) -> Result<(), LineError> {
         let Some(a) = args.get(1) else {
             if cmd == Cmd::Flush {
-                for s in self.sets.slots.iter_mut().flatten() {
+                for s in self.sets.iter_mut() {
                     s.members.clear();
                 }
             } else {
@@ -549,12 +546,12 @@ impl State<'_> {
                     let n = s.name.clone();
                     return Err(at(0, format!("set `{n}' is in use by a list:set")));
                 }
-                self.sets.slots.clear();
+                self.sets.clear();
             }
             return Ok(());
         };
         let name = a.text.clone();
-        let Some(slot) = self.sets.slot_of(&name) else {
+        if self.sets.get(&name).is_none() {
             if self.failed.contains(&name) {
                 return Ok(());
             }
@@ -568,7 +565,7 @@ impl State<'_> {
             if self.sets.references(&name) > 0 {
                 return Err(at(1, format!("set `{name}' is in use by a list:set")));
             }
-            self.sets.slots[slot] = None;
+            self.sets.remove(&name);
         }
         Ok(())
     }
@@ -576,7 +573,7 @@ impl State<'_> {
     fn rename_swap(&mut self, cmd: Cmd, args: &[Arg]) -> Result<(), LineError> {
         let from = args[1].text.clone();
         let to = Self::check_name(args, 2)?.to_string();
-        let Some(a) = self.sets.slot_of(&from) else {
+        let Some(x) = self.sets.get(&from) else {
             return Err(at(1, format!("set `{from}' does not exist")));
         };
         if cmd == Cmd::Rename {
@@ -586,18 +583,13 @@ impl State<'_> {
             if self.sets.references(&from) > 0 {
                 return Err(at(1, format!("set `{from}' is in use by a list:set")));
             }
-            if let Some(Some(s)) = self.sets.slots.get_mut(a) {
-                s.name = to;
-            }
+            self.sets.rename(&from, &to);
             return Ok(());
         }
-        let Some(b) = self.sets.slot_of(&to) else {
+        let Some(y) = self.sets.get(&to) else {
             return Err(at(2, format!("set `{to}' does not exist")));
         };
-        let (Some(Some(x)), Some(Some(y))) = (self.sets.slots.get(a), self.sets.slots.get(b))
-        else {
-            return Ok(());
-        };
+        // ip_set_swap compares the types' feature bits and the families, not the types.
         if x.set_type.features() != y.set_type.features() || x.family != y.family {
             return Err(at(
                 2,
@@ -609,15 +601,7 @@ impl State<'_> {
                 ),
             ));
         }
-        // The kernel swaps the sets between their index slots and swaps the names back, so
-        // each name keeps its place and list:set references follow the name.
-        self.sets.slots.swap(a, b);
-        if let Some(Some(s)) = self.sets.slots.get_mut(a) {
-            s.name = from;
-        }
-        if let Some(Some(s)) = self.sets.slots.get_mut(b) {
-            s.name = to;
-        }
+        self.sets.swap(&from, &to);
         Ok(())
     }
 }

@@ -257,3 +257,129 @@ fn wildcard_interfaces_are_the_same_element_as_their_extensions() {
     let s = ok("create a hash:net,iface\nadd a 10.0.0.0/8,eth wildcard\ndel a 10.0.0.0/8,eth0\n");
     assert!(s.get("a").is_some_and(IpSet::is_empty));
 }
+
+#[test]
+fn garbage_never_panics() {
+    // A deterministic stream of lines built from the vocabulary of restore files.
+    const WORDS: &[&str] = &[
+        "create",
+        "add",
+        "del",
+        "-exist",
+        "destroy",
+        "flush",
+        "swap",
+        "rename",
+        "a",
+        "b",
+        "l",
+        "hash:ip",
+        "hash:net",
+        "hash:ip,port",
+        "hash:net,port",
+        "hash:ip,port,ip",
+        "hash:ip,port,net",
+        "hash:net,iface",
+        "hash:mac",
+        "bitmap:ip",
+        "bitmap:port",
+        "list:set",
+        "family",
+        "inet6",
+        "netmask",
+        "0",
+        "33",
+        "bitmask",
+        "255.0.255.0",
+        "range",
+        "size",
+        "1.2.3.4",
+        "1.2.3.4/0",
+        "0.0.0.0-255.255.255.255",
+        "1.2.3.4-1.2.3.1",
+        "::",
+        "::1/200",
+        "1.2.3.4,",
+        ",80",
+        "1.2.3.4,icmp:",
+        "1.2.3.4,tcp:0-65535,5.6.7.8/33",
+        "10.0.0.0/8,eth0",
+        "10.0.0.0/8,physdev:",
+        "00:11:22:33:44:55",
+        "a,before,",
+        "timeout",
+        "4294967296",
+        "comment",
+        "\"x",
+        "\"\"",
+        "skbmark",
+        "0x",
+        "skbprio",
+        ":",
+        "nomatch",
+        "wildcard",
+        "before",
+        "after",
+        "maxelem",
+        "1",
+        "hashsize",
+        "0x80000001",
+        "COMMIT",
+        "#",
+        "é",
+        "€,€",
+        "1.2.3.4,udp:1-2,1.1.1.1",
+        "10.0.0.0/16",
+        "tcp:1-2",
+        "5-1",
+        "-",
+        "--",
+        "--add",
+    ];
+    let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut next = || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    const TYPES: &[&str] = &[
+        "hash:ip",
+        "hash:net",
+        "hash:ip,port",
+        "hash:net,port",
+        "hash:ip,port,ip",
+        "hash:ip,port,net",
+        "hash:net,iface",
+        "hash:mac",
+        "bitmap:ip range 1.2.3.0/24",
+        "bitmap:port range 0-100",
+        "list:set",
+        "hash:ip family inet6",
+        "hash:net timeout 5 \
+         counters comment skbinfo",
+        "hash:ip netmask 24",
+    ];
+    for _ in 0..2000 {
+        let t = TYPES[(next() % TYPES.len() as u64) as usize];
+        let mut text = format!("create a {t}\ncreate b hash:ip\ncreate l list:set\n");
+        for _ in 0..(next() % 12) {
+            let n = next() % 7;
+            let mut line: Vec<&str> = if next() % 2 == 0 {
+                vec!["add", "a"]
+            } else {
+                vec![]
+            };
+            line.extend((0..n).map(|_| WORDS[(next() % WORDS.len() as u64) as usize]));
+            text.push_str(&line.join(if next() % 5 == 0 { "\t" } else { " " }));
+            text.push('\n');
+        }
+        if let Ok(sets) = parse(&text) {
+            let printed = sets.save_with(&names());
+            let _ = parse(&printed);
+            for s in sets.iter() {
+                let _ = sets.test(&s.name, &[SetPart::Addr("1.2.3.4".parse().expect("ip"))]);
+            }
+        }
+    }
+}
