@@ -21,40 +21,30 @@ pub struct Created {
 /// An error at an argument (index into the line's arguments) or at the line.
 pub type OptError = (Option<usize>, String);
 
-/// Options every type takes.
-const EXT_OPTS: [&str; 4] = ["timeout", "counters", "comment", "skbinfo"];
-const HASH_OPTS: [&str; 10] = [
-    "family",
-    "-4",
-    "-6",
-    "hashsize",
-    "maxelem",
-    "forceadd",
-    "bucketsize",
-    "initval",
-    "probes",
-    "resize",
-];
-
+/// The create options of a type, in the order `ipset help TYPE` lists them.
 fn allowed(t: SetType) -> Vec<&'static str> {
-    let mut v: Vec<&'static str> = EXT_OPTS.to_vec();
+    const EXT: [&str; 5] = ["timeout", "counters", "comment", "forceadd", "skbinfo"];
+    let hash_ext = EXT.iter().copied().chain(["bucketsize", "initval"]);
+    let mut v: Vec<&'static str> = Vec::new();
     match t {
         SetType::BitmapIp => v.extend(["range", "netmask"]),
         SetType::BitmapPort => v.push("range"),
         SetType::ListSet => v.push("size"),
-        SetType::HashMac => v.extend(
-            HASH_OPTS
-                .iter()
-                .filter(|o| !matches!(**o, "family" | "-4" | "-6")),
-        ),
-        SetType::HashIp | SetType::HashIpPort => {
-            v.extend(HASH_OPTS);
-            v.extend(["netmask", "bitmask", "gc"]);
+        SetType::HashMac => v.extend(["hashsize", "maxelem"]),
+        SetType::HashIp => v.extend([
+            "family", "-4", "-6", "hashsize", "maxelem", "netmask", "bitmask",
+        ]),
+        _ => v.extend(["family", "-4", "-6", "hashsize", "maxelem"]),
+    }
+    if t.is_hash() {
+        v.extend(hash_ext);
+        if t == SetType::HashIpPort {
+            v.extend(["netmask", "bitmask"]);
         }
-        _ => {
-            v.extend(HASH_OPTS);
-            v.push("gc");
-        }
+        // Accepted and ignored, for old files (ipset warns).
+        v.extend(["probes", "resize", "gc"]);
+    } else {
+        v.extend(EXT.iter().filter(|o| **o != "forceadd"));
     }
     v
 }
