@@ -5,11 +5,13 @@
 //! - [`parse`] reads a whole file (tables, chains, commands) and [`rule`] one rule's arguments;
 //! - [`ext`] holds every match and target extension as a typed value;
 //! - [`validate`] checks what iptables-restore and the kernel would refuse;
-//! - [`save`] and [`list`] print the model.
+//! - [`save`] and [`list`] print the model;
+//! - [`ipset`] reads, prints and tests IP sets (`ipset save` files).
 
 pub mod addr;
 pub mod diag;
 pub mod ext;
+pub mod ipset;
 pub mod lex;
 pub mod list;
 pub mod model;
