@@ -73,6 +73,10 @@ pub struct RulesetArgs {
     /// The ruleset: an `iptables-save` / `iptables-restore` file ("-" for standard input).
     #[arg(long, short = 'r', value_name = "FILE")]
     pub rules: PathBuf,
+    /// The machine's ipsets (`ipset save` output): every set the rules name must be in it,
+    /// with the rules' address family.
+    #[arg(long, value_name = "FILE")]
+    pub ipsets: Option<PathBuf>,
     /// The file is an ip6tables dump.
     #[arg(short = '6', long = "ipv6")]
     pub ipv6: bool,

@@ -118,3 +118,34 @@ fn generate_is_deterministic_and_parses() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[test]
+fn ipsets_named_by_rules_must_exist_with_the_rules_family() {
+    let rules = write_temp(
+        "sets.rules",
+        "*filter\n-A INPUT -m set --match-set allow src -j ACCEPT\n-A INPUT -m set --match-set v6only src -j DROP\n-A INPUT -m set --match-set missing dst -j DROP\nCOMMIT\n",
+    );
+    let sets = write_temp(
+        "sets.ipset",
+        "create allow hash:net family inet hashsize 1024 maxelem 65536 bucketsize 12 initval 0x1\nadd allow 10.0.0.0/8\ncreate v6only hash:ip family inet6 hashsize 1024 maxelem 65536 bucketsize 12 initval 0x2\n",
+    );
+    let out = fwbench(&[
+        "check",
+        "--rules",
+        rules.to_str().unwrap(),
+        "--ipsets",
+        sets.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains(":3:"), "{err}");
+    assert!(
+        err.contains("protocol family of set v6only is inet6"),
+        "{err}"
+    );
+    assert!(
+        err.contains(":4:") && err.contains("set `missing' does not exist"),
+        "{err}"
+    );
+    assert!(!err.contains(":2:"), "{err}");
+}

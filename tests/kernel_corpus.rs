@@ -119,7 +119,14 @@ fn corpus_lists_and_saves_exactly_as_the_kernel() {
                 &format!("{} && {}-restore -c", prerequisites(&text), fam.tool),
                 &with_counters(&text),
             );
+            // The namespace's own sets, as `ipset save` prints them, are the ruleset's ipsets.
+            let sets_file = tmp.join(format!(
+                "sets-{}",
+                path.file_name().unwrap_or_default().to_string_lossy()
+            ));
+            std::fs::write(&sets_file, ns.sh("ipset save", "").stdout).expect("write ipsets");
             let mut args = vec!["check", "--rules", counted.to_str().expect("utf-8")];
+            args.extend(["--ipsets", sets_file.to_str().expect("utf-8")]);
             args.extend(fam.flags.iter().copied());
             let ours = fwbench(&args);
             if load.status.success() {

@@ -6,8 +6,12 @@ pub mod list;
 pub mod save;
 
 use std::io::Read;
+use std::path::Path;
 
+use fwbench::rules::ipset::IpSets;
 use fwbench::rules::parse::{parse_ruleset, ParseOptions};
+use fwbench::rules::validate::validate_set_references;
+use fwbench::rules::Diagnostics;
 use fwbench::rules::{Backend, Family, Ruleset, TableKind};
 
 use crate::cli::{BackendArg, RulesetArgs, TableArg};
@@ -22,25 +26,30 @@ impl From<std::io::Error> for Failure {
     }
 }
 
-/// Reads and parses the ruleset named on the command line.
-pub fn load_ruleset(args: &RulesetArgs) -> Result<Ruleset, Failure> {
-    let name = args.rules.display().to_string();
-    let text = if name == "-" {
+/// Reads a text input: a file, or standard input for `-`. Returns the name to show in
+/// messages and the text.
+fn read_text(path: &Path, what: &str) -> Result<(String, String), Failure> {
+    let name = path.display().to_string();
+    if name == "-" {
         let mut s = String::new();
         std::io::stdin()
             .read_to_string(&mut s)
             .map_err(|e| Failure(format!("<stdin>: cannot read: {e}")))?;
-        s
-    } else {
-        let bytes =
-            std::fs::read(&args.rules).map_err(|e| Failure(format!("{name}: cannot read: {e}")))?;
-        String::from_utf8(bytes).map_err(|e| {
-            Failure(format!(
-                "{name}: not UTF-8 text (byte offset {}): is this an iptables-save file?",
-                e.utf8_error().valid_up_to()
-            ))
-        })?
-    };
+        return Ok(("<stdin>".to_string(), s));
+    }
+    let bytes = std::fs::read(path).map_err(|e| Failure(format!("{name}: cannot read: {e}")))?;
+    let text = String::from_utf8(bytes).map_err(|e| {
+        Failure(format!(
+            "{name}: not UTF-8 text (byte offset {}): is this an {what} file?",
+            e.utf8_error().valid_up_to()
+        ))
+    })?;
+    Ok((name, text))
+}
+
+/// Reads and parses the ruleset named on the command line (and its ipsets, when given).
+pub fn load_ruleset(args: &RulesetArgs) -> Result<Ruleset, Failure> {
+    let (display, text) = read_text(&args.rules, "iptables-save")?;
     let opts = ParseOptions {
         family: if args.ipv6 {
             Family::Ipv6
@@ -52,8 +61,17 @@ pub fn load_ruleset(args: &RulesetArgs) -> Result<Ruleset, Failure> {
             BackendArg::Legacy => Backend::Legacy,
         },
     };
-    let display = if name == "-" { "<stdin>" } else { &name };
-    parse_ruleset(&text, display, opts).map_err(|d| Failure(d.to_string()))
+    let ruleset = parse_ruleset(&text, &display, opts).map_err(|d| Failure(d.to_string()))?;
+    if let Some(path) = &args.ipsets {
+        let (set_file, set_text) = read_text(path, "ipset save")?;
+        let sets = IpSets::parse(&set_text, &set_file).map_err(|d| Failure(d.to_string()))?;
+        let mut diags = Diagnostics::new(&display);
+        validate_set_references(&ruleset, &sets, &text, &mut diags);
+        if !diags.is_empty() {
+            return Err(Failure(diags.to_string()));
+        }
+    }
+    Ok(ruleset)
 }
 
 pub fn table_kind(t: TableArg) -> TableKind {

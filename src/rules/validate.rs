@@ -12,7 +12,8 @@
 use std::collections::HashMap;
 
 use super::diag::Diagnostics;
-use super::ext::{self, TargetExt};
+use super::ext::{self, MatchExt, TargetExt};
+use super::ipset::{self, IpSets};
 use super::model::{Backend, Hook, Pos, Ruleset, Table, Target};
 
 pub fn validate(ruleset: &Ruleset, source: &str, diags: &mut Diagnostics) {
@@ -131,6 +132,48 @@ fn hook_names(mask: u8) -> Vec<&'static str> {
 
 fn target_info(t: &TargetExt) -> Option<&'static ext::TargetInfo> {
     ext::TARGETS.iter().find(|i| i.name == t.name())
+}
+
+/// Every set a rule names (`-m set --match-set`, `-j SET --add-set/--del-set/--map-set`) must
+/// exist in `sets` and, unless it holds no addresses (list:set, bitmap:port), be of the
+/// rule's family: iptables refuses "The protocol family of set X is IPv6, which is not
+/// applicable" (measured), and the kernel refuses a set that does not exist.
+pub fn validate_set_references(
+    ruleset: &Ruleset,
+    sets: &IpSets,
+    source: &str,
+    diags: &mut Diagnostics,
+) {
+    let lines: Vec<&str> = source.lines().collect();
+    let wanted = match ruleset.family {
+        super::model::Family::Ipv4 => ipset::Family::Inet,
+        super::model::Family::Ipv6 => ipset::Family::Inet6,
+    };
+    for table in &ruleset.tables {
+        for rule in table.chains().iter().flat_map(|c| &c.rules) {
+            let mut names: Vec<(&str, Pos)> = Vec::new();
+            for m in &rule.matches {
+                if let MatchExt::Set(s) = &m.ext {
+                    names.push((&s.name, m.pos));
+                }
+            }
+            if let Target::Ext(TargetExt::Set(t)) = &rule.target {
+                for r in [&t.add_set, &t.del_set, &t.map_set].into_iter().flatten() {
+                    names.push((&r.name, rule.pos));
+                }
+            }
+            for (name, pos) in names {
+                let text = lines.get(pos.line as usize - 1).copied().unwrap_or("");
+                match sets.get(name) {
+                    None => diags.push(pos, text, format!("set `{name}' does not exist in the ipsets file")),
+                    Some(set) if set.family != wanted && set.family != ipset::Family::Unspec => {
+                        diags.push(pos, text, format!("the protocol family of set {name} is {}, which does not fit this ruleset", set.family.name()))
+                    }
+                    Some(_) => {}
+                }
+            }
+        }
+    }
 }
 
 /// For each chain, the hooks (as a `Hook::bit` mask) from which some path of jumps and gotos
