@@ -386,6 +386,15 @@ impl FileParser {
                 let rule = rule_at(self, rest)?;
                 self.table().chains_mut()[ci].rules.insert(num - 1, rule);
             }
+            Cmd::Replace if backend == Backend::Nft => {
+                // Every rule of a restored table comes from this restore (it was flushed),
+                // and iptables-nft-restore 1.8.9 crashes replacing such a rule (SIGSEGV,
+                // measured): no nft restore file with -R loads.
+                return Err((
+                    cmd_col,
+                    "iptables-nft-restore 1.8.9 crashes on -R (a rule it added in the same restore); use -D and -I, or --backend legacy".to_string(),
+                ));
+            }
             Cmd::Replace | Cmd::Delete => {
                 let (name, col) = chain_arg(0)?;
                 let ci = find(self, name, col)?;
@@ -517,6 +526,8 @@ impl FileParser {
                         format!("can't set policy on user-defined chain {name}"),
                     ));
                 }
+                // Setting a policy resets the chain's counters (both variants, measured).
+                table.chains_mut()[ci].counters = Counters::ZERO;
                 table.chains_mut()[ci].policy = match policy {
                     "ACCEPT" => Policy::Accept,
                     "DROP" => Policy::Drop,
@@ -529,6 +540,15 @@ impl FileParser {
                 };
             }
             Cmd::Rename => {
+                if backend == Backend::Nft {
+                    // The table was flushed by this restore, so every chain was created in
+                    // this batch, and iptables-nft-restore cannot rename such a chain
+                    // ("CHAIN_RENAME failed (No such file or directory)", measured).
+                    return Err((
+                        cmd_col,
+                        "iptables-nft-restore cannot rename a chain created by the same restore (use --backend legacy for a file meant for iptables-legacy)".to_string(),
+                    ));
+                }
                 let (old, col) = chain_arg(0)?;
                 let (new, ncol) = chain_arg(1)?;
                 let ci = find(self, old, col)?;
