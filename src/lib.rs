@@ -4,5 +4,6 @@
 //! calls. See `ARCHITECTURE.md` in the shared docs for the intended shape; modules that later
 //! issues add (capture, wire, engine, conntrack, replay, ...) slot in below `rules`.
 
+pub mod capture;
 pub mod gen;
 pub mod rules;

@@ -1,0 +1,2 @@
+//! Placeholder until the capture benchmark lands.
+fn main() {}
