@@ -132,7 +132,9 @@ impl<W: Write> Writer<W> {
         Ok(w)
     }
 
-    /// Adds an output interface; packets name it by the returned id (0, 1, ...).
+    /// Adds an output interface; packets name it by the returned id (0, 1, ...). pcapng
+    /// writes `name` as `if_name` (an empty name writes none, as for an unnamed input
+    /// interface); classic pcap drops it.
     pub fn add_interface(&mut self, name: &str, link: LinkType) -> Result<u32, WriteError> {
         match self.format {
             OutputFormat::PcapNg => {
@@ -140,7 +142,9 @@ impl<W: Write> Writer<W> {
                 self.u16(link.number());
                 self.u16(0);
                 self.u32(SNAPLEN);
-                self.option(2, name.as_bytes())?; // if_name
+                if !name.is_empty() {
+                    self.option(2, name.as_bytes())?; // if_name
+                }
                 self.option(9, &[9])?; // if_tsresol: 10^-9 s
                 self.end_options();
                 self.finish_block()?;
