@@ -3,9 +3,9 @@
 //!
 //! Both present the same view: a slice holding the current position and everything read
 //! after it, so the format parsers never know which one they read. Invariants of the stream
-//! buffer: it holds at most one record more than one read chunk, and it only grows by bytes
-//! actually read, never by a length field found in the file (a block that claims 16 MiB on a
-//! stream that ends after 100 bytes allocates about 100 bytes plus one chunk).
+//! buffer: it is at most twice the larger of one read chunk and the largest record, and it
+//! doubles only when it is full of bytes actually read, never because a length field asks
+//! (a block that claims 16 MiB on a stream that ends after 100 bytes costs one chunk).
 
 use std::io::{self, Read};
 
@@ -37,9 +37,10 @@ pub(crate) enum Input {
     },
     Stream {
         src: Box<dyn Read + Send>,
-        /// Bytes read and not yet dropped; `buf[start..]` is unconsumed.
+        /// Initialised storage; `buf[start..end]` is read and not yet consumed.
         buf: Vec<u8>,
         start: usize,
+        end: usize,
         /// File offset of `buf[0]`.
         base: u64,
         eof: bool,
@@ -56,6 +57,7 @@ impl Input {
             src,
             buf: Vec::new(),
             start: 0,
+            end: 0,
             base: 0,
             eof: false,
         }
@@ -66,7 +68,9 @@ impl Input {
     pub(crate) fn window(&self) -> (&[u8], usize) {
         match self {
             Input::Memory { mem, pos } => (mem.bytes(), *pos),
-            Input::Stream { buf, start, .. } => (buf, *start),
+            Input::Stream {
+                buf, start, end, ..
+            } => (&buf[..*end], *start),
         }
     }
 
@@ -95,34 +99,39 @@ impl Input {
             src,
             buf,
             start,
+            end,
             base,
             eof,
         } = self
         else {
             return Ok(false);
         };
-        while buf.len() - *start < need {
+        while *end - *start < need {
             if *eof {
                 return Ok(false);
             }
-            if *start > 0 {
-                buf.drain(..*start);
+            if *start > 0 && buf.len() - *start < need.max(CHUNK) {
+                // Move the unconsumed tail to the front.
+                buf.copy_within(*start..*end, 0);
                 *base += *start as u64;
+                *end -= *start;
                 *start = 0;
             }
-            let old = buf.len();
-            buf.resize(old + CHUNK, 0);
+            if *end == buf.len() {
+                // Full of bytes actually read: double it. Never sized by `need`, so a length
+                // field cannot make it grow faster than the input does.
+                let mut bigger = vec![0u8; (buf.len() * 2).max(CHUNK)];
+                bigger[..*end].copy_from_slice(&buf[..*end]);
+                *buf = bigger;
+            }
             let got = loop {
-                match src.read(&mut buf[old..]) {
+                match src.read(&mut buf[*end..]) {
                     Ok(n) => break n,
                     Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                    Err(e) => {
-                        buf.truncate(old);
-                        return Err(e);
-                    }
+                    Err(e) => return Err(e),
                 }
             };
-            buf.truncate(old + got);
+            *end += got;
             if got == 0 {
                 *eof = true;
             }
