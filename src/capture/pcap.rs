@@ -88,13 +88,7 @@ impl Pcap {
         let o = self.order;
         let caplen = o.u32(b, 8);
         if caplen > MAX_RECORD_DATA {
-            return Step::Damaged {
-                at: 8,
-                what: format!(
-                    "record claims {caplen} captured bytes, more than the {MAX_RECORD_DATA} \
-                     libpcap allows"
-                ),
-            };
+            return too_long(caplen);
         }
         let next = h + caplen as usize;
         if b.len() < next {
@@ -115,5 +109,16 @@ impl Pcap {
             link: self.link,
             interface: 0,
         })
+    }
+}
+
+#[cold]
+fn too_long(caplen: u32) -> Step {
+    Step::Damaged {
+        at: 8,
+        what: format!(
+            "record claims {caplen} captured bytes, more than the {MAX_RECORD_DATA} libpcap \
+             allows"
+        ),
     }
 }

@@ -225,12 +225,7 @@ impl PcapNg {
         };
         let caplen = o.u32(b, 20) as usize;
         if caplen > len - 32 {
-            return Step::Damaged {
-                at: 20,
-                what: format!(
-                    "captured length {caplen} does not fit in a packet block of {len} bytes"
-                ),
-            };
+            return caplen_too_big(caplen, len);
         }
         let Some(clock) = self.clock(local) else {
             return self.no_interface(local);
@@ -277,6 +272,7 @@ impl PcapNg {
         self.clocks.get(self.first.checked_add(local)?)
     }
 
+    #[cold]
     fn no_interface(&self, local: usize) -> Step {
         Step::Damaged {
             at: 8,
@@ -292,31 +288,46 @@ impl PcapNg {
 #[inline(always)]
 fn block_len(b: &[u8], o: Order) -> Result<usize, Step> {
     let len = o.u32(b, 4) as usize;
-    if len < 12 || len % 4 != 0 {
-        return Err(Step::Damaged {
-            at: 4,
-            what: format!("block length {len} is not a multiple of 4 of at least 12"),
-        });
-    }
-    if len > MAX_BLOCK {
-        return Err(Step::Damaged {
-            at: 4,
-            what: format!("block length {len} is over the {MAX_BLOCK}-byte limit"),
-        });
+    if len < 12 || len % 4 != 0 || len > MAX_BLOCK {
+        return Err(bad_len(len));
     }
     if b.len() < len {
         return Err(Step::NeedMore(len));
     }
     let trailer = o.u32(b, len - 4) as usize;
     if trailer != len {
-        return Err(Step::Damaged {
-            at: len - 4,
-            what: format!("block length {len} is repeated as {trailer} at its end"),
-        });
+        return Err(bad_trailer(len, trailer));
     }
     Ok(len)
 }
 
+#[cold]
+fn bad_len(len: usize) -> Step {
+    let what = if len > MAX_BLOCK {
+        format!("block length {len} is over the {MAX_BLOCK}-byte limit")
+    } else {
+        format!("block length {len} is not a multiple of 4 of at least 12")
+    };
+    Step::Damaged { at: 4, what }
+}
+
+#[cold]
+fn bad_trailer(len: usize, trailer: usize) -> Step {
+    Step::Damaged {
+        at: len - 4,
+        what: format!("block length {len} is repeated as {trailer} at its end"),
+    }
+}
+
+#[cold]
+fn caplen_too_big(caplen: usize, len: usize) -> Step {
+    Step::Damaged {
+        at: 20,
+        what: format!("captured length {caplen} does not fit in a packet block of {len} bytes"),
+    }
+}
+
+#[cold]
 fn short(what: &str, len: usize, min: usize) -> Step {
     Step::Damaged {
         at: 4,

@@ -238,39 +238,51 @@ impl Reader {
     /// packet before it has been returned.
     #[inline]
     pub fn next_packet(&mut self) -> Result<Option<Packet<'_>>, Error> {
-        if self.done {
-            return Ok(None);
-        }
         loop {
+            if self.done {
+                return Ok(None);
+            }
             let (b, at) = self.input.window();
             let step = match &mut self.parser {
                 Parser::Pcap(p) => p.step(&b[at..]),
                 Parser::PcapNg(p) => p.step(&b[at..], &mut self.interfaces),
             };
-            match step {
-                Step::Packet(f) => {
-                    let offset = self.input.offset();
-                    self.input.consume(f.next);
-                    let (b, _) = self.input.window();
-                    let start = at + f.data_start;
-                    return Ok(Some(Packet {
-                        ts_ns: f.ts_ns,
-                        data: &b[start..start + f.data_len],
-                        orig_len: f.orig_len,
-                        link: f.link,
-                        interface: Some(f.interface),
-                        offset,
-                    }));
+            let f = match step {
+                Step::Packet(f) => f,
+                other => {
+                    self.other_step(other)?;
+                    continue;
                 }
-                Step::Skip(n) => self.input.consume(n),
-                Step::NeedMore(n) => match self.input.fill(n) {
-                    Ok(true) => {}
-                    Ok(false) => {
-                        self.done = true;
-                        let have = self.input.available();
-                        if have == 0 {
-                            return Ok(None);
-                        }
+            };
+            let offset = self.input.offset();
+            self.input.consume(f.next);
+            let (b, _) = self.input.window();
+            let start = at + f.data_start;
+            return Ok(Some(Packet {
+                ts_ns: f.ts_ns,
+                data: &b[start..start + f.data_len],
+                orig_len: f.orig_len,
+                link: f.link,
+                interface: Some(f.interface),
+                offset,
+            }));
+        }
+    }
+
+    /// Everything but a packet: a block to skip, more bytes to read, the end, or damage.
+    /// Kept out of line so that the packet path stays small enough to inline.
+    #[cold]
+    #[inline(never)]
+    fn other_step(&mut self, step: Step) -> Result<(), Error> {
+        match step {
+            Step::Packet(_) => {}
+            Step::Skip(n) => self.input.consume(n),
+            Step::NeedMore(n) => match self.input.fill(n) {
+                Ok(true) => {}
+                Ok(false) => {
+                    self.done = true;
+                    let have = self.input.available();
+                    if have > 0 {
                         return Err(self.damage(
                             0,
                             format!(
@@ -279,17 +291,18 @@ impl Reader {
                             ),
                         ));
                     }
-                    Err(error) => {
-                        self.done = true;
-                        return Err(self.io(error));
-                    }
-                },
-                Step::Damaged { at, what } => {
-                    self.done = true;
-                    return Err(self.damage(at, what));
                 }
+                Err(error) => {
+                    self.done = true;
+                    return Err(self.io(error));
+                }
+            },
+            Step::Damaged { at, what } => {
+                self.done = true;
+                return Err(self.damage(at, what));
             }
         }
+        Ok(())
     }
 
     /// The interfaces described so far (a pcapng file may describe more further on).
