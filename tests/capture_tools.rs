@@ -20,6 +20,7 @@ const FIXTURES: &[(&str, LinkType)] = &[
     ("eth.pcap", LinkType::Ethernet),
     ("eth_ns.pcap", LinkType::Ethernet),
     ("eth_be.pcap", LinkType::Ethernet),
+    ("eth_ns_be.pcap", LinkType::Ethernet),
     ("eth_mod.pcap", LinkType::Ethernet),
     ("eth.pcapng", LinkType::Ethernet),
     ("eth_snap60.pcapng", LinkType::Ethernet),
@@ -174,6 +175,14 @@ fn fixtures_cover_the_formats() {
         FileFormat::Pcap {
             nanosecond: true,
             big_endian: false,
+            modified: false
+        }
+    );
+    assert_eq!(
+        fmt("eth_ns_be.pcap"),
+        FileFormat::Pcap {
+            nanosecond: true,
+            big_endian: true,
             modified: false
         }
     );

@@ -17,6 +17,7 @@ const FIXTURES: &[&str] = &[
     "eth.pcap",
     "eth_ns.pcap",
     "eth_be.pcap",
+    "eth_ns_be.pcap",
     "eth_mod.pcap",
     "eth.pcapng",
     "eth_snap60.pcapng",

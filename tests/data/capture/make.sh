@@ -13,6 +13,7 @@
 #   eth_mod.pcap        editcap -F modpcap eth.pcap (Kuznetzov's modified pcap)
 #   eth_snap60.pcapng   editcap -F pcapng -s 60 eth.pcap (captured length < original)
 #   eth_be.pcap         craft.py swap-pcap eth.pcap (big-endian; no tool writes one here)
+#   eth_ns_be.pcap      craft.py swap-pcap eth_ns.pcap (big-endian, nanoseconds)
 #   sll.pcap            tcpdump -i any -y LINUX_SLL
 #   sll2.pcap           tcpdump -i any -y LINUX_SLL2
 #   multi.pcapng        dumpcap -i veth0 -i lo (two interfaces, names in if_name)
@@ -90,6 +91,7 @@ editcap -F pcapng eth.pcap eth.pcapng
 editcap -F modpcap eth.pcap eth_mod.pcap
 editcap -F pcapng -s 60 eth.pcap eth_snap60.pcapng
 python3 craft.py swap-pcap eth.pcap eth_be.pcap
+python3 craft.py swap-pcap eth_ns.pcap eth_ns_be.pcap
 cat multi.pcapng eth.pcapng > sections.pcapng
 # Raw IP: untagged frames only, so that cutting 14 bytes leaves the IP header.
 tshark -r eth.pcap -Y 'not vlan' -w "$tmp/untagged.pcap" -F pcap
