@@ -13,7 +13,7 @@ fn main() {
     let result = match &cli.command {
         Command::List(args) => cmd::list::run(args),
         Command::Save(args) => cmd::save::run(args),
-        Command::Check(args) => cmd::save::check(args),
+        Command::Check(args) => cmd::check::run(args),
         Command::Generate(args) => cmd::generate::run(args),
         Command::Completions { shell } => cmd::completions::completions(*shell),
         Command::Man => cmd::completions::man(),

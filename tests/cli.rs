@@ -149,3 +149,17 @@ fn ipsets_named_by_rules_must_exist_with_the_rules_family() {
     );
     assert!(!err.contains(":2:"), "{err}");
 }
+
+#[test]
+fn shipped_ruleset_is_what_the_generator_makes() {
+    let shipped = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/rulesets/kube-proxy-2k.rules"
+    ))
+    .expect("rulesets/kube-proxy-2k.rules is shipped");
+    let generated = fwbench(&["generate", "--rules", "2000", "--seed", "1"]);
+    assert!(
+        generated.stdout == shipped,
+        "regenerate it: fwbench generate --rules 2000 --seed 1"
+    );
+}

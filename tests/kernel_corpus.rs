@@ -4,7 +4,7 @@
 //! rule counters): give every rule and built-in chain varied counters (zero, small, and
 //! large enough for the K/M/G/T suffixes), load it with `iptables-nft-restore -c` into a
 //! throwaway network namespace, and compare, for all five tables, `iptables -L` with `-v`,
-//! `-v -n`, `-v -n -x`, `-v --line-numbers` and plain `-L -n`, plus `iptables-save` and
+//! `-v -n`, `-v -n -x`, `-v --line-numbers`, `-n` and plain `-L`, plus `iptables-save` and
 //! `iptables-save -c`, byte for byte with fwbench's output for the same file. A file the kernel
 //! refuses must be refused by fwbench too, with a line number.
 

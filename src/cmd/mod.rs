@@ -1,5 +1,6 @@
 //! One file per subcommand: each turns validated arguments into library calls and output.
 
+pub mod check;
 pub mod completions;
 pub mod generate;
 pub mod list;

@@ -1,9 +1,9 @@
-//! `fwbench save` and `fwbench check`.
+//! `fwbench save`: `iptables-save` for a ruleset file.
 
 use fwbench::rules::save::{save, SaveOptions};
 
 use super::{emit, load_ruleset, table_kind, Failure};
-use crate::cli::{CheckArgs, SaveArgs};
+use crate::cli::SaveArgs;
 
 pub fn run(args: &SaveArgs) -> Result<(), Failure> {
     let ruleset = load_ruleset(&args.ruleset)?;
@@ -12,8 +12,4 @@ pub fn run(args: &SaveArgs) -> Result<(), Failure> {
         table: args.table.map(table_kind),
     };
     emit(&save(&ruleset, opts))
-}
-
-pub fn check(args: &CheckArgs) -> Result<(), Failure> {
-    load_ruleset(&args.ruleset).map(|_| ())
 }

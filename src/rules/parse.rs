@@ -13,7 +13,7 @@
 //! Unlike iptables, parsing goes on after an error so that every problem is reported at once.
 
 use super::diag::Diagnostics;
-use super::lex::split_args;
+use super::lex::{split_args, Token};
 use super::model::{
     Backend, Chain, Counters, Family, Hook, Policy, Pos, Rule, Ruleset, Table, TableKind,
 };
@@ -207,7 +207,9 @@ impl FileParser {
         let backend = self.opts.backend;
         let table_kind = self.table().kind;
         let hook = Hook::from_chain_name(name).filter(|&h| table_kind.has_hook(h));
-        if hook.is_none() && Hook::from_chain_name(name).is_some() {
+        // A hook name the table lacks (`:PREROUTING` in filter): iptables-legacy refuses it;
+        // iptables-nft makes it a user chain and ignores the policy (measured).
+        if hook.is_none() && Hook::from_chain_name(name).is_some() && backend == Backend::Legacy {
             let msg = format!("the {table_kind} table has no built-in chain {name}");
             self.error(line, n, 2, msg);
             return;
@@ -321,8 +323,7 @@ impl FileParser {
                 return;
             }
         };
-        let ctx = Line { text: line, n };
-        if let Err((col, msg)) = self.command(command, &args[1..], counters, cmd.col, &ctx) {
+        if let Err((col, msg)) = self.command(command, &args[1..], counters, cmd.col, n) {
             self.error(line, n, col, msg);
         }
     }
@@ -330,10 +331,10 @@ impl FileParser {
     fn command(
         &mut self,
         cmd: Cmd,
-        args: &[super::lex::Token],
+        args: &[Token],
         counters: Counters,
         cmd_col: u32,
-        at: &Line,
+        line_no: u32,
     ) -> Result<(), (u32, String)> {
         let chain_arg = |i: usize| -> Result<(&str, u32), (u32, String)> {
             args.get(i)
@@ -350,14 +351,14 @@ impl FileParser {
             ))
         };
         let chain_name = args.first().map_or("", |t| t.text.as_str());
-        let rule_at = |me: &mut FileParser, rest: &[super::lex::Token]| {
+        let rule_at = |me: &mut FileParser, rest: &[Token]| {
             let input = RuleInput {
                 args: rest,
                 family,
                 backend,
                 table: kind,
                 counters,
-                line: at.n,
+                line: line_no,
             };
             let rule = parse_rule(&input).map_err(|e| (e.col, e.message))?;
             check_direction(chain_name, &rule, rest)?;
@@ -460,7 +461,10 @@ impl FileParser {
                     return Err((col, format!("chain `{name}' already exists")));
                 }
                 let mut chain = Chain::user(name);
-                chain.pos = Pos { line: at.n, col: 1 };
+                chain.pos = Pos {
+                    line: line_no,
+                    col: 1,
+                };
                 self.table().add_chain(chain);
             }
             Cmd::DeleteChain => match args.first() {
@@ -570,11 +574,7 @@ impl FileParser {
 
     /// A jump or goto must name a user chain that already exists (iptables-nft: "Chain 'X'
     /// does not exist"; legacy: "Couldn't load target `X'").
-    fn check_target_chain(
-        &mut self,
-        rule: &Rule,
-        args: &[super::lex::Token],
-    ) -> Result<(), (u32, String)> {
+    fn check_target_chain(&mut self, rule: &Rule, args: &[Token]) -> Result<(), (u32, String)> {
         let Some(name) = rule.target.chain() else {
             return Ok(());
         };
@@ -596,11 +596,7 @@ impl FileParser {
 /// iptables refuses `-o` in chains named PREROUTING or INPUT and `-i` in OUTPUT or
 /// POSTROUTING (by name, in any table: `do_parse` in xshared.c), since such packets have no
 /// output (or input) interface yet.
-fn check_direction(
-    chain: &str,
-    rule: &Rule,
-    args: &[super::lex::Token],
-) -> Result<(), (u32, String)> {
+fn check_direction(chain: &str, rule: &Rule, args: &[Token]) -> Result<(), (u32, String)> {
     let (flag, long, set) = match chain {
         "PREROUTING" | "INPUT" => ("-o", "--out-interface", rule.ip.out_iface.is_some()),
         "OUTPUT" | "POSTROUTING" => ("-i", "--in-interface", rule.ip.in_iface.is_some()),
@@ -622,12 +618,6 @@ fn check_direction(
     ))
 }
 
-struct Line<'a> {
-    #[allow(dead_code)]
-    text: &'a str,
-    n: u32,
-}
-
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Cmd {
     Append,
@@ -643,7 +633,7 @@ enum Cmd {
 }
 
 /// `-I CHAIN 3 ...`: a leading rule number, if there is one.
-fn rule_number(args: &[super::lex::Token]) -> (Option<usize>, &[super::lex::Token]) {
+fn rule_number(args: &[Token]) -> (Option<usize>, &[Token]) {
     match args.first() {
         Some(t) if !t.text.is_empty() && t.text.bytes().all(|b| b.is_ascii_digit()) => {
             (t.text.parse().ok(), &args[1..])

@@ -276,6 +276,7 @@ pub fn compare_listings(ns: &Netns, rules_file: &Path, label: &str, fam: Fam) ->
             vec!["-v", "-n", "-x"],
             vec!["-v", "--line-numbers"],
             vec!["-n"],
+            vec![],
         ] {
             let kernel = ns.out(&format!("{} -t {table} -L {}", fam.tool, flags.join(" ")));
             let mut args = vec!["list", "--rules", file, "-t", table];
