@@ -118,8 +118,8 @@ impl Net {
     /// `addr/len` (or `addr/mask` for a non-contiguous mask), as `iptables-save` writes it.
     pub fn save_text(&self) -> String {
         match self.prefix_len() {
-            Some(n) => format!("{}/{}", self.addr, n),
-            None => format!("{}/{}", self.addr, self.mask),
+            Some(n) => format!("{}/{n}", addr_text(self.addr)),
+            None => format!("{}/{}", addr_text(self.addr), addr_text(self.mask)),
         }
     }
 
@@ -139,7 +139,7 @@ impl Net {
         match (numeric, names.host_name(self.addr)) {
             (false, Some(name)) => s.push_str(name),
             _ => {
-                let _ = write!(s, "{}", self.addr);
+                fmt_addr(&mut s, self.addr);
             }
         }
         s.push_str(&self.mask_suffix());
@@ -153,7 +153,7 @@ impl Net {
         }
         match self.prefix_len() {
             Some(n) => format!("/{n}"),
-            None => format!("/{}", self.mask),
+            None => format!("/{}", addr_text(self.mask)),
         }
     }
 }
@@ -255,6 +255,13 @@ pub fn inet_aton(s: &str) -> Option<Ipv4Addr> {
 /// `xtables_ip6addr_to_numeric` and ipset print). Rust's `Display` agrees except for
 /// IPv4-compatible IPv6 addresses (`::1.2.3.4`), which glibc prints with a dotted tail and
 /// Rust in hex.
+/// [`fmt_addr`] into a new string.
+pub fn addr_text(addr: IpAddr) -> String {
+    let mut s = String::new();
+    fmt_addr(&mut s, addr);
+    s
+}
+
 pub fn fmt_addr(out: &mut String, addr: IpAddr) {
     match addr {
         IpAddr::V4(a) => {

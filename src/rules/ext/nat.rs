@@ -19,7 +19,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use super::util::{flag, once, required, strtoul_prefix};
 use super::xtaddr::{parse_numeric, parse_plenmask, width};
 use super::{Arity, ExtError, Extension, Opt, OptArg, ParseCtx, PrintCtx};
-use crate::rules::addr::Net;
+use crate::rules::addr::{fmt_addr, Net};
 use crate::rules::names::Names;
 
 /// One NAT mapping, as `nf_nat_range2` holds it.
@@ -210,9 +210,10 @@ impl NatRange {
             if brackets {
                 s.push('[');
             }
-            let _ = write!(s, "{min}");
+            fmt_addr(&mut s, min);
             if max != min {
-                let _ = write!(s, "-{max}");
+                s.push('-');
+                fmt_addr(&mut s, max);
             }
             if brackets {
                 s.push(']');
