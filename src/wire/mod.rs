@@ -13,10 +13,10 @@
 //!   small `Copy` summary, [`ip::IpInfo`], with what netfilter's matches and conntrack look at:
 //!   addresses, the upper-layer protocol after IPv6 extension headers, ports or ICMP
 //!   type/code/id, TCP flags, fragment facts and lengths. It allocates nothing.
-//! - [`rewrite`] changes a packet in place (NAT of addresses and ports, also inside the
-//!   datagram quoted by ICMP errors; TTL/hop limit; TOS/DSCP/ECN; the TCP MSS option) and keeps
-//!   every checksum right by RFC 1624 incremental updates, as the kernel's NAT and mangle
-//!   targets do.
+//! - [`rewrite`] (NAT of addresses and ports, also inside the datagram quoted by ICMP errors)
+//!   and [`mangle`] (TTL/hop limit, TOS/DSCP/ECN, the TCP MSS option) change a packet in place
+//!   and keep every checksum right by RFC 1624 incremental updates, as the kernel's NAT and
+//!   mangle targets do. [`verify`] checks or recomputes every checksum from scratch.
 //! - [`defrag`] reassembles IPv4/IPv6 fragments the way `nf_defrag_ipv4`/`nf_defrag_ipv6` do
 //!   before conntrack, and [`refrag`] cuts the datagram again with the original fragment sizes.
 //!
@@ -30,11 +30,13 @@ pub mod icmpv6;
 pub mod ip;
 pub mod ipv4;
 pub mod ipv6;
+pub mod mangle;
 pub mod refrag;
 pub mod rewrite;
 pub mod sctp;
 pub mod tcp;
 pub mod udp;
+pub mod verify;
 
 use std::fmt;
 
