@@ -392,12 +392,10 @@ fn poke(b: &[u8]) {
     if let Ok(i) = icmpv6::Packet::new_checked(b) {
         let _ = (i.embedded(), i.verify_checksum(0), i.compute_checksum(0));
     }
-    for parsed in [ip::parse(b), ip::parse_quoted(b)] {
-        if let Ok(info) = parsed {
-            let _ = (info.l4.ports(), info.l4_len(), info.is_later_fragment());
-            if let Some((_, Ok(inner))) = ip::parse_embedded(b, &info) {
-                let _ = inner.l4.ports();
-            }
+    for info in [ip::parse(b), ip::parse_quoted(b)].into_iter().flatten() {
+        let _ = (info.l4.ports(), info.l4_len(), info.is_later_fragment());
+        if let Some((_, Ok(inner))) = ip::parse_embedded(b, &info) {
+            let _ = inner.l4.ports();
         }
     }
     let _ = verify::verify(b);
