@@ -11,7 +11,7 @@ mod wire_support;
 
 use std::process::Command;
 
-use fwbench::wire::defrag::{Defrag, Drop, Limits, Outcome};
+use fwbench::wire::defrag::{Defrag, DropReason, Limits, Outcome};
 use fwbench::wire::mangle::{self, HopLimitOp};
 use fwbench::wire::refrag::{self, Config, Refrag};
 use wire_support::ref_sum;
@@ -509,7 +509,7 @@ fn memory_limit_drops_everything_above_it() {
     }
     assert_eq!(
         d.push(0, &frag4(9, 0, true, 512)),
-        Outcome::Dropped(Drop::Memory)
+        Outcome::Dropped(DropReason::Memory)
     );
     // Expiry frees the memory again.
     d.expire(31_000_000_000);
@@ -549,7 +549,7 @@ fn ipv6_misaligned_middle_fragment_drops_the_queue() {
     assert_eq!(d.push(0, &v6_frag(7, 0, true, &[0; 16])), Outcome::Queued);
     assert_eq!(
         d.push(0, &v6_frag(7, 16, true, &[0; 12])),
-        Outcome::Dropped(Drop::Malformed)
+        Outcome::Dropped(DropReason::Malformed)
     );
     assert_eq!(d.pending(), 0);
 }

@@ -94,7 +94,7 @@ pub struct Reassembled {
 
 /// Why a fragment was consumed without completing a datagram.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Drop {
+pub enum DropReason {
     /// Lies within data already queued; the queue is kept.
     Duplicate,
     /// Overlaps queued data partially: the queue is dropped with it.
@@ -117,7 +117,7 @@ pub enum Outcome {
     NotFragment,
     /// Queued; the datagram is not complete yet.
     Queued,
-    Dropped(Drop),
+    Dropped(DropReason),
     Complete(Reassembled),
 }
 
@@ -289,7 +289,7 @@ impl Defrag {
         let limits = if v6 { self.v6 } else { self.v4 };
         if limits.high_thresh == 0 || self.mem > limits.high_thresh {
             self.stats.memory += 1;
-            return Outcome::Dropped(Drop::Memory);
+            return Outcome::Dropped(DropReason::Memory);
         }
         let rid = match f.key {
             Key::V4 { src, .. } if limits.max_dist > 0 => {
@@ -344,15 +344,15 @@ impl Defrag {
         }
     }
 
-    fn count(&mut self, d: Drop) -> Outcome {
+    fn count(&mut self, d: DropReason) -> Outcome {
         let s = &mut self.stats;
         match d {
-            Drop::Duplicate => s.duplicates += 1,
-            Drop::Overlap => s.overlaps += 1,
-            Drop::BadLength => s.bad_length += 1,
-            Drop::Malformed => s.malformed += 1,
-            Drop::Ecn => s.ecn += 1,
-            Drop::Memory => s.memory += 1,
+            DropReason::Duplicate => s.duplicates += 1,
+            DropReason::Overlap => s.overlaps += 1,
+            DropReason::BadLength => s.bad_length += 1,
+            DropReason::Malformed => s.malformed += 1,
+            DropReason::Ecn => s.ecn += 1,
+            DropReason::Memory => s.memory += 1,
         }
         Outcome::Dropped(d)
     }
@@ -361,8 +361,8 @@ impl Defrag {
 enum Step {
     /// Queued; this much memory added.
     Keep(usize),
-    DropFragment(Drop),
-    KillQueue(Drop),
+    DropFragment(DropReason),
+    KillQueue(DropReason),
 }
 
 /// Reads a fragment's facts, or `None` for anything that is not a well-formed fragment.
@@ -441,30 +441,30 @@ fn queue_fragment(q: &mut Queue, f: &Fragment<'_>, v6: bool) -> Step {
     let offset = f.offset;
     let mut end = offset + f.data.len() as u32;
     if v6 && end > 65535 {
-        return Step::DropFragment(Drop::Malformed);
+        return Step::DropFragment(DropReason::Malformed);
     }
     if !f.more {
         if end < q.len || (q.last_in && end != q.len) {
-            return kill_or_drop(Drop::BadLength);
+            return kill_or_drop(DropReason::BadLength);
         }
         q.last_in = true;
         q.len = end;
     } else {
         if end & 7 != 0 {
             if v6 {
-                return Step::KillQueue(Drop::Malformed);
+                return Step::KillQueue(DropReason::Malformed);
             }
             end &= !7;
         }
         if end > q.len {
             if q.last_in {
-                return kill_or_drop(Drop::BadLength);
+                return kill_or_drop(DropReason::BadLength);
             }
             q.len = end;
         }
     }
     if end == offset {
-        return kill_or_drop(Drop::Malformed);
+        return kill_or_drop(DropReason::Malformed);
     }
     let data = &f.data[..(end - offset) as usize];
 
@@ -482,7 +482,7 @@ fn queue_fragment(q: &mut Queue, f: &Fragment<'_>, v6: bool) -> Step {
         }),
         Some(tail) if tail.end < end => {
             if offset < tail.end {
-                return Step::KillQueue(Drop::Overlap);
+                return Step::KillQueue(DropReason::Overlap);
             }
             if offset == tail.end {
                 tail.end = end;
@@ -512,9 +512,9 @@ fn queue_fragment(q: &mut Queue, f: &Fragment<'_>, v6: bool) -> Step {
                     );
                 }
                 [i] if q.runs[*i].start <= offset && end <= q.runs[*i].end => {
-                    return Step::DropFragment(Drop::Duplicate);
+                    return Step::DropFragment(DropReason::Duplicate);
                 }
-                _ => return Step::KillQueue(Drop::Overlap),
+                _ => return Step::KillQueue(DropReason::Overlap),
             }
         }
     }
@@ -554,8 +554,8 @@ fn ecn_merge(seen: u8) -> Option<u8> {
     }
 }
 
-fn reassemble(q: Queue, key: Key) -> Result<Reassembled, Drop> {
-    let ecn = ecn_merge(q.ecn).ok_or(Drop::Ecn)?;
+fn reassemble(q: Queue, key: Key) -> Result<Reassembled, DropReason> {
+    let ecn = ecn_merge(q.ecn).ok_or(DropReason::Ecn)?;
     let mut pieces = Vec::new();
     let mut data = Vec::with_capacity(q.len as usize);
     for run in &q.runs {
@@ -573,7 +573,7 @@ fn reassemble(q: Queue, key: Key) -> Result<Reassembled, Drop> {
         Key::V4 { id, .. } => {
             let total = packet.len() + data.len();
             if total > 65535 {
-                return Err(Drop::Malformed);
+                return Err(DropReason::Malformed);
             }
             packet.extend_from_slice(&data);
             let mut p = ipv4::Packet::new_unchecked(&mut packet[..]);
@@ -598,7 +598,7 @@ fn reassemble(q: Queue, key: Key) -> Result<Reassembled, Drop> {
             packet.truncate(fh);
             let payload = packet.len() - ipv6::HEADER_LEN + data.len();
             if payload > 65535 {
-                return Err(Drop::Malformed);
+                return Err(DropReason::Malformed);
             }
             packet.extend_from_slice(&data);
             be::set_u16(&mut packet, 4, payload as u16);
