@@ -266,6 +266,23 @@ fn cases() -> Vec<(&'static str, u8, usize, Vec<PieceSpec>)> {
             120,
             vec![p(0, 16, More), p(16, 96, More), p(112, 16, Last)],
         ),
+        (
+            "v6-unaligned-middle",
+            6,
+            48,
+            vec![p(0, 20, More), p(16, 24, More), p(40, 16, Last)],
+        ),
+        (
+            "v6-unaligned-then-resend",
+            6,
+            48,
+            vec![
+                p(0, 20, More),
+                p(0, 24, More),
+                p(24, 16, More),
+                p(40, 16, Last),
+            ],
+        ),
     ]
 }
 
@@ -353,8 +370,14 @@ fn describe(frag: &[u8]) -> String {
     } else {
         let plen = usize::from(u16::from_be_bytes([frag[4], frag[5]]));
         let w = u16::from_be_bytes([frag[42], frag[43]]);
+        let fid = u32::from_be_bytes([frag[44], frag[45], frag[46], frag[47]]);
+        let new = if (0x4a00..0x4b00).contains(&fid) {
+            ""
+        } else {
+            "new-id "
+        };
         format!(
-            "  new-id off={} m={} hlim={} len={} data={}",
+            "  {new}off={} m={} hlim={} len={} data={}",
             w & 0xfff8,
             w & 1,
             frag[7],
@@ -388,7 +411,14 @@ fn emulate() -> String {
                 v6_frag(u32::from(id), off, mf, &data)
             };
             now += 20_000_000;
-            if let Outcome::Complete(r) = defrag.push(now, &frag) {
+            let outcome = defrag.push(now, &frag);
+            if outcome == Outcome::PassedMalformed {
+                let mut f = frag.clone();
+                mangle::hop_limit(&mut f, HopLimitOp::Dec(1)).unwrap();
+                out.push_str(&describe(&f));
+                out.push('\n');
+            }
+            if let Outcome::Complete(r) = outcome {
                 let mut packet = r.packet.clone();
                 mangle::hop_limit(&mut packet, HopLimitOp::Dec(1)).unwrap();
                 let cfg = Config {
@@ -544,14 +574,18 @@ fn max_dist_restarts_a_starved_queue() {
 }
 
 #[test]
-fn ipv6_misaligned_middle_fragment_drops_the_queue() {
+fn ipv6_misaligned_middle_fragment_drops_the_queue_and_passes() {
     let mut d = Defrag::default();
     assert_eq!(d.push(0, &v6_frag(7, 0, true, &[0; 16])), Outcome::Queued);
     assert_eq!(
         d.push(0, &v6_frag(7, 16, true, &[0; 12])),
-        Outcome::Dropped(DropReason::Malformed)
+        Outcome::PassedMalformed
     );
     assert_eq!(d.pending(), 0);
+    // An IPv4 one is cut to a multiple of 8 and queued.
+    assert_eq!(d.push(0, &frag4(7, 0, true, 12)), Outcome::Queued);
+    assert_eq!(d.stats.malformed, 1);
+    let _ = DropReason::Malformed;
 }
 
 #[test]

@@ -15,8 +15,10 @@
 //! - The last fragment (no MF) fixes the length: a last fragment ending before data already
 //!   seen, or a second last fragment with another end, drops the IPv4 queue but only the
 //!   fragment for IPv6. A non-last IPv4 fragment whose data is not a multiple of 8 is cut to
-//!   one; the same for IPv6 drops the queue. An empty fragment drops the IPv4 queue (IPv6:
-//!   only the fragment).
+//!   one; the same for IPv6 drops the queue and lets that fragment through *as it is*
+//!   (`nf_ct_frag6_queue` returns `-EPROTO`, which `nf_ct_frag6_gather` turns into accept,
+//!   so the stack can answer with a parameter problem; measured). An empty fragment drops the
+//!   IPv4 queue (IPv6: only the fragment).
 //! - ECN (RFC 3168 §5.3, `ip_frag_ecn_table`): if some fragments are Not-ECT and others ECT
 //!   or CE, the datagram is dropped; if any fragment is CE, the result is CE.
 //! - IPv4 only, `ipfrag_max_dist` (64): each fragment from a source counts; a queue that sees
@@ -118,6 +120,9 @@ pub enum Outcome {
     /// Queued; the datagram is not complete yet.
     Queued,
     Dropped(DropReason),
+    /// An IPv6 fragment whose data is not a multiple of 8 though more follow: its queue is
+    /// dropped and the fragment itself goes on unreassembled, as the kernel lets it.
+    PassedMalformed,
     Complete(Reassembled),
 }
 
@@ -341,6 +346,13 @@ impl Defrag {
                 }
                 self.count(d)
             }
+            Step::KillQueueAndPass => {
+                if let Some(q) = self.queues.remove(&f.key) {
+                    self.mem -= q.mem;
+                }
+                self.stats.malformed += 1;
+                Outcome::PassedMalformed
+            }
         }
     }
 
@@ -363,6 +375,8 @@ enum Step {
     Keep(usize),
     DropFragment(DropReason),
     KillQueue(DropReason),
+    /// IPv6's `-EPROTO`: queue dropped, fragment accepted as it is.
+    KillQueueAndPass,
 }
 
 /// Reads a fragment's facts, or `None` for anything that is not a well-formed fragment.
@@ -452,7 +466,7 @@ fn queue_fragment(q: &mut Queue, f: &Fragment<'_>, v6: bool) -> Step {
     } else {
         if end & 7 != 0 {
             if v6 {
-                return Step::KillQueue(DropReason::Malformed);
+                return Step::KillQueueAndPass;
             }
             end &= !7;
         }

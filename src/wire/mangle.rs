@@ -7,10 +7,11 @@
 //! - TCP MSS (`xt_TCPMSS.c`'s `tcpmss_mangle_packet`): lower an existing MSS option (never
 //!   raise it, even for `--set-mss`), or insert one into a SYN without payload.
 //!
-//! One deliberate difference: the kernel updates the TCP checksum for the MSS value as if the
-//! option sat at an even offset; when an odd number of bytes precede it (a NOP before MSS
-//! in an odd count), its checksum comes out wrong. Here the update honours the offset, so the
-//! checksum always equals a full recomputation.
+//! One deliberate difference, from reading `xt_TCPMSS.c` (not measured): the kernel updates
+//! the TCP checksum for the MSS value with `inet_proto_csum_replace2` as if the option sat at
+//! an even offset, so when an odd number of option bytes precede it (one NOP before MSS) its
+//! checksum would come out wrong. Here the update honours the offset, so the checksum always
+//! equals a full recomputation.
 
 use super::checksum;
 use super::ip::IpProtocol;
