@@ -363,3 +363,80 @@ fn tshark_judge_sees_a_bad_checksum() {
     assert!(v[0].complaints.is_empty(), "{:?}", v[0]);
     assert!(v[2].other.contains(&format!("{IP}=0")), "{:?}", v[2]);
 }
+
+/// The kernel's TCPMSS output, recorded by tests/data/wire/tcpmss_experiment.py (two SYNs,
+/// MSS 1460 → 1200 at an even and at an odd offset, forwarded so TTL 63): `clamp_mss_as_kernel`
+/// gives the same bytes, bad checksum included, and `clamp_mss` the correct checksum.
+#[test]
+fn tcpmss_matches_the_kernel_bytes_and_fixes_its_odd_offset_checksum() {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/data/wire/tcpmss_kernel.txt"
+    );
+    let text = std::fs::read_to_string(path).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 2, "{text}");
+    for (line, opts) in lines
+        .iter()
+        .zip([&[2u8, 4, 5, 0xb4][..], &[1, 2, 4, 5, 0xb4, 1, 1, 1]])
+    {
+        let (hex, verdict) = line.split_once(' ').unwrap();
+        let kernel: Vec<u8> = (0..hex.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap())
+            .collect();
+        // The SYN the experiment sent: id 7, DF, TTL 64, seq 1, window 65535.
+        let mut seg = tcp(40000, 80, 0x02, opts, &[]);
+        seg[4..8].copy_from_slice(&1u32.to_be_bytes());
+        seg[14..16].copy_from_slice(&[0xff, 0xff]);
+        let mut sent = v4(6, &[], &seg, [10, 1, 0, 2], [10, 2, 0, 2]);
+        sent[1] = 0;
+        sent[4..6].copy_from_slice(&7u16.to_be_bytes());
+        let sent = finish(sent);
+        let mut ours = sent.clone();
+        mangle::hop_limit(&mut ours, HopLimitOp::Dec(1)).unwrap();
+        mangle::clamp_mss_as_kernel(&mut ours, 1200).unwrap();
+        assert_eq!(ours, kernel, "kernel bytes for options {opts:02x?}");
+        let odd = opts[0] == 1;
+        assert_eq!(verdict, if odd { "bad" } else { "good" });
+        assert_eq!(verify::verify(&ours).unwrap().all_ok(), !odd);
+        let mut fixed = sent.clone();
+        mangle::hop_limit(&mut fixed, HopLimitOp::Dec(1)).unwrap();
+        mangle::clamp_mss(&mut fixed, 1200).unwrap();
+        assert_checksums_exact("tcpmss", &fixed);
+    }
+}
+
+/// Reruns the TCPMSS experiment on the live kernel (root only) against the recording.
+#[test]
+fn tcpmss_recording_still_holds() {
+    if let Err(why) = common::kernel_available() {
+        common::skip(&format!("tcpmss experiment: {why}"));
+        return;
+    }
+    let script = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/data/wire/tcpmss_experiment.py"
+    );
+    let out = std::process::Command::new("python3").arg(script).output();
+    let out = match out {
+        Ok(o) => o,
+        Err(e) => {
+            common::skip(&format!("python3 cannot run: {e}"));
+            return;
+        }
+    };
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/data/wire/tcpmss_kernel.txt"
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        std::fs::read_to_string(path).unwrap()
+    );
+}

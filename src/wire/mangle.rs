@@ -7,11 +7,12 @@
 //! - TCP MSS (`xt_TCPMSS.c`'s `tcpmss_mangle_packet`): lower an existing MSS option (never
 //!   raise it, even for `--set-mss`), or insert one into a SYN without payload.
 //!
-//! One deliberate difference, from reading `xt_TCPMSS.c` (not measured): the kernel updates
-//! the TCP checksum for the MSS value with `inet_proto_csum_replace2` as if the option sat at
-//! an even offset, so when an odd number of option bytes precede it (one NOP before MSS) its
-//! checksum would come out wrong. Here the update honours the offset, so the checksum always
-//! equals a full recomputation.
+//! One deliberate difference, measured (`tests/data/wire/tcpmss_kernel.txt`): the kernel
+//! updates the TCP checksum for the MSS value with `inet_proto_csum_replace2` as if the option
+//! sat at an even offset, so when an odd number of option bytes precede it (one NOP before
+//! MSS) the segment leaves with a bad checksum. [`clamp_mss`] honours the offset, so the
+//! checksum always equals a full recomputation; [`clamp_mss_as_kernel`] reproduces the
+//! kernel's bytes, bad checksum included, for byte-exact comparisons with it.
 
 use super::checksum;
 use super::ip::IpProtocol;
@@ -144,6 +145,16 @@ fn tcp_span(packet: &[u8]) -> Result<(usize, usize, bool)> {
 
 /// Lowers the MSS option to `mss` if it is higher; never raises it. In place.
 pub fn clamp_mss(packet: &mut [u8], mss: u16) -> Result<MssOutcome> {
+    clamp(packet, mss, false)
+}
+
+/// [`clamp_mss`] with the kernel's checksum arithmetic: wrong when the MSS value sits at an
+/// odd offset (see the module notes).
+pub fn clamp_mss_as_kernel(packet: &mut [u8], mss: u16) -> Result<MssOutcome> {
+    clamp(packet, mss, true)
+}
+
+fn clamp(packet: &mut [u8], mss: u16, as_kernel: bool) -> Result<MssOutcome> {
     let (start, end, _) = tcp_span(packet)?;
     let seg = &mut packet[start..end];
     let Some(at) = tcp::mss_value_offset(seg) else {
@@ -153,7 +164,8 @@ pub fn clamp_mss(packet: &mut [u8], mss: u16) -> Result<MssOutcome> {
     if old <= mss {
         return Ok(MssOutcome::Kept(old));
     }
-    write_mss(seg, at, mss);
+    // The kernel's `inet_proto_csum_replace2` takes the value as an aligned word.
+    write_mss(seg, if as_kernel { at & !1 } else { at }, at, mss);
     Ok(MssOutcome::Lowered { from: old, to: mss })
 }
 
@@ -166,18 +178,16 @@ pub fn set_mss(packet: &mut [u8], mss: u16) -> Result<Option<u16>> {
         return Ok(None);
     };
     let old = be::u16(seg, at);
-    write_mss(seg, at, mss);
+    write_mss(seg, at, at, mss);
     Ok(Some(old))
 }
 
-fn write_mss(seg: &mut [u8], at: usize, mss: u16) {
+/// Writes the MSS value at `at`, updating the checksum as if it sat at `csum_at`.
+fn write_mss(seg: &mut [u8], csum_at: usize, at: usize, mss: u16) {
     let old = be::u16(seg, at);
     let c = be::u16(seg, tcp::CHECKSUM_OFFSET);
-    be::set_u16(
-        seg,
-        tcp::CHECKSUM_OFFSET,
-        checksum::update_at(c, at, old, mss),
-    );
+    let c = checksum::update_at(c, csum_at, old, mss);
+    be::set_u16(seg, tcp::CHECKSUM_OFFSET, c);
     be::set_u16(seg, at, mss);
 }
 
