@@ -5,4 +5,5 @@
 //! issues add (capture, wire, engine, conntrack, replay, ...) slot in below `rules`.
 
 pub mod gen;
+pub mod host;
 pub mod rules;
