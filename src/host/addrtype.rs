@@ -1,8 +1,8 @@
 //! Address questions the rules ask of the host: `-m addrtype` (`xt_addrtype.c`), "is this
 //! address mine", and MASQUERADE's source address (`nf_nat_masquerade_ipv4/ipv6`).
 //!
-//! IPv4 addrtype gives each address exactly one type (`inet_dev_addr_type`): 0.0.0.0/8 and
-//! 255.255.255.255 are BROADCAST, 224.0.0.0/4 MULTICAST, else the type of the local-table
+//! IPv4 addrtype gives each address exactly one type (`inet_dev_addr_type`): 0.0.0.0 and
+//! 255.255.255.255 are BROADCAST (the rest of 0.0.0.0/8 is unicast since Linux 5.x), 224.0.0.0/4 MULTICAST, else the type of the local-table
 //! route that covers it (LOCAL, BROADCAST for a subnet broadcast, ...) and UNICAST when none
 //! does. A reject route in that lookup is an error, not a type, so BLACKHOLE, UNREACHABLE and
 //! PROHIBIT never match an IPv4 address. With `--limit-iface-in/out` the route must be through
@@ -40,7 +40,7 @@ impl Host {
     /// inet_dev_addr_type: the one type `-m addrtype` sees for an IPv4 address, optionally
     /// limited to routes through `dev`.
     pub fn addr_type_v4(&self, addr: Ipv4Addr, dev: Option<u32>) -> RouteType {
-        if addr.octets()[0] == 0 || addr.is_broadcast() {
+        if addr.is_unspecified() || addr.is_broadcast() {
             return RouteType::Broadcast;
         }
         if addr.is_multicast() {

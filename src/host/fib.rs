@@ -222,7 +222,10 @@ impl Host {
             }
         }
         let mut flow = Flow::new(gw);
-        flow.scope = Scope(Scope::UNIVERSE.0 + 1);
+        if gw.is_ipv4() {
+            // fib_check_nh_v4_gw looks with scope "route scope + 1": on-link routes only.
+            flow.scope = Scope(Scope::UNIVERSE.0 + 1);
+        }
         flow.oif = dev.unwrap_or(0);
         let r = self.fib_lookup(&flow).ok()?;
         if r.route.gateway.is_some() && gw.is_ipv6() {

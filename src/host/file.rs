@@ -398,12 +398,14 @@ fn rule(r: &RuleFile) -> Result<Rule, (Option<Range<usize>>, String)> {
                 ))
             }
         },
-        Some(a) => return Err((
-            r.action.as_ref().map(|s| s.span()),
-            format!(
+        Some(a) => {
+            return Err((
+                r.action.as_ref().map(|s| s.span()),
+                format!(
                 "rule action `{a}' is not lookup, unreachable, prohibit, blackhole, goto or nop"
             ),
-        )),
+            ))
+        }
     };
     Ok(Rule {
         v6,

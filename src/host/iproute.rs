@@ -6,7 +6,11 @@
 //! order and `secondary` flags, routes are used as listed. `ip route show` without `table all`
 //! lists only the main table; the local table is then derived from the addresses exactly as
 //! the kernel derives it (`fib_add_ifaddr`, addrconf), so both dumps give the same host.
-//! Sysctls are not in these dumps: the defaults of [`Sysctls`] apply (a router).
+//! Sysctls are not in these dumps: the defaults of [`Sysctls`] apply (a router); see
+//! `Host::set_sysctl` and `Host::interface_conf_mut` to change them. `ip -j route show`
+//! without `table all` lists IPv4 routes of the main table only: such a host has no IPv6
+//! routes beyond the derived local ones, and misses routes a user put in other tables
+//! (custom `local` routes included).
 //! Multipath routes use their first nexthop. Unknown fields are ignored (iproute2 adds some).
 
 use std::net::IpAddr;
@@ -180,6 +184,8 @@ pub(super) fn parse(
             None => None,
         };
         let dev = match e.dev.as_ref().or(first.and_then(|h| h.dev.as_ref())) {
+            // IPv6 reject routes are listed with `dev lo`; they have no nexthop.
+            Some(_) if kind.lookup_error().is_some() => None,
             Some(d) => Some(
                 dev_index(d)
                     .ok_or_else(|| bad(format!("interface `{d}' is not in {addr_file}")))?,
@@ -258,7 +264,9 @@ pub(super) fn parse(
 fn derived_local_table(interfaces: &[Interface], sysctl: &Sysctls) -> Vec<Route> {
     let mut routes = Vec::new();
     for i in interfaces {
-        if i.up && !i.loopback && i.v6_addresses().next().is_some() {
+        // addrconf_add_mroute runs for every IPv6-capable link that comes up, with or
+        // without IPv6 addresses.
+        if i.up && !i.loopback {
             routes.push(multicast_route(i.index));
         }
         for a in &i.addresses {

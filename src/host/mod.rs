@@ -108,6 +108,19 @@ impl Host {
         &self.sysctl
     }
 
+    /// Replaces the namespace-wide sysctls (the `ip -j` dumps do not carry them).
+    pub fn set_sysctl(&mut self, sysctl: Sysctls) {
+        self.sysctl = sysctl;
+    }
+
+    /// An interface's own sysctls (`net.ipv4.conf.IF.*`).
+    pub fn interface_conf_mut(&mut self, name: &str) -> Option<&mut IfConf> {
+        self.interfaces
+            .iter_mut()
+            .find(|i| i.name == name)
+            .map(|i| &mut i.conf)
+    }
+
     /// `net.ipv4.conf.IF.forwarding` (set for every interface by `ip_forward`).
     pub fn forwarding(&self, dev: &Interface) -> bool {
         dev.conf.forwarding.unwrap_or(self.sysctl.ip_forward)

@@ -240,10 +240,9 @@ pub enum Errno {
     HostUnreachable,
     /// EACCES: a `prohibit` route or rule ("Permission denied").
     Access,
-    /// EINVAL: a `blackhole` route, a martian address ("Invalid argument").
+    /// EINVAL: a `blackhole` route, a martian address, a failed reverse path check (the
+    /// kernel's EXDEV becomes EINVAL on its way out of input routing).
     Invalid,
-    /// EXDEV: strict reverse path filtering failed ("Invalid cross-device link").
-    CrossDevice,
     /// EAGAIN: internal to lookups (`throw`, a table without a match); never returned.
     Again,
 }
@@ -256,7 +255,6 @@ impl Errno {
             Errno::HostUnreachable => "No route to host",
             Errno::Access => "Permission denied",
             Errno::Invalid => "Invalid argument",
-            Errno::CrossDevice => "Invalid cross-device link",
             Errno::Again => "Resource temporarily unavailable",
         }
     }

@@ -65,10 +65,13 @@ pub enum NoRouteReason {
     Rejected,
     /// The packet would be forwarded but forwarding is off on its arrival interface.
     ForwardingDisabled,
-    /// Source address impossible on input (multicast, broadcast, 0.0.0.0/8, loopback, one of
+    /// Source address impossible on input (multicast, broadcast, 0.0.0.0, loopback, one of
     /// this host's own) or failing the reverse path filter.
     MartianSource,
-    /// Destination impossible (0.0.0.0/8, loopback without route_localnet, a non-unicast
+    /// rp_filter: the source is not reachable back through the arrival interface (strict) or
+    /// at all (loose).
+    ReversePathFilter,
+    /// Destination impossible (0.0.0.0, loopback without route_localnet, a non-unicast
     /// route to forward along).
     MartianDestination,
     /// An output lookup from a source address that is not this host's.
@@ -96,6 +99,7 @@ impl RouteError {
             || matches!(
                 self.reason,
                 NoRouteReason::MartianSource
+                    | NoRouteReason::ReversePathFilter
                     | NoRouteReason::MartianDestination
                     | NoRouteReason::NotJoined
             )
@@ -111,8 +115,10 @@ impl RouteError {
     }
 }
 
+/// ipv4_is_zeronet: only 0.0.0.0 since Linux 5.x made the rest of 0.0.0.0/8 ordinary
+/// unicast ("Allow 0.0.0.0/8 as a valid address range"); checked on 6.18.
 fn is_zeronet(a: Ipv4Addr) -> bool {
-    a.octets()[0] == 0
+    a.is_unspecified()
 }
 
 fn v4(ip: Option<IpAddr>) -> Option<Ipv4Addr> {
@@ -217,8 +223,12 @@ impl Host {
         let s = src
             .map(IpAddr::V4)
             .or_else(|| self.route_source(r, IpAddr::V4(dst)));
-        // __mkroute_output
-        if v4(s).is_some_and(|s| s.is_loopback()) && dev != LOOPBACK_IFINDEX {
+        // __mkroute_output: a loopback source may leave by a real interface only with
+        // route_localnet on it.
+        let localnet = self
+            .interface_by_index(dev)
+            .is_some_and(|i| self.route_localnet(i));
+        if v4(s).is_some_and(|s| s.is_loopback()) && dev != LOOPBACK_IFINDEX && !localnet {
             return Err(RouteError::new(Errno::Invalid, MartianSource));
         }
         let (kind, gateway) = if dst.is_broadcast() {
@@ -335,7 +345,10 @@ impl Host {
         match r.kind {
             RouteType::Broadcast => {
                 self.validate_source(src, None, 0, dev, mark)?;
-                return Ok(broadcast());
+                return Ok(RouteDecision {
+                    table: res.table,
+                    ..broadcast()
+                });
             }
             RouteType::Local => {
                 self.validate_source(src, Some(dst), 0, dev, mark)?;
@@ -373,7 +386,7 @@ impl Host {
         dev: &super::model::Interface,
         mark: u32,
     ) -> Result<(), RouteError> {
-        let fail = |e| Err(RouteError::new(e, NoRouteReason::MartianSource));
+        let fail = |e| Err(RouteError::new(Errno::Invalid, e));
         let rpf = self.rp_filter(dev);
         let accept_local = self.accept_local(dev);
         if rpf == 0 && (dev.index != oif || !self.send_redirects(dev)) {
@@ -383,7 +396,7 @@ impl Host {
             if !(self.custom_local_routes || self.custom_rules_v4) {
                 // "Within the same container, it is regarded as a martian source".
                 if self.ip_ifaddr_owner(IpAddr::V4(src)).is_some() {
-                    return fail(Errno::Invalid);
+                    return fail(NoRouteReason::MartianSource);
                 }
                 return Ok(());
             }
@@ -398,7 +411,7 @@ impl Host {
             Ok(r) => r,
             Err(_) => {
                 return if rpf != 0 {
-                    fail(Errno::CrossDevice)
+                    fail(NoRouteReason::ReversePathFilter)
                 } else {
                     Ok(())
                 }
@@ -406,20 +419,20 @@ impl Host {
         };
         let t = res.route.kind;
         if t != RouteType::Unicast && (t != RouteType::Local || !accept_local) {
-            return fail(Errno::Invalid);
+            return fail(NoRouteReason::MartianSource);
         }
         if res.route.dev == Some(dev.index) {
             return Ok(());
         }
         if no_addr {
             return if rpf != 0 {
-                fail(Errno::CrossDevice)
+                fail(NoRouteReason::ReversePathFilter)
             } else {
                 Ok(())
             };
         }
         if rpf == 1 {
-            return fail(Errno::CrossDevice);
+            return fail(NoRouteReason::ReversePathFilter);
         }
         Ok(())
     }
@@ -430,14 +443,7 @@ impl Host {
         src: Option<IpAddr>,
         mark: u32,
     ) -> Result<RouteDecision, RouteError> {
-        if let Some(s) = src.filter(|s| !s.is_unspecified()) {
-            if self.ip_ifaddr_owner(s).is_none() {
-                return Err(RouteError::new(
-                    Errno::NetUnreachable,
-                    NoRouteReason::NonLocalSource,
-                ));
-            }
-        }
+        // ip6_route_output does not check that the source is local (a socket's bind does).
         let mut flow = Flow::new(dst);
         flow.src = src;
         flow.mark = mark;

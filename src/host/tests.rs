@@ -16,6 +16,20 @@ fn idx(h: &Host, name: &str) -> u32 {
 #[test]
 fn kubernetes_node_routes_like_a_node() {
     let h = Host::kubernetes_node();
+    let user: Vec<String> = h
+        .routes()
+        .iter()
+        .filter(|r| r.protocol != Protocol::KERNEL)
+        .map(|r| format!("{} {:?}", r.destination, r.gateway))
+        .collect();
+    assert_eq!(
+        user,
+        [
+            "0.0.0.0/0 Some(192.168.0.1)",
+            "10.0.0.0/8 None",
+            "::/0 Some(2001:db8::fffe)"
+        ]
+    );
     let eth0 = idx(&h, "eth0");
     let cni0 = idx(&h, "cni0");
     let out = h.route_output(ip("8.8.8.8"), None, 0).unwrap();
