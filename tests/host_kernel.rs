@@ -573,139 +573,11 @@ fn kernel_answer(text: &str, v6: bool) -> String {
     )
 }
 
-const MULTI: &str = r#"
-[[interface]]
-name = "eth0"
-mac = "02:00:00:00:00:01"
-addresses = ["192.168.0.2/24", "192.168.0.3/24", "192.168.1.2/24", "10.9.9.9/32",
-             "172.16.0.1/31", { address = "172.17.0.1/16", broadcast = "172.17.1.255" },
-             "2001:db8::1/64", "2001:db8:1::2/64"]
-[[interface]]
-name = "eth1"
-mac = "02:00:00:00:00:02"
-mtu = 9000
-addresses = ["10.0.0.1/8", "10.1.0.1/8", "fd00::1/8"]
-[[interface]]
-name = "eth2"
-up = false
-addresses = ["10.200.0.1/16"]
-[[route]]
-destination = "default"
-gateway = "192.168.0.1"
-[[route]]
-type = "local"
-destination = "10.50.0.0/16"
-interface = "lo"
-[[route]]
-destination = "10.50.1.0/24"
-gateway = "192.168.0.1"
-[[route]]
-type = "blackhole"
-destination = "10.60.0.0/16"
-[[route]]
-type = "prohibit"
-destination = "10.61.0.0/16"
-[[route]]
-type = "unreachable"
-destination = "10.62.0.0/16"
-[[route]]
-destination = "10.70.0.0/16"
-interface = "eth1"
-[[route]]
-destination = "10.71.0.0/16"
-gateway = "192.168.0.9"
-source = "192.168.0.3"
-[[route]]
-destination = "10.72.0.0/16"
-gateway = "10.0.0.254"
-metric = 5
-[[route]]
-destination = "10.72.0.0/16"
-gateway = "192.168.0.254"
-metric = 3
-[[route]]
-destination = "::/0"
-gateway = "2001:db8::fffe"
-[[route]]
-type = "unreachable"
-destination = "2001:db8:dead::/48"
-"#;
+const MULTI: &str = include_str!("data/host/multi.toml");
 
-const POLICY: &str = r#"
-[sysctl]
-rp_filter = 0
-[[interface]]
-name = "eth0"
-mac = "02:00:00:00:00:01"
-addresses = ["192.168.0.2/24", "2001:db8::1/64"]
-[[interface]]
-name = "eth1"
-rp_filter = 1
-addresses = ["10.0.0.1/8"]
-[[interface]]
-name = "eth2"
-rp_filter = 2
-forwarding = false
-addresses = ["172.20.0.1/16", "172.20.5.5/16"]
-[[route]]
-destination = "default"
-gateway = "192.168.0.1"
-[[route]]
-destination = "default"
-gateway = "10.0.0.88"
-table = 100
-[[route]]
-destination = "10.50.1.0/24"
-gateway = "10.0.0.77"
-table = 100
-[[route]]
-type = "throw"
-destination = "10.99.0.0/16"
-table = 100
-[[route]]
-destination = "198.51.100.0/24"
-gateway = "172.20.0.254"
-table = 200
-[[rule]]
-priority = 100
-fwmark = "0x5/0xf"
-table = 100
-[[rule]]
-priority = 150
-from = "172.20.0.0/16"
-table = 200
-[[rule]]
-priority = 160
-to = "198.51.100.128/25"
-action = "prohibit"
-[[rule]]
-priority = 170
-not = true
-iif = "lo"
-to = "203.0.113.0/24"
-action = "unreachable"
-"#;
+const POLICY: &str = include_str!("data/host/policy.toml");
 
-const NO_FORWARD: &str = r#"
-[sysctl]
-ip_forward = false
-route_localnet = true
-accept_local = true
-[[interface]]
-name = "eth0"
-mac = "02:00:00:00:00:01"
-addresses = ["192.168.0.2/24", "192.168.0.3/24"]
-[[interface]]
-name = "eth1"
-addresses = ["10.0.0.1/8"]
-route_localnet = false
-[[route]]
-destination = "default"
-gateway = "192.168.0.1"
-[[route]]
-type = "blackhole"
-destination = "10.60.0.0/16"
-"#;
+const NO_FORWARD: &str = include_str!("data/host/no_forward.toml");
 
 /// The peer end sends one UDP datagram per address into `eth0`; raw PREROUTING counts the
 /// addrtype rules. Returns the disagreements.
@@ -854,6 +726,18 @@ fn check_scenario(label: &str, h: &Host, seed: u64) -> ([usize; 2], Vec<String>)
         host
     };
     let (from_all, from_main) = (read(&all_json), read(&main_json));
+    // FWBENCH_HOST_DUMP=DIR (an existing directory) saves the namespace's dumps (how tests/data/host/ was made).
+    if let Some(dir) = std::env::var_os("FWBENCH_HOST_DUMP") {
+        let base = std::path::Path::new(&dir).join(label.replace(' ', "_"));
+        for (ext, text) in [
+            ("addr.json", &addr_json),
+            ("route.json", &main_json),
+            ("route-all.json", &all_json),
+            ("rule.json", &rule_json),
+        ] {
+            let _ = std::fs::write(base.with_extension(ext), text);
+        }
+    }
     let (kernel, model) = (route_set(&from_all), route_set(h));
     for r in kernel.difference(&model) {
         problems.push(format!("{label}: kernel has route `{r}', the model not"));
