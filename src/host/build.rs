@@ -398,8 +398,8 @@ pub(super) fn ifaddr_routes_v4(
         ));
     }
     let prefix = a.prefix();
-    let zeronet = prefix.addr() == IpAddr::V4(Ipv4Addr::UNSPECIFIED)
-        || matches!(prefix.addr(), IpAddr::V4(p) if p.octets()[0] == 0);
+    // ipv4_is_zeronet(prefix): only a 0.0.0.0 network gets no prefix route.
+    let zeronet = prefix.addr() == IpAddr::V4(Ipv4Addr::UNSPECIFIED);
     if zeronet || a.secondary || (prefix.addr() == a.local && a.prefix_len == 32) {
         return routes;
     }

@@ -299,13 +299,17 @@ fn rule(v: &Value) -> Result<Rule, String> {
             Some(a) => {
                 let ip: IpAddr = a.parse().map_err(|_| format!("`{a}' is not an address"))?;
                 let l = num(len).unwrap_or(if ip.is_ipv4() { 32 } else { 128 });
-                Prefix::new(ip, l as u8)
+                u8::try_from(l)
+                    .ok()
+                    .and_then(|l| Prefix::new(ip, l))
                     .map(Some)
                     .ok_or_else(|| format!("bad prefix length {l}"))
             }
         }
     };
-    let priority = num("priority").ok_or("no priority")? as u32;
+    let priority = num("priority")
+        .and_then(|p| u32::try_from(p).ok())
+        .ok_or("no priority")?;
     let fwmark = match s("fwmark") {
         Some(m) => Some((
             hex(m).ok_or_else(|| format!("fwmark `{m}'"))?,
@@ -320,7 +324,7 @@ fn rule(v: &Value) -> Result<Rule, String> {
         n => n.parse().ok(),
     };
     let action = if let Some(g) = num("goto") {
-        RuleAction::Goto(g as u32)
+        RuleAction::Goto(u32::try_from(g).map_err(|_| format!("goto {g}"))?)
     } else if v.get("nop").is_some() {
         RuleAction::Nop
     } else {
@@ -345,6 +349,6 @@ fn rule(v: &Value) -> Result<Rule, String> {
         iif: s("iif").map(str::to_string),
         oif: s("oif").map(str::to_string),
         action,
-        suppress_prefixlength: num("suppress_prefixlen").map(|n| n as u8),
+        suppress_prefixlength: num("suppress_prefixlen").and_then(|n| u8::try_from(n).ok()),
     })
 }

@@ -89,9 +89,14 @@ fn kubernetes_node_routes_like_a_node() {
         h.addr_type_v4("192.168.0.0".parse().unwrap(), None),
         RouteType::Unicast
     );
+    // Since Linux 5.x only 0.0.0.0 of 0.0.0.0/8 is special (checked with real counters).
+    assert_eq!(
+        h.addr_type_v4("0.0.0.0".parse().unwrap(), None),
+        RouteType::Broadcast
+    );
     assert_eq!(
         h.addr_type_v4("0.1.2.3".parse().unwrap(), None),
-        RouteType::Broadcast
+        RouteType::Unicast
     );
     assert_eq!(
         h.addr_type_v4("239.1.1.1".parse().unwrap(), None),
@@ -317,4 +322,56 @@ fn toml_errors_name_line_and_column() {
             .to_string()
             .starts_with(&format!("h.toml:{line}:{col}: error: ")));
     }
+}
+
+#[test]
+fn ipv6_addrtype_as_observed_with_ip6tables() {
+    // Observed on 6.18: ip6tables raw PREROUTING counters for datagrams sent into eth0.
+    let h = Host::from_toml_str(
+        "v6.toml",
+        r#"
+[[interface]]
+name = "eth0"
+addresses = ["2001:db8::1/64"]
+[[route]]
+type = "unreachable"
+destination = "2001:db8:dead::/48"
+[[route]]
+type = "blackhole"
+destination = "2001:db8:bad::/48"
+[[route]]
+destination = "2001:db8:beef::/48"
+gateway = "2001:db8::fffe"
+"#,
+    )
+    .unwrap();
+    let eth0 = idx(&h, "eth0");
+    use addrtype_bits::*;
+    let all = [UNSPEC, UNICAST, LOCAL, ANYCAST, MULTICAST, UNREACHABLE];
+    let seen = |a: &str, dev: Option<u32>| -> Vec<u16> {
+        all.iter()
+            .copied()
+            .filter(|&b| h.addrtype_matches(ip(a), b, dev))
+            .collect()
+    };
+    for dev in [None, Some(eth0)] {
+        assert_eq!(seen("2001:db8::1", dev), [UNICAST, LOCAL]);
+        assert_eq!(seen("2001:db8::", dev), [UNICAST, ANYCAST]);
+        assert_eq!(seen("2001:db8::5", dev), [UNICAST]);
+        assert_eq!(seen("2001:db8:dead::1", dev), [UNICAST, UNREACHABLE]);
+        assert_eq!(seen("2001:db8:bad::1", dev), [UNICAST, UNREACHABLE]);
+        assert_eq!(seen("2001:db8:beef::1", dev), [UNICAST]);
+        assert_eq!(
+            seen("2001:db8:beef::", dev),
+            [UNICAST],
+            "a gateway route is no anycast"
+        );
+        assert_eq!(
+            seen("2600::1", dev),
+            [UNICAST, UNREACHABLE],
+            "no default route"
+        );
+        assert_eq!(seen("ff05::2", dev), [MULTICAST]);
+    }
+    assert_eq!(seen("::", None), [UNSPEC, UNREACHABLE]);
 }
