@@ -5,5 +5,6 @@
 //! issues add (capture, wire, engine, conntrack, replay, ...) slot in below `rules`.
 
 pub mod gen;
+pub mod host;
 pub mod rules;
 pub mod wire;
