@@ -4,7 +4,9 @@
 //! calls. See `ARCHITECTURE.md` in the shared docs for the intended shape; modules that later
 //! issues add (capture, wire, engine, conntrack, replay, ...) slot in below `rules`.
 
+pub mod engine;
 pub mod gen;
 pub mod host;
+pub mod netfilter;
 pub mod rules;
 pub mod wire;
