@@ -46,7 +46,7 @@ pub trait Packet {
     /// Apply a target extension.
     fn target(&mut self, target: &TargetExt) -> TargetAction;
     /// The packet's length as counters count it (IP total length, NETFILTER.md §5).
-    fn len(&self) -> u64;
+    fn counted_len(&self) -> u64;
 }
 
 /// Counters of one table: per chain (in the table's order) the policy counters and one
@@ -88,7 +88,7 @@ impl std::ops::AddAssign<&Counts> for Counts {
 /// `counts` (shaped by [`Counts::new`] for this table).
 pub fn walk(table: &Table, start: usize, packet: &mut dyn Packet, counts: &mut Counts) -> Decision {
     let chains = table.chains();
-    let len = packet.len();
+    let len = packet.counted_len();
     let one = Counters::new(1, len);
     // Return points: (chain, next rule). `-g` replaces the current chain without pushing.
     let mut stack: Vec<(usize, usize)> = Vec::new();
@@ -176,7 +176,7 @@ mod tests {
                 _ => TargetAction::Verdict(Verdict::Accept),
             }
         }
-        fn len(&self) -> u64 {
+        fn counted_len(&self) -> u64 {
             100
         }
     }
