@@ -5,5 +5,9 @@
 //! issues add (capture, wire, engine, conntrack, replay, ...) slot in below `rules`.
 
 pub mod capture;
+pub mod engine;
 pub mod gen;
+pub mod host;
+pub mod netfilter;
 pub mod rules;
+pub mod wire;

@@ -94,6 +94,14 @@ impl Names {
             .copied()
     }
 
+    /// `getservbyname(name, NULL)`: a service of any protocol that has ports in iptables
+    /// (tcp first, then udp, sctp, dccp).
+    pub fn service_port_any(&self, name: &str) -> Option<u16> {
+        ["tcp", "udp", "sctp", "dccp"]
+            .iter()
+            .find_map(|proto| self.service_port(name, proto))
+    }
+
     /// `gethostbyaddr` answered from the hosts file alone.
     pub fn host_name(&self, addr: IpAddr) -> Option<&str> {
         self.hosts.get(&addr).map(String::as_str)

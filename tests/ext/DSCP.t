@@ -3,6 +3,7 @@
 *mangle
 -j DSCP --set-dscp 0;-j DSCP --set-dscp 0x00;OK
 -j DSCP --set-dscp 1;-j DSCP --set-dscp 0x01;OK
+-j DSCP --set-dscp +3;-j DSCP --set-dscp 0x03;OK
 -j DSCP --set-dscp 010;-j DSCP --set-dscp 0x08;OK
 -j DSCP --set-dscp 0x3f;=;OK
 -j DSCP --set-dscp 64;;FAIL

@@ -5,6 +5,8 @@
 *mangle
 -j TOS --set-tos 0x1f;-j TOS --set-tos 0x1f/0xff;OK
 -j TOS --set-tos 16;-j TOS --set-tos 0x10/0xff;OK
+-j TOS --set-tos +16;-j TOS --set-tos 0x10/0xff;OK
+-j TOS --and-tos +3;-j TOS --set-tos 0x00/0xfc;OK
 -j TOS --set-tos 0xff;-j TOS --set-tos 0xff/0xff;OK
 -j TOS --set-tos 256;;FAIL
 -j TOS --set-tos 0x10/0x3f;=;OK

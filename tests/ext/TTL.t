@@ -3,6 +3,9 @@
 *mangle
 -j TTL --ttl-set 0;=;OK
 -j TTL --ttl-set 64;=;OK
+# Numbers as xtables_strtoui reads them: a leading + is fine, a + after 0 or 0x is not.
+-j TTL --ttl-set +3;-j TTL --ttl-set 3;OK
+-j TTL --ttl-set 0+3;;FAIL
 -j TTL --ttl-set 255;=;OK
 -j TTL --ttl-set 0x40;-j TTL --ttl-set 64;OK
 -j TTL --ttl-set 256;;FAIL

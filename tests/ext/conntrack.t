@@ -14,6 +14,8 @@
 -m conntrack ! --ctproto udp;-m conntrack ! --ctproto 17;OK
 -m conntrack ! --ctproto all;-m conntrack ! --ctproto 0;OK
 -m conntrack --ctproto 256;;FAIL
+-m conntrack --ctproto +6;-m conntrack --ctproto 6;OK
+-m conntrack --ctorigsrcport -0;-m conntrack --ctorigsrcport 0;OK
 -m conntrack --ctorigsrc 10.0.0.1 ! --ctorigdst 10.0.0.0/8 --ctreplsrc 192.168.1.7/24 ! --ctrepldst 0.0.0.0/0;-m conntrack --ctorigsrc 10.0.0.1 ! --ctorigdst 10.0.0.0/8 --ctreplsrc 192.168.1.7/24 ! --ctrepldst 0.0.0.0/0;OK
 -m conntrack --ctorigsrc 1.2.3.4/255.255.0.0 --ctorigdst 1.2.3.4/255.0.255.0 --ctreplsrc 1.2.3.4/33 --ctrepldst 1.2.3;-m conntrack --ctorigsrc 1.2.3.4/16 --ctorigdst 1.2.3.4 --ctreplsrc 1.2.3.4 --ctrepldst 1.2.0.3;OK
 -m conntrack --ctorigsrc 127.0.0.1 --ctorigdst 0.0.0.0/8;=;OK

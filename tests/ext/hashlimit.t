@@ -7,6 +7,7 @@
 :INPUT,FORWARD,OUTPUT
 *filter
 -m hashlimit --hashlimit-upto 10/sec --hashlimit-name fwb1;-m hashlimit --hashlimit-upto 10/sec --hashlimit-burst 5 --hashlimit-name fwb1;OK
+-m hashlimit --hashlimit-upto 5/s --hashlimit-burst +7 --hashlimit-name fwb40;-m hashlimit --hashlimit-upto 5/sec --hashlimit-burst 7 --hashlimit-name fwb40;OK
 -m hashlimit --hashlimit 5 --hashlimit-name fwb2;-m hashlimit --hashlimit-upto 5/sec --hashlimit-burst 5 --hashlimit-name fwb2;OK
 -m hashlimit ! --hashlimit-upto 5/h --hashlimit-name fwb3;-m hashlimit --hashlimit-above 5/hour --hashlimit-burst 5 --hashlimit-name fwb3;OK
 -m hashlimit ! --hashlimit-above 5/d --hashlimit-burst 7 --hashlimit-name fwb4;-m hashlimit --hashlimit-upto 5/day --hashlimit-burst 7 --hashlimit-name fwb4;OK

@@ -3,6 +3,9 @@
 *filter
 -m mark --mark 1;-m mark --mark 0x1;OK
 -m mark --mark 0x10/0xff;=;OK
+-m mark --mark +5/+7;-m mark --mark 0x5/0x7;OK
+-m mark --mark 0+5;;FAIL
+-m mark --mark 0x+5;;FAIL
 -m mark ! --mark 0x10/0xff;=;OK
 -m mark --mark 0xffffffff/0xffffffff;-m mark --mark 0xffffffff;OK
 -m mark --mark 0/0xffffffff;-m mark --mark 0x0;OK

@@ -3,6 +3,7 @@
 -p tcp -m tcp --sport 1:1023;=;OK
 -p tcp -m tcp --sport 1024:;-p tcp -m tcp --sport 1024:65535;OK
 -p tcp -m tcp --sport :1023;-p tcp -m tcp --sport 0:1023;OK
+-p tcp -m tcp --dport +80;-p tcp -m tcp --dport 80;OK
 -p tcp -m tcp ! --sport 1;=;OK
 -p tcp -m tcp --sport 65535;=;OK
 -p tcp -m tcp --sport 65536;;FAIL

@@ -10,10 +10,9 @@
 use std::fmt::Write;
 use std::net::{IpAddr, Ipv6Addr};
 
-use super::util::{once, save_invert};
-use super::xtaddr::fmt_addr;
+use super::util::{once, required, save_invert};
 use super::{Arity, ExtError, Extension, Opt, OptArg, ParseCtx, PrintCtx};
-use crate::rules::addr::numeric_to_ipaddr;
+use crate::rules::addr::{fmt_addr, numeric_to_ipaddr};
 use crate::rules::model::{Hook, Neg};
 
 /// Every hook, as a mask of `Hook::bit`s.
@@ -345,11 +344,7 @@ impl Extension for Mac {
     const OPTIONS: &'static [Opt] = &[Opt::new("mac-source", Arity::One, true)];
 
     fn parse(opts: &[OptArg], _ctx: &ParseCtx) -> Result<Self, ExtError> {
-        let Some(o) = once(opts, "mac-source")? else {
-            return Err(ExtError::whole(
-                "mac: option \"--mac-source\" must be specified",
-            ));
-        };
+        let o = required(opts, "mac", "mac-source")?;
         let mac = parse_mac(o.arg()).ok_or_else(|| {
             o.bad(format!(
                 "Invalid MAC address `{}' specified (six hex bytes separated by `:')",

@@ -9,7 +9,7 @@
 use std::fmt::Write;
 
 use super::rewrite::ranged;
-use super::util::once;
+use super::util::{once, required};
 use super::{Arity, ExtError, Extension, Opt, OptArg, ParseCtx, PrintCtx};
 use crate::rules::model::Hook;
 
@@ -147,11 +147,7 @@ impl Extension for Classify {
     const OPTIONS: &'static [Opt] = &[Opt::new("set-class", Arity::One, false)];
 
     fn parse(opts: &[OptArg], _ctx: &ParseCtx) -> Result<Self, ExtError> {
-        let Some(o) = once(opts, "set-class")? else {
-            return Err(ExtError::whole(
-                "CLASSIFY: option \"--set-class\" must be specified",
-            ));
-        };
+        let o = required(opts, "CLASSIFY", "set-class")?;
         // CLASSIFY_string_to_priority: sscanf(s, "%x:%x") must fill both; anything after the
         // minor is ignored. Each is an unsigned int, and only its low 16 bits survive
         // TC_H_MAKE.
@@ -192,12 +188,8 @@ impl Extension for Checksum {
     const OPTIONS: &'static [Opt] = &[Opt::new("checksum-fill", Arity::Zero, false)];
 
     fn parse(opts: &[OptArg], _ctx: &ParseCtx) -> Result<Self, ExtError> {
-        match once(opts, "checksum-fill")? {
-            Some(_) => Ok(Checksum),
-            None => Err(ExtError::whole(
-                "CHECKSUM: option \"--checksum-fill\" must be specified",
-            )),
-        }
+        required(opts, "CHECKSUM", "checksum-fill")?;
+        Ok(Checksum)
     }
 
     fn save(&self, out: &mut String, _ctx: &PrintCtx) {

@@ -6,7 +6,7 @@
 
 use std::fmt::Write;
 
-use super::util::{once, parse_uint, parse_value_mask, save_invert};
+use super::util::{once, parse_num_range, parse_uint, parse_value_mask, required, save_invert};
 use super::xtaddr::{parse_plenmask, width};
 use super::{Arity, ExtError, Extension, Opt, OptArg, ParseCtx, PrintCtx};
 
@@ -21,20 +21,16 @@ pub struct MarkMatch {
 
 impl MarkMatch {
     fn parse(opts: &[OptArg], ext: &str) -> Result<MarkMatch, ExtError> {
-        let Some(o) = once(opts, "mark")? else {
-            return Err(ExtError::whole(format!(
-                "{ext}: option \"--mark\" must be specified"
-            )));
-        };
-        let (mark, mask) = parse_value_mask(o.arg()).ok_or_else(|| {
+        let o = required(opts, ext, "mark")?;
+        let (mark, mask) = parse_value_mask(o.arg(), u32::MAX.into()).map_err(|_| {
             o.bad(format!(
                 "{ext}: bad value `{}' for option \"--mark\" (expected value[/mask], each 0 to 0xffffffff)",
                 o.arg()
             ))
         })?;
         Ok(MarkMatch {
-            mark,
-            mask,
+            mark: mark as u32,
+            mask: mask as u32,
             invert: o.invert,
         })
     }
@@ -269,29 +265,13 @@ impl Extension for Connbytes {
     ];
 
     fn parse(opts: &[OptArg], _ctx: &ParseCtx) -> Result<Self, ExtError> {
-        let must = |name: &str| -> Result<&OptArg, ExtError> {
-            once(opts, name)?.ok_or_else(|| {
-                ExtError::whole(format!("connbytes: option \"--{name}\" must be specified"))
-            })
-        };
+        let must = |name: &str| required(opts, "connbytes", name);
         let c = must("connbytes")?;
-        let parts: Vec<&str> = c.arg().split(':').collect();
-        if parts.len() > 2 {
-            return Err(c.bad("connbytes: Too many components for option \"--connbytes\" (max: 2)"));
-        }
         // xtopt_parse_mint: an empty part takes its default (0, then the maximum); a single
-        // value runs to the maximum.
-        let mut ends = [0u64, u64::MAX];
-        for (end, part) in ends.iter_mut().zip(&parts) {
-            if !part.is_empty() {
-                *end = parse_uint(part, u64::MAX).ok_or_else(|| {
-                    c.bad(format!(
-                        "connbytes: bad value for option \"--connbytes\" near \"{part}\", or out of range (0-18446744073709551615)"
-                    ))
-                })?;
-            }
-        }
-        let [from, to] = ends;
+        // value runs to the maximum (connbytes_parse).
+        let (from, to) = parse_num_range(c.arg(), u64::MAX)
+            .map_err(|e| c.bad(format!("connbytes: argument to \"--connbytes\": {e}")))?;
+        let to = if c.arg().contains(':') { to } else { u64::MAX };
         if from > to {
             return Err(c.bad(format!("{from} should be less than {to}")));
         }

@@ -9,9 +9,10 @@
 use std::fmt::Write;
 use std::net::IpAddr;
 
-use super::util::{once, parse_uint, proto_short_name, save_invert};
-use super::xtaddr::{fmt_addr, parse_host_mask, parse_service_port, width};
+use super::util::{once, parse_num_range, parse_protocol, required, save_invert};
+use super::xtaddr::{parse_host_mask, parse_service_port, width};
 use super::{Arity, ExtError, Extension, Opt, OptArg, ParseCtx, PrintCtx};
+use crate::rules::addr::fmt_addr;
 use crate::rules::model::Neg;
 use crate::rules::names::Names;
 
@@ -141,11 +142,7 @@ impl Extension for State {
     const OPTIONS: &'static [Opt] = &[Opt::new("state", Arity::One, true)];
 
     fn parse(opts: &[OptArg], _ctx: &ParseCtx) -> Result<Self, ExtError> {
-        let Some(o) = once(opts, "state")? else {
-            return Err(ExtError::whole(
-                "state: option \"--state\" must be specified",
-            ));
-        };
+        let o = required(opts, "state", "state")?;
         // state_parse_states: an empty last item gets its own message.
         if o.arg().is_empty() || o.arg().ends_with(',') {
             return Err(o.bad(
@@ -371,44 +368,12 @@ impl Conntrack {
     }
 }
 
-/// A protocol by number or name, as `xtables_parse_protocol` takes it: a number up to 255,
-/// `all`, a name from `/etc/protocols`, or one of iptables' built-in short names.
-pub fn parse_protocol(s: &str) -> Option<u8> {
-    if let Some(n) = parse_uint(s, 255) {
-        return Some(n as u8);
-    }
-    if s == "all" {
-        return Some(0);
-    }
-    if let Some(n) = Names::system().protocol_number(s) {
-        return Some(n);
-    }
-    if s == "icmpv6" {
-        return Some(58);
-    }
-    (0..=255u8).find(|&n| proto_short_name(n) == Some(s))
-}
-
-/// `--ctexpire`: `xtopt_parse_mint` for two u32 values; an empty part takes its default.
+/// `--ctexpire`: `xtopt_parse_mint` for two u32 values; an empty part takes its default and
+/// a single value is both ends.
 fn parse_expire(o: &OptArg) -> Result<Neg<(u32, u32)>, ExtError> {
-    let parts: Vec<&str> = o.arg().split(':').collect();
-    if parts.len() > 2 {
-        return Err(o.bad("Too many components for option \"--ctexpire\" (max: 2)"));
-    }
-    let mut ends = [0u32, u32::MAX];
-    for (end, part) in ends.iter_mut().zip(&parts) {
-        if !part.is_empty() {
-            *end = parse_uint(part, u32::MAX.into()).ok_or_else(|| {
-                o.bad(format!(
-                    "bad value for option \"--ctexpire\" near \"{part}\", or out of range (0-4294967295)"
-                ))
-            })? as u32;
-        }
-    }
-    if parts.len() == 1 {
-        ends[1] = ends[0];
-    }
-    Ok(Neg::new(o.invert, (ends[0], ends[1])))
+    let (lo, hi) = parse_num_range(o.arg(), u32::MAX.into())
+        .map_err(|e| o.bad(format!("conntrack: argument to \"--ctexpire\": {e}")))?;
+    Ok(Neg::new(o.invert, (lo as u32, hi as u32)))
 }
 
 impl Extension for Conntrack {

@@ -10,7 +10,7 @@
 use std::fmt::Write;
 
 use super::rate::{atol, rate_unit, write_rate};
-use super::util::{flag, once, parse_uint};
+use super::util::{flag, once, parse_uint, required, strtoul_prefix};
 use super::xtaddr::{parse_plen, width};
 use super::{Arity, ExtError, Extension, Opt, OptArg, ParseCtx, PrintCtx};
 use crate::rules::model::Family;
@@ -98,31 +98,6 @@ fn byte_factor(c: Option<u8>) -> u64 {
         Some(b'k') => 1024,
         _ => 1,
     }
-}
-
-/// `strtoul(s, &end, 0)` as `xtables_strtoul` runs it with an end pointer: the number at the
-/// start of `s` and what follows it; `None` when there is no number, a `-`, or overflow.
-fn strtoul_prefix(s: &str) -> Option<(u64, &str)> {
-    if s.starts_with('-') {
-        return None;
-    }
-    let (body, radix, skip) = if (s.starts_with("0x") || s.starts_with("0X"))
-        && s[2..].starts_with(|c: char| c.is_ascii_hexdigit())
-    {
-        (&s[2..], 16, 2)
-    } else if s.starts_with('0') {
-        (s, 8, 0)
-    } else {
-        (s, 10, 0)
-    };
-    let len = body
-        .find(|c: char| !c.is_digit(radix))
-        .unwrap_or(body.len());
-    if len == 0 {
-        return None;
-    }
-    let v = u64::from_str_radix(&body[..len], radix).ok()?;
-    Some((v, &s[skip + len..]))
 }
 
 impl Hashlimit {
@@ -353,11 +328,7 @@ impl Extension for Hashlimit {
             (None, Some(a)) => (a, !a.invert),
             (None, None) => return Err(ExtError::whole("You have to specify --hashlimit")),
         };
-        let Some(name) = once(opts, "hashlimit-name")? else {
-            return Err(ExtError::whole(
-                "hashlimit: option \"--hashlimit-name\" must be specified",
-            ));
-        };
+        let name = required(opts, "hashlimit", "hashlimit-name")?;
         let mut mode = if above { HashlimitMode::INVERT } else { 0 };
         let (avg, mult) = match Hashlimit::parse_bytes(rate)? {
             Some(cost) => {

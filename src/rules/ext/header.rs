@@ -7,14 +7,9 @@
 
 use std::fmt::Write;
 
-use super::util::{once, parse_num, parse_num_range, save_invert, strtoul_prefix};
+use super::diffserv::{dscp_class, parse_tos, tos_name, TosError, DSCP_MAX, TOS_NAME_MASK};
+use super::util::{once, parse_num, parse_num_range, required, save_invert, write_range};
 use super::{Arity, ExtError, Extension, Opt, OptArg, ParseCtx, PrintCtx};
-
-/// An option that must be given, or the error libxtables gives when it is not.
-fn required<'a>(opts: &'a [OptArg], ext: &str, name: &str) -> Result<&'a OptArg, ExtError> {
-    once(opts, name)?
-        .ok_or_else(|| ExtError::whole(format!("{ext}: option \"--{name}\" must be specified")))
-}
 
 /// A whole-number option argument (`XTTYPE_UINT8` and friends) in `min..=max`.
 fn num(o: &OptArg, ext: &str, min: u64, max: u64) -> Result<u64, ExtError> {
@@ -32,15 +27,6 @@ pub struct Length {
     pub min: u16,
     pub max: u16,
     pub invert: bool,
-}
-
-/// ` 100` / ` 100:200`, the way length and tcpmss print their ranges.
-fn write_range(out: &mut String, min: u16, max: u16) {
-    if min == max {
-        let _ = write!(out, "{min}");
-    } else {
-        let _ = write!(out, "{min}:{max}");
-    }
 }
 
 /// `MIN[:MAX]` of 16-bit values (`XTTYPE_UINT16RC`).
@@ -217,15 +203,6 @@ impl Extension for Hl {
     }
 }
 
-/// The TOS names iptables knows (tos_values.c); a name compares the six DSCP bits only.
-const TOS_NAMES: &[(&str, u8)] = &[
-    ("Minimize-Delay", 0x10),
-    ("Maximize-Throughput", 0x08),
-    ("Maximize-Reliability", 0x04),
-    ("Minimize-Cost", 0x02),
-    ("Normal-Service", 0x00),
-];
-
 /// `-m tos --tos VALUE[/MASK]` or `--tos NAME` (revision 1, xt_tos_match_info): matches
 /// when `(tos & mask) == value`.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -240,26 +217,10 @@ impl Tos {
     /// (mask 0xff by default); everything else must be a name (mask 0x3f).
     fn parse_arg(o: &OptArg) -> Result<(u8, u8), ExtError> {
         let s = o.arg();
-        let illegal = || o.bad(format!("illegal value: \"{s}\""));
-        match strtoul_prefix(s) {
-            Some((value, rest)) if value <= 255 => {
-                let (mask, rest) = match rest.strip_prefix('/') {
-                    Some(m) => strtoul_prefix(m)
-                        .filter(|(m, _)| *m <= 255)
-                        .ok_or_else(illegal)?,
-                    None => (0xff, rest),
-                };
-                if !rest.is_empty() {
-                    return Err(illegal());
-                }
-                Ok((value as u8, mask as u8))
-            }
-            _ => TOS_NAMES
-                .iter()
-                .find(|(name, _)| name.eq_ignore_ascii_case(s))
-                .map(|&(_, value)| (value, 0x3f))
-                .ok_or_else(|| o.bad(format!("symbolic name \"{s}\" is unknown"))),
-        }
+        parse_tos(s).map_err(|e| match e {
+            TosError::Illegal => o.bad(format!("illegal value: \"{s}\"")),
+            TosError::UnknownName => o.bad(format!("symbolic name \"{s}\" is unknown")),
+        })
     }
 }
 
@@ -293,11 +254,9 @@ impl Extension for Tos {
         if self.invert {
             out.push('!');
         }
-        let name = TOS_NAMES
-            .iter()
-            .find(|&&(_, v)| v == self.tos_value && self.tos_mask == 0x3f);
+        let name = tos_name(self.tos_value).filter(|_| self.tos_mask == TOS_NAME_MASK);
         match name {
-            Some((name, _)) if !ctx.numeric => {
+            Some(name) if !ctx.numeric => {
                 out.push(' ');
                 out.push_str(name);
             }
@@ -307,32 +266,6 @@ impl Extension for Tos {
         }
     }
 }
-
-/// DiffServ class names (dscp_helper.c), in its table order.
-const DSCP_CLASSES: &[(&str, u8)] = &[
-    ("CS0", 0x00),
-    ("CS1", 0x08),
-    ("CS2", 0x10),
-    ("CS3", 0x18),
-    ("CS4", 0x20),
-    ("CS5", 0x28),
-    ("CS6", 0x30),
-    ("CS7", 0x38),
-    ("BE", 0x00),
-    ("AF11", 0x0a),
-    ("AF12", 0x0c),
-    ("AF13", 0x0e),
-    ("AF21", 0x12),
-    ("AF22", 0x14),
-    ("AF23", 0x16),
-    ("AF31", 0x1a),
-    ("AF32", 0x1c),
-    ("AF33", 0x1e),
-    ("AF41", 0x22),
-    ("AF42", 0x24),
-    ("AF43", 0x26),
-    ("EF", 0x2e),
-];
 
 /// `-m dscp --dscp N` or `--dscp-class NAME`: the six DSCP bits of TOS / traffic class.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -357,16 +290,11 @@ impl Extension for Dscp {
             (None, None) => {
                 return Err(ExtError::whole("dscp: --dscp or --dscp-class is required"))
             }
-            (Some(v), None) => (num(v, "dscp", 0, 63)? as u8, v.invert),
+            (Some(v), None) => (num(v, "dscp", 0, DSCP_MAX.into())? as u8, v.invert),
             (None, Some(c)) => {
-                // class_to_dscp compares only the class name's length: `EFx` is EF.
                 let s = c.arg();
-                let class = DSCP_CLASSES.iter().find(|(name, _)| {
-                    s.get(..name.len())
-                        .is_some_and(|p| p.eq_ignore_ascii_case(name))
-                });
-                let (_, v) = class.ok_or_else(|| c.bad(format!("invalid DSCP class `{s}'")))?;
-                (*v, c.invert)
+                let v = dscp_class(s).ok_or_else(|| c.bad(format!("invalid DSCP class `{s}'")))?;
+                (v, c.invert)
             }
         };
         Ok(Dscp {

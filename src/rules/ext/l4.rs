@@ -7,60 +7,12 @@
 
 use std::fmt::Write;
 
-use super::util::{list_port, once, parse_num, save_invert};
+use super::proto::PortRange;
+use super::util::{once, parse_num, parse_port, save_invert};
+use super::xtaddr::parse_service_port;
 use super::{Arity, ExtError, Extension, Opt, OptArg, ParseCtx, PrintCtx};
 use crate::rules::model::Neg;
 use crate::rules::names::Names;
-
-/// A port range as xt_sctp / xt_dccp keep it: `lo..=hi`, possibly negated.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Ports {
-    pub lo: u16,
-    pub hi: u16,
-    pub invert: bool,
-}
-
-impl Ports {
-    pub fn contains(&self, port: u16) -> bool {
-        (self.lo <= port && port <= self.hi) != self.invert
-    }
-
-    /// ` ! --dport 1:1023`, as sctp_save / dccp_save print a port option that was given.
-    fn save(&self, out: &mut String, opt: &str) {
-        save_invert(out, self.invert);
-        if self.lo == self.hi {
-            let _ = write!(out, " --{opt} {}", self.lo);
-        } else {
-            let _ = write!(out, " --{opt} {}:{}", self.lo, self.hi);
-        }
-    }
-
-    /// ` dpt:ssh` / ` spts:!1:1023` (print_ports of libxt_sctp and libxt_dccp): nothing for
-    /// the full range unless it is negated.
-    fn list(&self, out: &mut String, label: &str, ctx: &PrintCtx, proto: &str) {
-        if self.lo == 0 && self.hi == 65535 && !self.invert {
-            return;
-        }
-        let inv = if self.invert { "!" } else { "" };
-        if self.lo == self.hi {
-            let _ = write!(out, " {label}:{inv}");
-            list_port(out, self.lo, ctx, proto);
-        } else {
-            let _ = write!(out, " {label}s:{inv}");
-            list_port(out, self.lo, ctx, proto);
-            out.push(':');
-            list_port(out, self.hi, ctx, proto);
-        }
-    }
-}
-
-/// `xtables_parse_port(s, proto)`: a number up to 65535 or a service name of `proto`.
-pub(super) fn parse_port(s: &str, proto: &str, names: &Names) -> Option<u16> {
-    match parse_num(s, 0, 65535) {
-        Some(n) => Some(n as u16),
-        None => names.service_port(s, proto),
-    }
-}
 
 fn bad_port(o: &OptArg, s: &str) -> ExtError {
     o.bad(format!("invalid port/service `{s}' specified"))
@@ -68,7 +20,7 @@ fn bad_port(o: &OptArg, s: &str) -> ExtError {
 
 /// `port[:port]` as libxt_sctp's parse_sctp_ports reads it: an empty side is 0 or 65535, and
 /// a reversed range is refused.
-fn parse_sctp_ports(o: &OptArg, names: &Names) -> Result<Ports, ExtError> {
+fn parse_sctp_ports(o: &OptArg, names: &Names) -> Result<PortRange, ExtError> {
     let s = o.arg();
     let (lo, hi) = match s.split_once(':') {
         None => {
@@ -86,41 +38,17 @@ fn parse_sctp_ports(o: &OptArg, names: &Names) -> Result<Ports, ExtError> {
     if lo > hi {
         return Err(o.bad("invalid portrange (min > max)"));
     }
-    Ok(Ports {
+    Ok(PortRange {
         lo,
         hi,
         invert: o.invert,
     })
 }
 
-/// A port as libxtables' `xtables_getportbyname` finds it through glibc's `getaddrinfo`: a
-/// decimal number (strtoul base 10, so `080` is 80 and `0x50` is no number) cut to the
-/// `int` glibc keeps and then to 16 bits (`65536` is port 0, `-1` and `2147483648` are
-/// negative and refused), else a service name of any protocol.
-fn getaddrinfo_port(s: &str, names: &Names) -> Option<u16> {
-    let t = s.trim_start_matches([' ', '\t', '\n', '\r', '\x0b', '\x0c']);
-    let (negative, digits) = match t.as_bytes().first() {
-        Some(b'-') => (true, &t[1..]),
-        Some(b'+') => (false, &t[1..]),
-        _ => (false, t),
-    };
-    if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
-        // strtoul saturates at ULONG_MAX on overflow, which is -1 as an int.
-        let v = digits.parse::<u64>().unwrap_or(u64::MAX);
-        let v = if negative { v.wrapping_neg() } else { v };
-        let as_int = v as u32 as i32;
-        // glibc then looks a negative number up as a name, which never finds one.
-        return (as_int >= 0).then_some(as_int as u16);
-    }
-    ["tcp", "udp", "sctp", "dccp"]
-        .iter()
-        .find_map(|proto| names.service_port(s, proto))
-}
-
 /// `port[:port]` as libxtables' `XTTYPE_PORTRC` reads it (xtopt_parse_mport): at most two
 /// parts, an empty one is 0 or 65535, and the order is not checked: `90:80` is taken and
 /// matches nothing.
-fn parse_portrc(o: &OptArg, names: &Names) -> Result<Ports, ExtError> {
+fn parse_portrc(o: &OptArg, names: &Names) -> Result<PortRange, ExtError> {
     let parts: Vec<&str> = o.arg().split(':').collect();
     if parts.len() > 2 {
         return Err(o.bad(format!("too many components for --{} (at most 2)", o.name)));
@@ -128,14 +56,14 @@ fn parse_portrc(o: &OptArg, names: &Names) -> Result<Ports, ExtError> {
     let mut ends = [0u16, 65535];
     for (i, p) in parts.iter().enumerate() {
         if !p.is_empty() {
-            ends[i] = getaddrinfo_port(p, names)
+            ends[i] = parse_service_port(p, names)
                 .ok_or_else(|| o.bad(format!("port \"{p}\" does not resolve to anything")))?;
         }
     }
     if parts.len() == 1 {
         ends[1] = ends[0];
     }
-    Ok(Ports {
+    Ok(PortRange {
         lo: ends[0],
         hi: ends[1],
         invert: o.invert,
@@ -362,8 +290,8 @@ impl SctpChunks {
 /// `-m sctp`: ports and chunk types.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Sctp {
-    pub sport: Option<Ports>,
-    pub dport: Option<Ports>,
+    pub sport: Option<PortRange>,
+    pub dport: Option<PortRange>,
     pub chunk_types: Option<SctpChunks>,
 }
 
@@ -398,10 +326,10 @@ impl Extension for Sctp {
 
     fn save(&self, out: &mut String, _ctx: &PrintCtx) {
         if let Some(p) = &self.sport {
-            p.save(out, "sport");
+            p.save_given(out, "sport");
         }
         if let Some(p) = &self.dport {
-            p.save(out, "dport");
+            p.save_given(out, "dport");
         }
         if let Some(c) = &self.chunk_types {
             save_invert(out, c.invert);
@@ -438,8 +366,8 @@ const DCCP_INVALID_BITS: u16 = 0xfc00;
 /// `-m dccp`: ports, packet types, an option number.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Dccp {
-    pub sport: Option<Ports>,
-    pub dport: Option<Ports>,
+    pub sport: Option<PortRange>,
+    pub dport: Option<PortRange>,
     /// One bit per packet type (`typemask`).
     pub types: Option<Neg<u16>>,
     /// `--dccp-option N` (1..=255).
@@ -525,10 +453,10 @@ impl Extension for Dccp {
 
     fn save(&self, out: &mut String, _ctx: &PrintCtx) {
         if let Some(p) = &self.sport {
-            p.save(out, "sport");
+            p.save_given(out, "sport");
         }
         if let Some(p) = &self.dport {
-            p.save(out, "dport");
+            p.save_given(out, "dport");
         }
         if let Some(t) = &self.types {
             save_invert(out, t.invert);
@@ -653,17 +581,6 @@ mod tests {
         let s = Sctp::parse_with(&[opt("amqp")], &n).unwrap();
         assert_eq!(s.dport.map(|p| p.lo), Some(5672));
         assert!(Sctp::parse_with(&[opt("http")], &n).is_err());
-    }
-
-    #[test]
-    fn dccp_ports_are_read_as_getaddrinfo_reads_them() {
-        let n = names();
-        assert_eq!(getaddrinfo_port("080", &n), Some(80));
-        assert_eq!(getaddrinfo_port("65537", &n), Some(1));
-        assert_eq!(getaddrinfo_port("4294967296", &n), Some(0));
-        assert_eq!(getaddrinfo_port("2147483648", &n), None);
-        assert_eq!(getaddrinfo_port("0x50", &n), None);
-        assert_eq!(getaddrinfo_port("ssh", &n), Some(22));
     }
 
     #[test]

@@ -9,34 +9,22 @@
 
 use std::fmt::Write;
 
-use super::util::{parse_num, strtoul_prefix};
+use super::util::{parse_num, parse_value_mask, ValueMaskError};
 use super::{Arity, ExtError, Extension, Opt, OptArg, ParseCtx, PrintCtx};
 
 /// `value[/mask]` as `XTTYPE_MARKMASK32` reads it; the mask defaults to all ones.
 fn parse_markmask(o: &OptArg) -> Result<(u32, u32), ExtError> {
-    let max = u64::from(u32::MAX);
-    let bad_int = || {
-        o.bad(format!(
-            "bad integer value for option \"--{}\", or out of range",
-            o.name
-        ))
-    };
-    let (mark, rest) = strtoul_prefix(o.arg())
-        .filter(|(v, _)| *v <= max)
-        .ok_or_else(bad_int)?;
-    let (mask, rest) = match rest.strip_prefix('/') {
-        Some(m) => strtoul_prefix(m)
-            .filter(|(v, _)| *v <= max)
-            .ok_or_else(bad_int)?,
-        None => (max, rest),
-    };
-    if !rest.is_empty() {
-        return Err(o.bad(format!(
+    match parse_value_mask(o.arg(), u32::MAX.into()) {
+        Ok((mark, mask)) => Ok((mark as u32, mask as u32)),
+        Err(ValueMaskError::Trailing) => Err(o.bad(format!(
             "trailing garbage after value for option \"--{}\"",
             o.name
-        )));
+        ))),
+        Err(_) => Err(o.bad(format!(
+            "bad integer value for option \"--{}\", or out of range",
+            o.name
+        ))),
     }
-    Ok((mark as u32, mask as u32))
 }
 
 /// A plain 32-bit value (`XTTYPE_UINT32`).

@@ -3,16 +3,10 @@
 
 use std::fmt::Write;
 
+use super::set::{parse_dirs, write_dirs, SetDir, MAX_NAME_LEN};
 use super::util::{parse_num, strtoul_prefix};
 use super::{Arity, ExtError, Extension, Opt, OptArg, ParseCtx, PrintCtx};
 use crate::rules::model::{Hook, TableKind};
-
-/// One address of the packet an ipset dimension is filled from.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum SetDir {
-    Src,
-    Dst,
-}
 
 /// A set named by `--add-set`/`--del-set`/`--map-set NAME src,dst,...`.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -34,29 +28,12 @@ impl SetRef {
         if flags.starts_with(['-', '!']) {
             return Err(o.err(format!("--{} requires two args.", o.name)));
         }
-        if name.len() > 31 {
-            return Err(o.bad(format!("setname `{name}' too long, max 31 characters.")));
+        if name.len() > MAX_NAME_LEN {
+            return Err(o.bad(format!(
+                "setname `{name}' too long, max {MAX_NAME_LEN} characters."
+            )));
         }
-        let parts: Vec<&str> = flags.split(',').collect();
-        if parts.len() > 6 {
-            return Err(o.bad("Can't be more src/dst options than 6."));
-        }
-        let dirs = parts
-            .iter()
-            .map(|p| {
-                if p.starts_with("src") {
-                    Ok(SetDir::Src)
-                } else if p.starts_with("dst") {
-                    Ok(SetDir::Dst)
-                } else {
-                    Err(ExtError {
-                        message: "You must specify (the comma separated list of) 'src' or 'dst'."
-                            .into(),
-                        col: o.arg_cols.get(1).copied(),
-                    })
-                }
-            })
-            .collect::<Result<_, _>>()?;
+        let dirs = parse_dirs(o, flags)?;
         Ok(SetRef {
             name: name.clone(),
             dirs,
@@ -65,15 +42,8 @@ impl SetRef {
 
     /// ` LABEL NAME src,dst` (`print_target`).
     fn write(&self, out: &mut String, label: &str) {
-        let dirs: Vec<&str> = self
-            .dirs
-            .iter()
-            .map(|d| match d {
-                SetDir::Src => "src",
-                SetDir::Dst => "dst",
-            })
-            .collect();
-        let _ = write!(out, " {label} {} {}", self.name, dirs.join(","));
+        let _ = write!(out, " {label} {} ", self.name);
+        write_dirs(out, &self.dirs);
     }
 }
 

@@ -11,6 +11,8 @@
 //! canonical form iptables would print.
 
 pub mod util;
+// Helpers shared across the groups below.
+mod diffserv;
 
 mod basic;
 mod proto;

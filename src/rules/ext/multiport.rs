@@ -6,8 +6,7 @@
 
 use std::fmt::Write;
 
-use super::l4::parse_port;
-use super::util::{list_port, save_invert};
+use super::util::{list_port, parse_port, save_invert};
 use super::{Arity, ExtError, Extension, Opt, OptArg, ParseCtx, PrintCtx};
 use crate::rules::names::Names;
 

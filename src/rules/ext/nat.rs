@@ -16,9 +16,10 @@
 use std::fmt::Write;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
-use super::util::{flag, once, parse_num, strtoul_prefix};
+use super::util::{flag, once, required, strtoul_prefix};
+use super::xtaddr::{parse_numeric, parse_plenmask, width};
 use super::{Arity, ExtError, Extension, Opt, OptArg, ParseCtx, PrintCtx};
-use crate::rules::addr::Net;
+use crate::rules::addr::{fmt_addr, Net};
 use crate::rules::names::Names;
 
 /// One NAT mapping, as `nf_nat_range2` holds it.
@@ -57,23 +58,20 @@ fn ports_allowed(ctx: &ParseCtx) -> bool {
     matches!(ctx.proto.0, 6 | 17 | 132 | 33 | 1)
 }
 
-/// A port by number or service name, as `xtables_service_to_port(name, NULL)` finds it: libc
-/// answers with the first entry of any protocol; we ask for the protocols NAT ports exist for.
-fn service_port(name: &str) -> Option<u16> {
-    let names = Names::system();
-    ["tcp", "udp", "sctp", "dccp"]
-        .iter()
-        .find_map(|p| names.service_port(name, p))
-}
-
 /// The port part of a range, `port[-port[/base]]`, as libxt_NAT.c's `parse_ports` reads it:
 /// the first port may be a service name (only when it is the whole text), the last may not,
-/// and the base port may be followed by anything (iptables ignores it).
+/// and the base port may be followed by anything (iptables ignores it). A name is looked up
+/// as `xtables_service_to_port(name, NULL)` does: a service of any protocol.
 fn parse_ports(o: &OptArg, text: &str, range: &mut NatRange) -> Result<(), ExtError> {
     let bad_port = |t: &str| o.bad(format!("Port `{t}' not valid"));
     let (lo, rest) = match strtoul_prefix(text) {
         Some((v, rest)) if v <= 65535 => (v as u16, rest),
-        _ => (service_port(text).ok_or_else(|| bad_port(text))?, ""),
+        _ => (
+            Names::system()
+                .service_port_any(text)
+                .ok_or_else(|| bad_port(text))?,
+            "",
+        ),
     };
     let hi_text = match rest.as_bytes().first() {
         None => {
@@ -99,7 +97,9 @@ fn parse_ports(o: &OptArg, text: &str, range: &mut NatRange) -> Result<(), ExtEr
     };
     let base = match strtoul_prefix(base_text) {
         Some((v, _)) if (1..=65535).contains(&v) => v as u16,
-        _ => service_port(base_text).ok_or_else(|| bad_port(base_text))?,
+        _ => Names::system()
+            .service_port_any(base_text)
+            .ok_or_else(|| bad_port(base_text))?,
     };
     range.base_port = Some(base);
     Ok(())
@@ -145,6 +145,9 @@ fn parse_to(o: &OptArg, v6: bool, portok: bool, range: &mut NatRange) -> Result<
         Some((a, b)) => (a, Some(b)),
         None => (addrs, None),
     };
+    // parse_to reads addresses with inet_pton, not getaddrinfo: only the strict dotted quad
+    // (iptables refuses `1.2.3` and `010.1.1.1` here, which NETMAP's `--to` takes), and that
+    // is what Rust's parsers accept.
     let ip = |t: &str| -> Result<IpAddr, ExtError> {
         let parsed = if v6 {
             t.parse::<Ipv6Addr>().map(IpAddr::V6).ok()
@@ -207,9 +210,10 @@ impl NatRange {
             if brackets {
                 s.push('[');
             }
-            let _ = write!(s, "{min}");
+            fmt_addr(&mut s, min);
             if max != min {
-                let _ = write!(s, "-{max}");
+                s.push('-');
+                fmt_addr(&mut s, max);
             }
             if brackets {
                 s.push(']');
@@ -388,106 +392,38 @@ pub struct Netmap {
     pub to: Net,
 }
 
-/// An IPv4 address the way `getaddrinfo` reads a numeric host (glibc's `inet_aton`): one to
-/// four parts, each decimal, octal (`010`) or hex (`0x0a`); the last part fills the remaining
-/// bytes, so `10.1` is 10.0.0.1.
-fn inet_aton(s: &str) -> Option<Ipv4Addr> {
-    let parts: Vec<&str> = s.split('.').collect();
-    if parts.len() > 4 {
-        return None;
-    }
-    let mut value: u32 = 0;
-    for (i, part) in parts.iter().enumerate() {
-        // Unlike strtoul, inet_aton takes neither white space nor a sign.
-        if !part.as_bytes().first().is_some_and(u8::is_ascii_digit) {
-            return None;
-        }
-        let (v, rest) = strtoul_prefix(part)?;
-        if !rest.is_empty() {
-            return None;
-        }
-        let last = i == parts.len() - 1;
-        let bits = if last { 32 - 8 * i as u32 } else { 8 };
-        if bits < 32 && v >> bits != 0 || v > u64::from(u32::MAX) {
-            return None;
-        }
-        value |= if last {
-            v as u32
-        } else {
-            (v as u32) << (24 - 8 * i)
-        };
-    }
-    Some(Ipv4Addr::from(value))
-}
-
-/// The mask after `/`, as `XTTYPE_HOSTMASK`'s `xtopt_parse_plenmask` reads it: a prefix length,
-/// else an address-shaped mask. A mask with holes cannot be stored as a length, and iptables
-/// then keeps a host mask (`/255.0.255.0` and `/33` both become `/32`).
-fn netmap_prefix(o: &OptArg, mask: Option<&str>, v6: bool) -> Result<u8, ExtError> {
-    let width: u8 = if v6 { 128 } else { 32 };
-    let Some(mask) = mask else {
-        return Ok(width);
-    };
-    if let Some(n) = parse_num(mask, 0, width.into()) {
-        return Ok(n as u8);
-    }
-    let bits = if v6 {
-        mask.parse::<Ipv6Addr>().ok().map(u128::from)
-    } else {
-        inet_aton(mask).map(|a| u128::from(u32::from(a)) << 96)
-    };
-    let Some(bits) = bits else {
-        return Err(o.bad(format!(
-            "bad value for option \"--to\", neither a valid network mask nor valid CIDR (0-{width})"
-        )));
-    };
-    let ones = bits.leading_ones();
-    let contiguous = bits.checked_shl(ones).unwrap_or(0) == 0;
-    Ok(if contiguous {
-        ones.min(width.into()) as u8
-    } else {
-        width
-    })
-}
-
 impl Extension for Netmap {
     const NAME: &'static str = "NETMAP";
     const OPTIONS: &'static [Opt] = &[Opt::new("to", Arity::One, false)];
 
     fn parse(opts: &[OptArg], ctx: &ParseCtx) -> Result<Self, ExtError> {
-        let Some(o) = once(opts, "to")? else {
-            return Err(ExtError::whole("NETMAP: option \"--to\" must be specified"));
-        };
+        let o = required(opts, "NETMAP", "to")?;
+        // XTTYPE_HOSTMASK: the address as getaddrinfo reads it (iptables would also resolve a
+        // host name; a ruleset must not depend on DNS), the mask a prefix length or an
+        // address-shaped mask. A mask with holes cannot be stored as a length, and iptables
+        // then keeps a host mask (`/255.0.255.0` and `/33` both become `/32`).
         let (host, mask) = match o.arg().split_once('/') {
             Some((h, m)) => (h, Some(m)),
             None => (o.arg(), None),
         };
         let v6 = ctx.v6();
-        let addr = if v6 {
-            host.parse::<Ipv6Addr>().ok().map(IpAddr::V6)
-        } else {
-            inet_aton(host).map(IpAddr::V4)
-        };
-        // iptables would also resolve a host name here; a ruleset must not depend on DNS.
-        let addr = addr.ok_or_else(|| {
+        let addr = parse_numeric(host, v6).ok_or_else(|| {
             o.bad(format!(
                 "`{host}' is not a numeric address (fwbench does not resolve host names)"
             ))
         })?;
-        let prefix = netmap_prefix(o, mask, v6)?;
+        let prefix = match mask {
+            None => width(v6),
+            Some(m) => parse_plenmask(m, v6).map_err(|_| {
+                o.bad(format!(
+                    "bad value for option \"--to\", neither a valid network mask nor valid CIDR (0-{})",
+                    width(v6)
+                ))
+            })?,
+        };
         let to = match addr {
             IpAddr::V4(a) => Net::v4(a, prefix),
-            IpAddr::V6(a) => {
-                let m = if prefix == 0 {
-                    0
-                } else {
-                    u128::MAX << (128 - u32::from(prefix))
-                };
-                Net {
-                    addr: IpAddr::V6(Ipv6Addr::from(u128::from(a) & m)),
-                    mask: IpAddr::V6(Ipv6Addr::from(m)),
-                }
-            }
+            IpAddr::V6(a) => Net::v6(a, prefix),
         };
         Ok(Netmap { to })
     }

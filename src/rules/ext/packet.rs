@@ -4,13 +4,8 @@
 
 use std::fmt::Write;
 
-use super::util::{once, parse_num_range, save_invert, save_string};
+use super::util::{parse_num_range, required, save_invert, save_string, write_range};
 use super::{Arity, ExtError, Extension, Opt, OptArg, ParseCtx, PrintCtx};
-
-fn required<'a>(opts: &'a [OptArg], ext: &str, name: &str) -> Result<&'a OptArg, ExtError> {
-    once(opts, name)?
-        .ok_or_else(|| ExtError::whole(format!("{ext}: option \"--{name}\" must be specified")))
-}
 
 /// `-m tcpmss --mss MIN[:MAX]` (needs `-p tcp`; only SYN packets carry the option).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -18,16 +13,6 @@ pub struct TcpMss {
     pub mss_min: u16,
     pub mss_max: u16,
     pub invert: bool,
-}
-
-impl TcpMss {
-    fn write_range(&self, out: &mut String) {
-        if self.mss_min == self.mss_max {
-            let _ = write!(out, "{}", self.mss_min);
-        } else {
-            let _ = write!(out, "{}:{}", self.mss_min, self.mss_max);
-        }
-    }
 }
 
 impl Extension for TcpMss {
@@ -52,7 +37,7 @@ impl Extension for TcpMss {
     fn save(&self, out: &mut String, _ctx: &PrintCtx) {
         save_invert(out, self.invert);
         out.push_str(" --mss ");
-        self.write_range(out);
+        write_range(out, self.mss_min, self.mss_max);
     }
 
     fn list(&self, out: &mut String, _ctx: &PrintCtx) {
@@ -61,7 +46,7 @@ impl Extension for TcpMss {
         } else {
             " tcpmss match "
         });
-        self.write_range(out);
+        write_range(out, self.mss_min, self.mss_max);
     }
 }
 

@@ -13,9 +13,10 @@
 use std::fmt::Write;
 use std::net::IpAddr;
 
-use super::util::{once, parse_num, proto_short_name, OptArg};
-use super::xtaddr::{fmt_addr, parse_host_mask, width};
+use super::util::{once, parse_num, parse_protocol, OptArg};
+use super::xtaddr::{parse_host_mask, width};
 use super::{Arity, ExtError, Extension, Opt, ParseCtx, PrintCtx};
+use crate::rules::addr::fmt_addr;
 use crate::rules::model::{Hook, Neg};
 use crate::rules::names::Names;
 
@@ -71,20 +72,6 @@ pub struct Policy {
     pub strict: bool,
     /// Empty with `--pol none`; at least one element otherwise.
     pub elems: Vec<PolicyElem>,
-}
-
-/// `xtables_parse_protocol`: a number, `all`, a name from `/etc/protocols`, or one of
-/// iptables' built-in names.
-fn parse_protocol(s: &str) -> Option<u8> {
-    if let Some(n) = parse_num(s, 0, 255) {
-        return Some(n as u8);
-    }
-    if s == "all" {
-        return Some(0);
-    }
-    Names::system()
-        .protocol_number(s)
-        .or_else(|| (0..=255u8).find(|&n| proto_short_name(n) == Some(s)))
 }
 
 /// `addr[/mask]` of `--tunnel-src`/`--tunnel-dst` (XTTYPE_HOSTMASK): read as getaddrinfo

@@ -2,11 +2,12 @@
 
 use std::fmt::Write;
 
-use super::util::{list_port, once, parse_port_range, parse_uint, save_invert};
+use super::util::{list_port, once, parse_port_range, parse_uint, save_invert, write_range};
 use super::{Arity, ExtError, Extension, Opt, OptArg, ParseCtx, PrintCtx};
 use crate::rules::names::Names;
 
-/// A port range with its negation, as xt_tcp/xt_udp keep it (`0:65535` = not given).
+/// A port range with its negation, as xt_tcp/xt_udp (`0:65535` = not given) and
+/// xt_sctp/xt_dccp keep it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct PortRange {
     pub lo: u16,
@@ -50,19 +51,22 @@ impl PortRange {
 
     /// ` --sport 80` / ` ! --dport 1:1023` (nothing for the full range, as tcp_save does).
     fn save(&self, out: &mut String, opt: &str) {
-        if self.is_any() {
-            return;
-        }
-        save_invert(out, self.invert);
-        if self.lo == self.hi {
-            let _ = write!(out, " --{opt} {}", self.lo);
-        } else {
-            let _ = write!(out, " --{opt} {}:{}", self.lo, self.hi);
+        if !self.is_any() {
+            self.save_given(out, opt);
         }
     }
 
-    /// ` dpt:ssh` / ` dpts:!1024:65535` (libxt_tcp's print_ports).
-    fn list(&self, out: &mut String, label: &str, ctx: &PrintCtx, proto: &str) {
+    /// ` ! --dport 1:1023` even for the full range: sctp_save and dccp_save print every port
+    /// option that was given.
+    pub(super) fn save_given(&self, out: &mut String, opt: &str) {
+        save_invert(out, self.invert);
+        let _ = write!(out, " --{opt} ");
+        write_range(out, self.lo, self.hi);
+    }
+
+    /// ` dpt:ssh` / ` dpts:!1024:65535` (print_ports of libxt_tcp, and of libxt_sctp and
+    /// libxt_dccp): nothing for the full range unless it is negated.
+    pub(super) fn list(&self, out: &mut String, label: &str, ctx: &PrintCtx, proto: &str) {
         if self.is_any() && !self.invert {
             return;
         }

@@ -13,15 +13,28 @@ use super::util::{parse_num, OptArg};
 use super::{Arity, ExtError, Extension, Opt, ParseCtx, PrintCtx};
 
 /// IPSET_MAXNAMELEN - 1.
-const MAX_NAME_LEN: usize = 31;
+pub(super) const MAX_NAME_LEN: usize = 31;
 /// IPSET_DIM_MAX: at most this many `src`/`dst` flags.
 const DIM_MAX: usize = 6;
 
-/// Which address (or port) of the packet one dimension of the set is looked up with.
+/// Which address (or port) of the packet one dimension of the set is looked up with (or,
+/// for `-j SET`, filled from).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SetDir {
     Src,
     Dst,
+}
+
+/// `src,dst,...` as `-m set` and `-j SET` print their directions.
+pub(super) fn write_dirs(out: &mut String, dirs: &[SetDir]) {
+    let words: Vec<&str> = dirs
+        .iter()
+        .map(|d| match d {
+            SetDir::Src => "src",
+            SetDir::Dst => "dst",
+        })
+        .collect();
+    out.push_str(&words.join(","));
 }
 
 /// A test on the packet or byte counter of the matching set element (`ip_set_counter_match`).
@@ -64,7 +77,7 @@ pub struct Set {
 
 /// `src,dst,...` as libxt_set.h's parse_dirs reads it: each part is tested by its first three
 /// letters only (`srcfoo` is `src`), at most six parts.
-fn parse_dirs(o: &OptArg, text: &str) -> Result<Vec<SetDir>, ExtError> {
+pub(super) fn parse_dirs(o: &OptArg, text: &str) -> Result<Vec<SetDir>, ExtError> {
     let parts: Vec<&str> = text.split(',').collect();
     if parts.len() > DIM_MAX {
         return Err(o.bad(format!("Can't be more src/dst options than {DIM_MAX}.")));
@@ -217,15 +230,7 @@ impl Set {
             if self.invert { " !" } else { "" },
             self.name
         );
-        let dirs: Vec<&str> = self
-            .dirs
-            .iter()
-            .map(|d| match d {
-                SetDir::Src => "src",
-                SetDir::Dst => "dst",
-            })
-            .collect();
-        out.push_str(&dirs.join(","));
+        write_dirs(out, &self.dirs);
         if self.return_nomatch {
             let _ = write!(out, " {dashes}return-nomatch");
         }

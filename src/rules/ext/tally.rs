@@ -10,8 +10,9 @@ use std::fmt::Write;
 use std::net::IpAddr;
 
 use super::util::{flag, once, parse_uint, save_invert, save_string};
-use super::xtaddr::{fmt_addr, mask_of, parse_host, width};
+use super::xtaddr::{parse_host, width};
 use super::{Arity, ExtError, Extension, Opt, OptArg, ParseCtx, PrintCtx};
+use crate::rules::addr::{fmt_addr, prefix_mask};
 
 /// The probability of `--mode random` as xt_statistic keeps it: a 31-bit fixed-point
 /// fraction, compared with `get_random_u32() & 0x7FFFFFFF`.
@@ -358,7 +359,7 @@ impl Extension for Recent {
         };
         let mask = match once(opts, "mask")? {
             Some(o) => parse_host(o.arg(), v6).map_err(|e| o.bad(format!("recent: {e}")))?,
-            None => mask_of(width(v6), v6),
+            None => prefix_mask(width(v6), v6),
         };
         // recent_mt_check: what the kernel refuses.
         let refuse = |why: &str| Err(ExtError::whole(format!("recent: the kernel refuses {why}")));

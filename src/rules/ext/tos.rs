@@ -6,21 +6,9 @@
 
 use std::fmt::Write;
 
+use super::diffserv::{dscp_class, parse_tos, tos_name, TosError, DSCP_MAX, TOS_NAME_MASK};
 use super::rewrite::{exclusive, ranged};
 use super::{Arity, ExtError, Extension, Opt, OptArg, ParseCtx, PrintCtx};
-
-/// The TOS names iptables knows (tos_values.c), in the order it tries them when printing.
-/// Each names a value under the mask 0x3f.
-const TOS_NAMES: &[(&str, u8)] = &[
-    ("Minimize-Delay", 0x10),
-    ("Maximize-Throughput", 0x08),
-    ("Maximize-Reliability", 0x04),
-    ("Minimize-Cost", 0x02),
-    ("Normal-Service", 0x00),
-];
-
-/// The mask a symbolic `--set-tos` gets: TOS revision 1 leaves the two ECN bits alone.
-const TOS_SYMBOL_MASK: u8 = 0x3f;
 
 /// `-j TOS` (revision 1): the kernel sets `tos = (tos & !mask) ^ value`. `--and-tos`,
 /// `--or-tos` and `--xor-tos` are written as such a pair, and iptables-save prints the pair.
@@ -36,42 +24,11 @@ impl Tos {
     /// up to 255 is taken for a name, so `256` is an unknown name while `0x10x` is illegal.
     fn parse_set(o: &OptArg) -> Result<(u8, u8), ExtError> {
         let arg = o.arg();
-        let illegal = || o.bad(format!("Illegal value: \"{arg}\""));
-        if let Some((value, rest)) = number_prefix(arg).filter(|&(v, _)| v <= 255) {
-            let (mask, rest) = match rest.strip_prefix('/') {
-                Some(m) => number_prefix(m)
-                    .filter(|&(m, _)| m <= 255)
-                    .ok_or_else(illegal)?,
-                None => (0xff, rest),
-            };
-            if !rest.is_empty() {
-                return Err(illegal());
-            }
-            return Ok((value as u8, mask as u8));
-        }
-        TOS_NAMES
-            .iter()
-            .find(|(name, _)| name.eq_ignore_ascii_case(arg))
-            .map(|&(_, v)| (v, TOS_SYMBOL_MASK))
-            .ok_or_else(|| o.bad(format!("Symbolic name \"{arg}\" is unknown")))
+        parse_tos(arg).map_err(|e| match e {
+            TosError::Illegal => o.bad(format!("Illegal value: \"{arg}\"")),
+            TosError::UnknownName => o.bad(format!("Symbolic name \"{arg}\" is unknown")),
+        })
     }
-}
-
-/// The number at the start of `s` as `strtoul(s, &end, 0)` reads it, and the text after it;
-/// `None` when `s` does not start with a digit. `0x` without hex digits reads as `0`.
-fn number_prefix(s: &str) -> Option<(u64, &str)> {
-    let (radix, body) = match s.as_bytes() {
-        [b'0', b'x' | b'X', h, ..] if h.is_ascii_hexdigit() => (16, &s[2..]),
-        [b'0', ..] => (8, s),
-        [d, ..] if d.is_ascii_digit() => (10, s),
-        _ => return None,
-    };
-    let len = body
-        .find(|c: char| !c.is_digit(radix))
-        .unwrap_or(body.len());
-    // Overflow saturates, as strtoul's ULONG_MAX does; callers compare against a maximum.
-    let value = u64::from_str_radix(&body[..len], radix).unwrap_or(u64::MAX);
-    Some((value, &body[len..]))
 }
 
 impl Extension for Tos {
@@ -114,11 +71,11 @@ impl Extension for Tos {
             let _ = write!(out, " TOS set 0x{v:02x}/0x{m:02x}");
             return;
         }
-        let name = TOS_NAMES.iter().find(|&&(_, nv)| nv == v);
+        let name = tos_name(v).filter(|_| m == TOS_NAME_MASK);
         match name {
             // iptables 1.8.9's tos_try_print_symbolic prints " %s%s" with the prefix
             // " TOS set": two spaces before TOS and none before the name.
-            Some((name, _)) if m == TOS_SYMBOL_MASK => {
+            Some(name) => {
                 let _ = write!(out, "  TOS set{name}");
             }
             _ if v == 0 => {
@@ -136,35 +93,6 @@ impl Extension for Tos {
         }
     }
 }
-
-/// The DiffServ class names `--set-dscp-class` knows (dscp_helper.c).
-const DSCP_CLASSES: &[(&str, u8)] = &[
-    ("CS0", 0x00),
-    ("CS1", 0x08),
-    ("CS2", 0x10),
-    ("CS3", 0x18),
-    ("CS4", 0x20),
-    ("CS5", 0x28),
-    ("CS6", 0x30),
-    ("CS7", 0x38),
-    ("BE", 0x00),
-    ("AF11", 0x0a),
-    ("AF12", 0x0c),
-    ("AF13", 0x0e),
-    ("AF21", 0x12),
-    ("AF22", 0x14),
-    ("AF23", 0x16),
-    ("AF31", 0x1a),
-    ("AF32", 0x1c),
-    ("AF33", 0x1e),
-    ("AF41", 0x22),
-    ("AF42", 0x24),
-    ("AF43", 0x26),
-    ("EF", 0x2e),
-];
-
-/// The largest DSCP (six bits).
-const DSCP_MAX: u64 = 0x3f;
 
 /// `-j DSCP --set-dscp N | --set-dscp-class NAME`: set the six DSCP bits.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -186,19 +114,9 @@ impl Extension for Dscp {
             ));
         };
         let dscp = if o.name == "set-dscp" {
-            ranged(o, "DSCP", 0, DSCP_MAX)? as u8
+            ranged(o, "DSCP", 0, DSCP_MAX.into())? as u8
         } else {
-            // class_to_dscp compares only as many characters as the known name has
-            // (strncasecmp), so "EFX" is EF.
-            let arg = o.arg().as_bytes();
-            DSCP_CLASSES
-                .iter()
-                .find(|(name, _)| {
-                    arg.len() >= name.len()
-                        && arg[..name.len()].eq_ignore_ascii_case(name.as_bytes())
-                })
-                .map(|&(_, v)| v)
-                .ok_or_else(|| o.bad(format!("Invalid DSCP value `{}'", o.arg())))?
+            dscp_class(o.arg()).ok_or_else(|| o.bad(format!("Invalid DSCP value `{}'", o.arg())))?
         };
         Ok(Dscp { dscp })
     }

@@ -1,11 +1,13 @@
 //! What extensions share: the options handed to them, their errors, and the parsing and
 //! printing helpers that iptables' libxtables provides (numbers, ports, strings).
 
-use std::fmt::Write;
+use std::fmt::{Display, Write};
 
 use super::PrintCtx;
 use crate::rules::names::Names;
-pub use crate::rules::num::{parse_num, parse_num_range, strtoul_prefix};
+pub use crate::rules::num::{
+    parse_num, parse_num_range, parse_uint, parse_value_mask, strtoul_prefix, ValueMaskError,
+};
 
 /// One option given to an extension, as the rule parser collected it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -70,39 +72,16 @@ pub fn once<'a>(opts: &'a [OptArg], name: &str) -> Result<Option<&'a OptArg>, Ex
     Ok(first)
 }
 
+/// The option `name`, which must be given (once); else the error libxtables gives for a
+/// missing mandatory option.
+pub fn required<'a>(opts: &'a [OptArg], ext: &str, name: &str) -> Result<&'a OptArg, ExtError> {
+    once(opts, name)?
+        .ok_or_else(|| ExtError::whole(format!("{ext}: option \"--{name}\" must be specified")))
+}
+
 /// Whether the flag `name` was given (once).
 pub fn flag(opts: &[OptArg], name: &str) -> Result<bool, ExtError> {
     Ok(once(opts, name)?.is_some())
-}
-
-/// An unsigned number as `strtoul(s, &end, 0)` reads it (decimal, `0x` hex, leading-`0`
-/// octal), rejecting trailing garbage and values above `max`.
-pub fn parse_uint(s: &str, max: u64) -> Option<u64> {
-    let v = if let Some(hex) = s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")) {
-        u64::from_str_radix(hex, 16).ok()?
-    } else if s.len() > 1 && s.starts_with('0') {
-        u64::from_str_radix(&s[1..], 8).ok()?
-    } else {
-        if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
-            return None;
-        }
-        s.parse().ok()?
-    };
-    (v <= max).then_some(v)
-}
-
-/// `value[/mask]` as marks are written (`--mark 0x4000/0x4000`); the mask defaults to all ones.
-pub fn parse_value_mask(s: &str) -> Option<(u32, u32)> {
-    let (v, m) = match s.split_once('/') {
-        Some((v, m)) => (v, Some(m)),
-        None => (s, None),
-    };
-    let v = parse_uint(v, u32::MAX.into())? as u32;
-    let m = match m {
-        Some(m) => parse_uint(m, u32::MAX.into())? as u32,
-        None => u32::MAX,
-    };
-    Some((v, m))
 }
 
 /// The short protocol names iptables knows without `/etc/protocols` (`xtables_chain_protos`).
@@ -120,6 +99,25 @@ pub fn proto_short_name(num: u8) -> Option<&'static str> {
         0 => "all",
         _ => return None,
     })
+}
+
+/// A protocol as `xtables_parse_protocol` takes it (`--ctproto`, policy's `--proto`): a
+/// number up to 255, `all`, a name from `/etc/protocols`, or one of iptables' built-in
+/// names (`xtables_chain_protos`, which also knows `icmpv6`).
+pub fn parse_protocol(s: &str) -> Option<u8> {
+    if let Some(n) = parse_num(s, 0, 255) {
+        return Some(n as u8);
+    }
+    if s == "all" {
+        return Some(0);
+    }
+    if let Some(n) = Names::system().protocol_number(s) {
+        return Some(n);
+    }
+    if s == "icmpv6" {
+        return Some(58);
+    }
+    (0..=255u8).find(|&n| proto_short_name(n) == Some(s))
 }
 
 /// A port by number or service name, as `xtables_parse_port` takes it.
@@ -148,6 +146,16 @@ pub fn parse_port_range(s: &str, proto: &str, names: &Names) -> Option<(u16, u16
             };
             (lo <= hi).then_some((lo, hi))
         }
+    }
+}
+
+/// `lo`, or `lo:hi` when the range holds more than one value, as iptables prints the ranges
+/// it reads as `lo[:hi]` (`--length`, `--mss`, ports).
+pub fn write_range<T: PartialEq + Display>(out: &mut String, lo: T, hi: T) {
+    if lo == hi {
+        let _ = write!(out, "{lo}");
+    } else {
+        let _ = write!(out, "{lo}:{hi}");
     }
 }
 
@@ -194,17 +202,6 @@ pub fn save_invert(out: &mut String, invert: bool) {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn strtoul_like_numbers() {
-        assert_eq!(parse_uint("0x4000", u32::MAX.into()), Some(0x4000));
-        assert_eq!(parse_uint("010", 255), Some(8));
-        assert_eq!(parse_uint("0", 255), Some(0));
-        assert_eq!(parse_uint("256", 255), None);
-        assert_eq!(parse_uint("12a", 1000), None);
-        assert_eq!(parse_value_mask("0x1/0xff"), Some((1, 0xff)));
-        assert_eq!(parse_value_mask("7"), Some((7, u32::MAX)));
-    }
 
     #[test]
     fn save_string_quotes_like_iptables() {

@@ -1,6 +1,6 @@
 //! How libxtables reads addresses, masks and ports given to extensions (`--ctorigsrc`,
-//! `--connlimit-mask`, `--hashlimit-srcmask`, `recent --mask`, `--ctorigsrcport`), and how
-//! glibc prints IPv6 addresses back.
+//! `--connlimit-mask`, `--hashlimit-srcmask`, `recent --mask`, `--ctorigsrcport`). Printing
+//! them back (glibc's `inet_ntop`) is [`crate::rules::addr::fmt_addr`].
 //!
 //! These option types (`XTTYPE_HOST`, `XTTYPE_HOSTMASK`, `XTTYPE_PLEN`, `XTTYPE_PLENMASK`,
 //! `XTTYPE_PORTRC` in libxtables/xtoptions.c) do not share the parser of `-s`/`-d`: they go
@@ -9,57 +9,11 @@
 //! 0.0.0.33). Those quirks decide what the kernel receives, so they are kept here. Host names
 //! are not resolved: a ruleset must not depend on DNS.
 
-use std::fmt::Write;
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::net::{IpAddr, Ipv6Addr};
 
 use super::util::parse_num;
+use crate::rules::addr::{inet_aton, prefix_len};
 use crate::rules::names::Names;
-
-/// An address as glibc's `inet_aton` reads it (what `getaddrinfo` uses for numeric IPv4):
-/// one to four parts separated by dots, each decimal, octal (`0` prefix) or hex (`0x`), the
-/// last part filling the remaining bytes (`1.2.3` is 1.2.0.3, `10` is 0.0.0.10).
-pub fn inet_aton(s: &str) -> Option<Ipv4Addr> {
-    let mut parts = [0u64; 4];
-    let mut count = 0;
-    for part in s.split('.') {
-        if count == 4 {
-            return None;
-        }
-        parts[count] = aton_part(part)?;
-        count += 1;
-    }
-    let p = &parts[..count];
-    let ok = |max_last: u64| p[..count - 1].iter().all(|&v| v <= 0xff) && p[count - 1] <= max_last;
-    let value = match count {
-        1 if ok(0xffff_ffff) => p[0],
-        2 if ok(0x00ff_ffff) => p[0] << 24 | p[1],
-        3 if ok(0xffff) => p[0] << 24 | p[1] << 16 | p[2],
-        4 if ok(0xff) => p[0] << 24 | p[1] << 16 | p[2] << 8 | p[3],
-        _ => return None,
-    };
-    Some(Ipv4Addr::from(value as u32))
-}
-
-/// One part of an `inet_aton` address: it must start with a digit; `0x` alone is zero, as
-/// glibc has it.
-fn aton_part(part: &str) -> Option<u64> {
-    let (digits, radix) =
-        if let Some(hex) = part.strip_prefix("0x").or_else(|| part.strip_prefix("0X")) {
-            (hex, 16)
-        } else if part.len() > 1 && part.starts_with('0') {
-            (&part[1..], 8)
-        } else if !part.is_empty() {
-            (part, 10)
-        } else {
-            return None;
-        };
-    digits.chars().try_fold(0u64, |acc, c| {
-        let d = u64::from(c.to_digit(radix)?);
-        acc.checked_mul(radix.into())?
-            .checked_add(d)
-            .filter(|&v| v <= 0xffff_ffff)
-    })
-}
 
 /// A numeric address of the rule's family, as `getaddrinfo(..., AI_NUMERICHOST)` accepts it.
 pub fn parse_numeric(s: &str, v6: bool) -> Option<IpAddr> {
@@ -100,7 +54,7 @@ pub fn parse_plen(s: &str, v6: bool) -> Result<Option<u8>, String> {
         return Ok(Some(n as u8));
     }
     match parse_numeric(s, v6) {
-        Some(mask) => Ok(prefix_of(mask)),
+        Some(mask) => Ok(prefix_len(mask)),
         None => Err(format!(
             "`{s}' is neither a valid network mask nor valid CIDR (0-{w})"
         )),
@@ -123,126 +77,32 @@ pub fn parse_host_mask(s: &str, v6: bool) -> Result<(IpAddr, u8), String> {
     }
 }
 
-/// The prefix length of a contiguous mask (`xtables_ipmask_to_cidr`), `None` otherwise.
-pub fn prefix_of(mask: IpAddr) -> Option<u8> {
-    let (bits, w) = match mask {
-        IpAddr::V4(m) => (u128::from(u32::from(m)) << 96, 32u32),
-        IpAddr::V6(m) => (u128::from(m), 128),
-    };
-    let ones = bits.leading_ones();
-    let rest = bits.checked_shl(ones).unwrap_or(0);
-    (rest == 0).then_some(ones.min(w) as u8)
-}
-
-/// The mask with the first `len` bits set, of the family.
-pub fn mask_of(len: u8, v6: bool) -> IpAddr {
-    let bits = u128::MAX
-        .checked_shl(128 - u32::from(len.min(128)))
-        .unwrap_or(0);
-    if v6 {
-        IpAddr::V6(Ipv6Addr::from(bits))
-    } else {
-        let len = u32::from(len.min(32));
-        let v4 = u32::MAX.checked_shl(32 - len).unwrap_or(0);
-        IpAddr::V4(Ipv4Addr::from(v4))
-    }
-}
-
-/// An address as `xtables_ipaddr_to_numeric` / `xtables_ip6addr_to_numeric` print it, that
-/// is as glibc's `inet_ntop` does. Rust's `Display` agrees except for IPv4-compatible IPv6
-/// addresses (`::1.2.3.4`), which glibc prints with a dotted tail and Rust in hex.
-pub fn fmt_addr(out: &mut String, addr: IpAddr) {
-    match addr {
-        IpAddr::V4(a) => {
-            let _ = write!(out, "{a}");
-        }
-        IpAddr::V6(a) => fmt_ipv6(out, a),
-    }
-}
-
-fn fmt_ipv6(out: &mut String, a: Ipv6Addr) {
-    let w = a.segments();
-    // The longest run of zero words (the first of equal ones), if at least two long.
-    let (mut best, mut cur): ((usize, usize), Option<(usize, usize)>) = ((0, 0), None);
-    for (i, &seg) in w.iter().enumerate() {
-        if seg == 0 {
-            let run = cur.map_or((i, 1), |(b, l)| (b, l + 1));
-            cur = Some(run);
-            if run.1 > best.1 {
-                best = run;
-            }
-        } else {
-            cur = None;
-        }
-    }
-    let (base, len) = if best.1 >= 2 { best } else { (usize::MAX, 0) };
-    let mut i = 0;
-    while i < 8 {
-        if i == base {
-            out.push_str("::");
-            i += len;
-            continue;
-        }
-        if i != 0 && i != base + len {
-            out.push(':');
-        }
-        // inet_ntop6: an IPv4-compatible or -mapped address ends in dotted quad.
-        if i == 6 && base == 0 && (len == 6 || (len == 5 && w[5] == 0xffff)) {
-            let o = a.octets();
-            let _ = write!(out, "{}.{}.{}.{}", o[12], o[13], o[14], o[15]);
-            return;
-        }
-        let _ = write!(out, "{:x}", w[i]);
-        i += 1;
-    }
-}
-
-/// A port as `xtables_getportbyname` resolves it through `getaddrinfo(NULL, name)`: a
-/// decimal number (an optional `+`, taken into an `int` and cut to 16 bits, so `65536` is 0
-/// and anything that turns negative is refused), or a service name of any protocol.
+/// A port as libxtables' `xtables_getportbyname` finds it through glibc's `getaddrinfo`
+/// (`XTTYPE_PORTRC`: `--ctorigsrcport`, dccp's ports): a decimal number (strtoul base 10, so
+/// `080` is 80 and `0x50` is no number) cut to the `int` glibc keeps and then to 16 bits
+/// (`65536` is port 0, `-1` and `2147483648` are negative and refused), else a service name
+/// of any protocol.
 pub fn parse_service_port(s: &str, names: &Names) -> Option<u16> {
-    let digits = s.strip_prefix('+').unwrap_or(s);
+    let t = s.trim_start_matches([' ', '\t', '\n', '\r', '\x0b', '\x0c']);
+    let (negative, digits) = match t.as_bytes().first() {
+        Some(b'-') => (true, &t[1..]),
+        Some(b'+') => (false, &t[1..]),
+        _ => (false, t),
+    };
     if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
-        let v = digits.bytes().fold(0u64, |acc, b| {
-            acc.saturating_mul(10).saturating_add(u64::from(b - b'0'))
-        });
+        // strtoul saturates at ULONG_MAX on overflow, which is -1 as an int.
+        let v = digits.parse::<u64>().unwrap_or(u64::MAX);
+        let v = if negative { v.wrapping_neg() } else { v };
         let as_int = v as u32 as i32;
+        // glibc then looks a negative number up as a name, which never finds one.
         return (as_int >= 0).then_some(as_int as u16);
     }
-    names
-        .service_port(s, "tcp")
-        .or_else(|| names.service_port(s, "udp"))
+    names.service_port_any(s)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn v4(s: &str) -> Option<String> {
-        inet_aton(s).map(|a| a.to_string())
-    }
-
-    #[test]
-    fn inet_aton_forms() {
-        assert_eq!(v4("1.2.3.4").as_deref(), Some("1.2.3.4"));
-        assert_eq!(v4("1.2.3").as_deref(), Some("1.2.0.3"));
-        assert_eq!(v4("10").as_deref(), Some("0.0.0.10"));
-        assert_eq!(v4("0x7f.1").as_deref(), Some("127.0.0.1"));
-        assert_eq!(v4("010.0.0.1").as_deref(), Some("8.0.0.1"));
-        assert_eq!(v4("4294967295").as_deref(), Some("255.255.255.255"));
-        for bad in [
-            "",
-            "1..2",
-            "1.2.3.",
-            "256.1.1.1",
-            "1.2.3.4.5",
-            "08",
-            "a",
-            "1.2.65536",
-        ] {
-            assert_eq!(v4(bad), None, "{bad}");
-        }
-    }
 
     #[test]
     fn plen_falls_back_to_a_mask() {
@@ -269,23 +129,6 @@ mod tests {
     }
 
     #[test]
-    fn ipv6_printed_like_inet_ntop() {
-        let p = |s: &str| {
-            let mut out = String::new();
-            fmt_addr(&mut out, s.parse().unwrap());
-            out
-        };
-        assert_eq!(p("::1.2.3.4"), "::1.2.3.4");
-        assert_eq!(p("::ffff:1.2.3.4"), "::ffff:1.2.3.4");
-        assert_eq!(p("::1"), "::1");
-        assert_eq!(p("::"), "::");
-        assert_eq!(p("2001:db8::1"), "2001:db8::1");
-        assert_eq!(p("2001:db8:0:1:0:0:0:1"), "2001:db8:0:1::1");
-        assert_eq!(p("1:0:2:3:4:5:6:7"), "1:0:2:3:4:5:6:7");
-        assert_eq!(p("ffff:ffff::"), "ffff:ffff::");
-    }
-
-    #[test]
     fn ports_as_getaddrinfo_reads_them() {
         let names = Names::from_texts("ssh 22/tcp\ndomain 53/udp\n", "", "");
         assert_eq!(parse_service_port("22", &names), Some(22));
@@ -294,6 +137,11 @@ mod tests {
         assert_eq!(parse_service_port("2147483647", &names), Some(65535));
         assert_eq!(parse_service_port("2147483648", &names), None);
         assert_eq!(parse_service_port("0x16", &names), None);
+        assert_eq!(parse_service_port(" 22", &names), Some(22));
+        assert_eq!(parse_service_port("-0", &names), Some(0));
+        assert_eq!(parse_service_port("-1", &names), None);
+        assert_eq!(parse_service_port("080", &names), Some(80));
+        assert_eq!(parse_service_port("4294967296", &names), Some(0));
         assert_eq!(parse_service_port("ssh", &names), Some(22));
         assert_eq!(parse_service_port("domain", &names), Some(53));
     }

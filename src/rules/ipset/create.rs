@@ -3,11 +3,12 @@
 //! 64; `bucketsize 3` becomes 4, `7` becomes 8, `13` or more becomes 12; `list:set size 1`
 //! becomes 4; a `bitmap:ip` range is widened to its netmask).
 
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::net::{IpAddr, Ipv4Addr};
 
 use super::elem::{self, AddrSpec, IPPROTO_TCP, IPPROTO_UDP};
 use super::lex::{self, Arg};
 use super::{Extensions, Family, HashHeader, Header, SetType};
+use crate::rules::addr::{prefix_mask, prefix_mask_v4};
 use crate::rules::names::Names;
 
 /// What a create line asks for, normalised as the kernel would store it.
@@ -199,7 +200,7 @@ pub fn parse(t: SetType, args: &[Arg], start: usize, names: &Names) -> Result<Cr
                 hashsize: hashsize.max(64).next_power_of_two(),
                 maxelem: num("maxelem", u64::from(u32::MAX))?.unwrap_or(65536) as u32,
                 netmask: nm,
-                bitmask: bitmask.unwrap_or_else(|| prefix_mask(family, nm)),
+                bitmask: bitmask.unwrap_or_else(|| prefix_mask(nm, family == Family::Inet6)),
                 bitmask_given: bitmask.is_some(),
                 bucketsize: num("bucketsize", 255)?.map_or(12, |b| {
                     let b = (b as u8).clamp(4, 12);
@@ -219,13 +220,6 @@ pub fn parse(t: SetType, args: &[Arg], start: usize, names: &Names) -> Result<Cr
 
 /// Timeouts are seconds that the kernel keeps in milliseconds in 31 bits.
 pub const MAX_TIMEOUT: u64 = (u32::MAX as u64 >> 1) / 1000;
-
-fn prefix_mask(f: Family, len: u8) -> IpAddr {
-    match f {
-        Family::Inet6 => IpAddr::V6(Ipv6Addr::from(lex::mask_v6(len))),
-        _ => IpAddr::V4(Ipv4Addr::from(lex::mask_v4(len))),
-    }
-}
 
 type Opt<'a> = Option<&'a (&'static str, usize, Option<&'a str>)>;
 
@@ -259,7 +253,7 @@ fn bitmap_ip(range: Opt<'_>, netmask: Option<u8>) -> Result<Header, OptError> {
             if c >= 32 {
                 return Err((at, "the prefix length of the range is invalid".into()));
             }
-            let m = lex::mask_v4(c);
+            let m = prefix_mask_v4(c);
             (v4(a) & m, (v4(a) & m) | !m)
         }
         AddrSpec::Single(_) => return Err((at, "range must be FROM-TO or IP/CIDR".into())),
@@ -268,7 +262,7 @@ fn bitmap_ip(range: Opt<'_>, netmask: Option<u8>) -> Result<Header, OptError> {
     let elements: u64 = if netmask == 32 {
         u64::from(last - first) + 1
     } else {
-        let m = lex::mask_v4(netmask);
+        let m = prefix_mask_v4(netmask);
         first &= m;
         last |= !m;
         // range_to_mask: the shortest prefix whose block of `first` reaches `last`.

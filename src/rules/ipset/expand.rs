@@ -14,8 +14,9 @@
 use std::net::{IpAddr, Ipv4Addr};
 
 use super::elem::{with_ports, AddrSpec, PortSpec, Spec, IPPROTO_ICMP, IPPROTO_ICMPV6};
-use super::lex::{self, mask_v4};
+use super::lex;
 use super::{Cidr, Elem, Family, Header, ProtoPort, SetType};
+use crate::rules::addr::prefix_mask_v4;
 
 /// What expansion needs to know about the set.
 pub struct Target<'a> {
@@ -88,60 +89,29 @@ pub fn expand(
             // hash_netport4_uadt: outer loop over CIDR blocks, inner over ports.
             let ports = port_list(p);
             nets(*a, t.set_type, &mut |c| {
-                for &port in &ports {
-                    emit(Elem::NetPort(
-                        c,
-                        ProtoPort {
-                            proto: p.proto,
-                            port,
-                        },
-                    ))?;
-                }
-                Ok(())
+                ports.iter().try_for_each(|&pp| emit(Elem::NetPort(c, pp)))
             })
         }
         Spec::IpPort(a, p) => {
             let ports = port_list(p);
             ips_each(*a, masked, true, &mut |ip| {
-                for &port in &ports {
-                    emit(Elem::IpPort(
-                        ip,
-                        ProtoPort {
-                            proto: p.proto,
-                            port,
-                        },
-                    ))?;
-                }
-                Ok(())
+                ports.iter().try_for_each(|&pp| emit(Elem::IpPort(ip, pp)))
             })
         }
         Spec::IpPortIp(a, p, ip2) => {
             let ports = port_list(p);
             ips_each(*a, |x| x, false, &mut |ip| {
-                for &port in &ports {
-                    emit(Elem::IpPortIp(
-                        ip,
-                        ProtoPort {
-                            proto: p.proto,
-                            port,
-                        },
-                        *ip2,
-                    ))?;
-                }
-                Ok(())
+                ports
+                    .iter()
+                    .try_for_each(|&pp| emit(Elem::IpPortIp(ip, pp, *ip2)))
             })
         }
         Spec::IpPortNet(a, p, n) => {
             let ports = port_list(p);
             ips_each(*a, |x| x, false, &mut |ip| {
-                for &port in &ports {
-                    let pp = ProtoPort {
-                        proto: p.proto,
-                        port,
-                    };
-                    nets(*n, t.set_type, &mut |c| emit(Elem::IpPortNet(ip, pp, c)))?;
-                }
-                Ok(())
+                ports.iter().try_for_each(|&pp| {
+                    nets(*n, t.set_type, &mut |c| emit(Elem::IpPortNet(ip, pp, c)))
+                })
             })
         }
         Spec::Mac(m) => {
@@ -182,14 +152,14 @@ fn cidr_v4(c: u8) -> Result<u8, String> {
 
 /// `ip_set_mask_from_to`: the first and last address of the block of `ip`.
 fn from_to(ip: u32, cidr: u8) -> (u32, u32) {
-    let m = mask_v4(cidr);
+    let m = prefix_mask_v4(cidr);
     (ip & m, (ip & m) | !m)
 }
 
 /// `ip_set_range_to_cidr`: the largest block starting at `from` that ends by `to`.
 fn range_to_cidr(from: u32, to: u32) -> (u32, u8) {
     for i in 1..32u8 {
-        let m = mask_v4(i);
+        let m = prefix_mask_v4(i);
         if from & m != from {
             continue;
         }
@@ -201,9 +171,9 @@ fn range_to_cidr(from: u32, to: u32) -> (u32, u8) {
     (from, 32)
 }
 
-/// The ports of a port part (one unless a range of a protocol with ports).
-fn port_list(p: &PortSpec) -> Vec<u16> {
-    match p.to {
+/// The (protocol, port) pairs of a port part: one unless a range of a protocol with ports.
+fn port_list(p: &PortSpec) -> Vec<ProtoPort> {
+    let ports: Vec<u16> = match p.to {
         Some(to) if with_ports(p.proto) => {
             let (a, b) = if p.from <= to {
                 (p.from, to)
@@ -219,7 +189,14 @@ fn port_list(p: &PortSpec) -> Vec<u16> {
                 0
             },
         ],
-    }
+    };
+    ports
+        .into_iter()
+        .map(|port| ProtoPort {
+            proto: p.proto,
+            port,
+        })
+        .collect()
 }
 
 /// The network blocks of a `net` part. IPv4 ranges become CIDR blocks; `/0` is valid only
@@ -335,7 +312,7 @@ fn bitmap_ip(
     let hosts: u64 = 1u64 << (32 - u32::from(netmask.min(32)));
     let mut cur = u64::from(ip);
     while cur <= u64::from(ip_to) {
-        let block = (cur as u32) & mask_v4(netmask);
+        let block = (cur as u32) & prefix_mask_v4(netmask);
         emit(Elem::Ip(IpAddr::V4(Ipv4Addr::from(block))))?;
         cur += hosts;
     }

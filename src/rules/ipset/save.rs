@@ -17,8 +17,8 @@ use std::fmt::Write;
 use std::net::IpAddr;
 
 use super::elem::{self, icmp_name, IPPROTO_ICMP, IPPROTO_ICMPV6};
-use super::lex::fmt_addr;
 use super::{Cidr, Elem, Entry, Header, IpSet, IpSets, ProtoPort, SetType};
+use crate::rules::addr::fmt_addr;
 use crate::rules::names::Names;
 
 pub fn save(sets: &IpSets, names: &Names) -> String {
@@ -70,7 +70,8 @@ fn header(out: &mut String, set: &IpSet) {
             if h.netmask != width {
                 let _ = write!(masks, " netmask {}", h.netmask);
             } else if !all_ones(h.bitmask) {
-                let _ = write!(masks, " bitmask {}", fmt_addr(h.bitmask));
+                masks.push_str(" bitmask ");
+                fmt_addr(&mut masks, h.bitmask);
             }
             if set.set_type == SetType::HashIp {
                 out.push_str(&masks);
@@ -116,10 +117,10 @@ fn all_ones(a: IpAddr) -> bool {
 /// An element as `ipset save` writes it (`ipset_print_elem`).
 pub fn elem_text(out: &mut String, e: &Elem, names: &Names) {
     match e {
-        Elem::Ip(a) => out.push_str(&fmt_addr(*a)),
+        Elem::Ip(a) => fmt_addr(out, *a),
         Elem::Net(c) => cidr(out, c),
         Elem::IpPort(a, p) => {
-            out.push_str(&fmt_addr(*a));
+            fmt_addr(out, *a);
             out.push(',');
             proto_port(out, p, names);
         }
@@ -129,14 +130,14 @@ pub fn elem_text(out: &mut String, e: &Elem, names: &Names) {
             proto_port(out, p, names);
         }
         Elem::IpPortIp(a, p, b) => {
-            out.push_str(&fmt_addr(*a));
+            fmt_addr(out, *a);
             out.push(',');
             proto_port(out, p, names);
             out.push(',');
-            out.push_str(&fmt_addr(*b));
+            fmt_addr(out, *b);
         }
         Elem::IpPortNet(a, p, c) => {
-            out.push_str(&fmt_addr(*a));
+            fmt_addr(out, *a);
             out.push(',');
             proto_port(out, p, names);
             out.push(',');
@@ -164,7 +165,7 @@ pub fn elem_text(out: &mut String, e: &Elem, names: &Names) {
 }
 
 fn cidr(out: &mut String, c: &Cidr) {
-    out.push_str(&fmt_addr(c.addr));
+    fmt_addr(out, c.addr);
     if !c.is_host() {
         let _ = write!(out, "/{}", c.prefix);
     }
