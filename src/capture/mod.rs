@@ -58,3 +58,10 @@ pub use writer::{OutPacket, OutputFormat, WriteError, Writer};
 pub fn open(path: impl AsRef<Path>) -> Result<Reader, Error> {
     Reader::open(path)
 }
+
+// A reader moves to the thread that replays it; this fails to compile if it cannot.
+const _: fn() = || {
+    fn send<T: Send>() {}
+    send::<Reader>();
+    send::<Writer<std::fs::File>>();
+};
