@@ -1,4 +1,4 @@
-//! Helpers for the wire tests: packet builders, a classic-pcap writer (LINKTYPE_RAW), tshark
+//! Helpers for the wire tests: packet builders, a pcapng written by fwbench's own writer, tshark
 //! as an independent checksum judge, and a deliberately naive reference checksum that shares
 //! no code with `fwbench::wire::checksum`.
 
@@ -7,6 +7,7 @@
 use std::path::Path;
 use std::process::Command;
 
+use fwbench::capture::{LinkType, OutPacket, OutputFormat, Writer};
 use fwbench::wire::verify;
 
 pub const A: [u8; 4] = [10, 0, 0, 1];
@@ -192,24 +193,26 @@ pub fn ref_check(p: &[u8]) -> Result<(), String> {
 
 // ---- pcap + tshark ---------------------------------------------------------------------------
 
-/// Writes packets as a classic pcap (microseconds, little-endian, LINKTYPE_RAW = 101).
-pub fn write_pcap(path: &Path, packets: &[Vec<u8>]) {
-    let mut f = Vec::new();
-    f.extend_from_slice(&0xa1b2_c3d4u32.to_le_bytes());
-    f.extend_from_slice(&2u16.to_le_bytes());
-    f.extend_from_slice(&4u16.to_le_bytes());
-    f.extend_from_slice(&0i32.to_le_bytes());
-    f.extend_from_slice(&0u32.to_le_bytes());
-    f.extend_from_slice(&65535u32.to_le_bytes());
-    f.extend_from_slice(&101u32.to_le_bytes());
+/// Writes packets the way fwbench writes its output: a pcapng through `capture::Writer`,
+/// raw IP (LINKTYPE_RAW), nanosecond timestamps, and a comment per packet (`rewrite N`), so
+/// the tshark judge checks the writer and the rewrites together (issue 3).
+pub fn write_pcapng(path: &Path, packets: &[Vec<u8>]) {
+    let mut w = Writer::create(path, OutputFormat::PcapNg).expect("create pcapng");
+    let iface = w
+        .add_interface("rewritten", LinkType::Raw)
+        .expect("interface");
     for (i, p) in packets.iter().enumerate() {
-        f.extend_from_slice(&(1_700_000_000u32 + i as u32).to_le_bytes());
-        f.extend_from_slice(&0u32.to_le_bytes());
-        f.extend_from_slice(&(p.len() as u32).to_le_bytes());
-        f.extend_from_slice(&(p.len() as u32).to_le_bytes());
-        f.extend_from_slice(p);
+        let comment = format!("rewrite {i}");
+        w.write_packet(&OutPacket {
+            interface: iface,
+            ts_ns: 1_700_000_000_000_000_000 + i as i64 * 1_000_123,
+            data: p,
+            orig_len: p.len() as u32,
+            comment: Some(&comment),
+        })
+        .expect("write packet");
     }
-    std::fs::write(path, f).expect("write pcap");
+    w.finish().expect("finish pcapng");
 }
 
 pub fn tshark_available() -> bool {
@@ -248,8 +251,8 @@ pub fn judge(name: &str, packets: &[Vec<u8>]) -> Option<Vec<Verdict>> {
     }
     let dir = std::env::temp_dir().join(format!("fwb-wire-{}-{name}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");
-    let file = dir.join("judge.pcap");
-    write_pcap(&file, packets);
+    let file = dir.join("judge.pcapng");
+    write_pcapng(&file, packets);
     let mut cmd = Command::new("tshark");
     cmd.arg("-n").arg("-r").arg(&file);
     for o in [
