@@ -19,30 +19,12 @@ mod common;
 
 use std::collections::HashSet;
 use std::net::IpAddr;
-use std::process::{Command, Stdio};
 
 use common::{first_difference, skip, Netns};
 use fwbench::rules::ipset::{IpSets, SetPart};
 
 fn ipset_available() -> Result<(), String> {
-    let uid = Command::new("id")
-        .arg("-u")
-        .output()
-        .map_err(|e| e.to_string())?;
-    if String::from_utf8_lossy(&uid.stdout).trim() != "0" {
-        return Err("not root".into());
-    }
-    for tool in ["ip", "ipset"] {
-        let ok = Command::new("sh")
-            .args(["-c", &format!("command -v {tool}")])
-            .stdout(Stdio::null())
-            .status()
-            .is_ok_and(|s| s.success());
-        if !ok {
-            return Err(format!("`{tool}' is not installed"));
-        }
-    }
-    Ok(())
+    common::root_with(&["ip", "ipset"])
 }
 
 /// Valid files (tests/ipset/*.restore), each loaded in its own namespace. Probes refer to

@@ -42,6 +42,11 @@ pub fn corpus_dir() -> Option<PathBuf> {
 
 /// Whether this process can run kernel experiments: root, `ip netns`, iptables.
 pub fn kernel_available() -> Result<(), String> {
+    root_with(&["ip", "iptables-nft-restore", "iptables-nft-save"])
+}
+
+/// Whether this process is root and has every tool in `tools` on its PATH.
+pub fn root_with(tools: &[&str]) -> Result<(), String> {
     let uid = Command::new("id")
         .arg("-u")
         .output()
@@ -49,7 +54,7 @@ pub fn kernel_available() -> Result<(), String> {
     if String::from_utf8_lossy(&uid.stdout).trim() != "0" {
         return Err("not root".into());
     }
-    for tool in ["ip", "iptables-nft-restore", "iptables-nft-save"] {
+    for tool in tools {
         let ok = Command::new("sh")
             .args(["-c", &format!("command -v {tool}")])
             .stdout(Stdio::null())
