@@ -153,7 +153,8 @@ impl<'a> StatelessPacket<'a> {
         true
     }
 
-    /// One extension match. `None` when the kernel would hot-drop the packet.
+    /// One extension match; the error says why the kernel would hot-drop the packet or why
+    /// the match is not modelled.
     fn ext_matches(&self, m: &MatchExt) -> Result<bool, String> {
         let later = self.info.is_later_fragment();
         Ok(match m {
@@ -343,5 +344,78 @@ impl Packet for StatelessPacket<'_> {
 
     fn counted_len(&self) -> u64 {
         u64::from(self.info.total_len)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::{walk, Counts};
+    use crate::host::{HostBuilder, Sysctls};
+    use crate::rules::parse::{parse_ruleset, ParseOptions};
+    use crate::rules::{Counters, TableKind};
+
+    /// 10.9.0.2 → 10.9.0.1, TCP 40000 → 22 with SYN and one MSS option, 44 bytes.
+    fn syn_with_mss(frag_word: u16) -> Vec<u8> {
+        let mut p = vec![
+            0x45, 0, 0, 44, 0, 1, 0, 0, 64, 6, 0, 0, 10, 9, 0, 2, 10, 9, 0, 1,
+        ];
+        p[6..8].copy_from_slice(&frag_word.to_be_bytes());
+        p.extend_from_slice(&[
+            0x9c, 0x40, 0, 22, 0, 0, 0, 1, 0, 0, 0, 0, 0x60, 0x02, 0xff, 0xff,
+        ]);
+        p.extend_from_slice(&[0, 0, 0, 0, 2, 4, 5, 0xb4]);
+        p
+    }
+
+    /// Per-rule packet counts of INPUT after one walk, and what the evaluator gave up on.
+    fn run(rules: &str, bytes: &[u8]) -> (Vec<u64>, Option<Unsupported>) {
+        let text = format!("*filter\n:INPUT ACCEPT [0:0]\n{rules}COMMIT\n");
+        let rs =
+            parse_ruleset(&text, "t", ParseOptions::default()).unwrap_or_else(|d| panic!("{d}"));
+        let table = rs.table(TableKind::Filter).expect("filter");
+        let host = HostBuilder::new(Sysctls::default()).build();
+        let info = crate::wire::ip::parse(bytes).expect("parses");
+        let mut p = StatelessPacket::new(bytes, info, Some("eth0"), None, 0, &host);
+        let mut counts = Counts::new(table);
+        walk(table, 0, &mut p, &mut counts);
+        let hits = counts.rules[0]
+            .iter()
+            .map(|c: &Counters| c.packets)
+            .collect();
+        (hits, p.unsupported().cloned())
+    }
+
+    #[test]
+    fn tcp_option_flags_interfaces_and_sources() {
+        let (hits, why) = run(
+            "-A INPUT -p tcp -m tcp --tcp-option 2\n-A INPUT -p tcp -m tcp ! --tcp-option 8\n\
+             -A INPUT -p tcp -m tcp --syn\n-A INPUT -i eth+ ! -s 10.9.0.0/30\n\
+             -A INPUT ! -i eth1\n-A INPUT -i eth1\n-A INPUT ! -p tcp\n",
+            &syn_with_mss(0),
+        );
+        assert_eq!(hits, [1, 1, 1, 0, 1, 0, 0]);
+        assert!(why.is_none());
+    }
+
+    #[test]
+    fn fragment_flag_and_later_fragments() {
+        // Offset 8 bytes (a non-first fragment): `-f` holds, tcp never matches.
+        let rules = "-A INPUT -f\n-A INPUT ! -f\n-A INPUT -p tcp -m tcp --dport 22\n";
+        assert_eq!(run(rules, &syn_with_mss(1)).0, [1, 0, 0]);
+        // MF set, offset 0: the first fragment is not `-f`.
+        assert_eq!(run(rules, &syn_with_mss(0x2000)).0, [0, 1, 1]);
+    }
+
+    #[test]
+    fn stateful_matches_are_reported_not_guessed() {
+        let text = "*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -m conntrack --ctstate NEW\nCOMMIT\n";
+        let rs =
+            parse_ruleset(text, "t", ParseOptions::default()).unwrap_or_else(|d| panic!("{d}"));
+        let rule = &rs.table(TableKind::Filter).expect("filter").chains()[0].rules[0];
+        assert!(supported(rule).is_err());
+        let (hits, why) = run("-A INPUT -m conntrack --ctstate NEW\n", &syn_with_mss(0));
+        assert_eq!(hits, [0]);
+        assert!(why.is_some_and(|w| w.0.contains("conntrack")));
     }
 }
