@@ -19,7 +19,7 @@ use fwbench::wire::ip;
 const RULES: &str = "\
 *filter
 :INPUT DROP [0:0]
-:FORWARD ACCEPT [0:0]
+:FORWARD DROP [0:0]
 :OUTPUT ACCEPT [0:0]
 :TCPCHK - [0:0]
 :UDPCHK - [0:0]
@@ -44,6 +44,12 @@ const RULES: &str = "\
 -A INPUT -p tcp -m multiport --dports 22,80,8000:8100 -j ACCEPT
 -A INPUT ! -p tcp -s 10.9.0.64/26
 -A INPUT -d 10.9.0.1/32 -p tcp
+-A FORWARD -d 10.9.1.0/24 -o d1 -m comment --comment out
+-A FORWARD -d 10.9.1.2/32 -p udp -m udp --dport 53 -j ACCEPT
+-A FORWARD ! -d 10.9.1.2/32 -j DROP
+-A FORWARD -o d0 -j DROP
+-A FORWARD -p tcp -m tcp --dport 80 -j ACCEPT
+-A FORWARD -m length --length 100:65535 -j ACCEPT
 -A TCPCHK -p tcp -m tcp --tcp-flags FIN,SYN,RST,ACK SYN -j LATE
 -A TCPCHK -p tcp -m tcp --tcp-flags FIN,SYN,RST,PSH,ACK,URG NONE -j DROP
 -A TCPCHK -p tcp -m tcp --dport 22 -j ACCEPT
@@ -73,8 +79,13 @@ fn checksum(data: &[u8], mut sum: u32) -> u16 {
 }
 
 /// An IPv4 packet from 10.9.0.`src` to 10.9.0.1 carrying `l4` (its checksum field filled in).
-fn v4(src: u8, proto: u8, ttl: u8, mut l4: Vec<u8>) -> Vec<u8> {
-    let (s, d) = ([10, 9, 0, src], [10, 9, 0, 1]);
+fn v4(src: u8, proto: u8, ttl: u8, l4: Vec<u8>) -> Vec<u8> {
+    v4_to([10, 9, 0, 1], src, proto, ttl, l4)
+}
+
+/// An IPv4 packet from 10.9.0.`src` to `d` carrying `l4` (its checksum field filled in).
+fn v4_to(d: [u8; 4], src: u8, proto: u8, ttl: u8, mut l4: Vec<u8>) -> Vec<u8> {
+    let s = [10, 9, 0, src];
     let csum_at = match proto {
         6 => Some(16),
         17 => Some(6),
@@ -207,6 +218,14 @@ fn packets() -> Vec<Vec<u8>> {
         v4(10, 6, 64, tcp(1023, 9000, ACK, &[], 0)),
         v4(10, 6, 64, tcp(1024, 9000, ACK, &[], 0)),
         v4(11, 6, 64, tcp(60000, 9001, PSH | ACK, &[], 1400)),
+        // Forwarded to the third namespace (FORWARD, out d1); TTL above 1 so it survives.
+        v4_to([10, 9, 1, 2], 2, 17, 64, udp(4000, 53, 10)),
+        v4_to([10, 9, 1, 2], 2, 17, 64, udp(4000, 54, 10)),
+        v4_to([10, 9, 1, 2], 3, 17, 64, udp(4000, 54, 200)),
+        v4_to([10, 9, 1, 2], 3, 6, 64, tcp(40000, 80, SYN, &[], 0)),
+        v4_to([10, 9, 1, 2], 4, 6, 9, tcp(40000, 81, ACK, &[], 0)),
+        v4_to([10, 9, 1, 3], 4, 6, 64, tcp(40000, 80, SYN, &[], 0)),
+        v4_to([10, 9, 1, 2], 5, 1, 64, icmp(8, 0, 100)),
     ]
 }
 
@@ -240,17 +259,29 @@ fn stateless_walk_agrees_with_kernel_counters() {
     // Both namespaces are deleted by Drop, also when an assertion below fails.
     let dev = Netns::new("eval");
     let peer = Netns::new("eval");
+    let far = Netns::new("eval");
     dev.out(&format!(
         "set -e
          ip link set lo up
          ip link add d0 type veth peer name p0 netns {peer}
          ip addr add 10.9.0.1/24 dev d0
          ip link set d0 up
+         ip link add d1 type veth peer name p1 netns {far}
+         ip addr add 10.9.1.1/24 dev d1
+         ip link set d1 up
+         sysctl -qw net.ipv4.ip_forward=1
          sysctl -qw net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.default.rp_filter=0 net.ipv4.conf.d0.rp_filter=0
          sysctl -qw net.ipv6.conf.all.disable_ipv6=1
          ethtool -K d0 rx off tx off tso off gso off gro off >/dev/null 2>&1 || true",
-        peer = peer.name
+        peer = peer.name,
+        far = far.name
     ));
+    far.out(
+        "set -e
+         ip link set lo up
+         ip addr add 10.9.1.2/24 dev p1
+         ip link set p1 up",
+    );
     peer.out(
         "set -e
          ip link set lo up
@@ -299,11 +330,18 @@ fn stateless_walk_agrees_with_kernel_counters() {
     )
     .expect("address");
     let host = hb.build();
+    let forward = table.chain_index("FORWARD").expect("FORWARD");
     let mut counts = Counts::new(table);
     for p in &pkts {
         let info = ip::parse(p).expect("crafted packet parses");
-        let mut sp = StatelessPacket::new(p, info, Some("d0"), None, 0, &host);
-        walk(table, input, &mut sp, &mut counts);
+        // The route decides the hook: local 10.9.0.1 goes to INPUT, 10.9.1.0/24 out of d1.
+        let (start, out) = if host.is_local(info.dst) {
+            (input, None)
+        } else {
+            (forward, Some("d1"))
+        };
+        let mut sp = StatelessPacket::new(p, info, Some("d0"), out, 0, &host);
+        walk(table, start, &mut sp, &mut counts);
         assert!(sp.unsupported().is_none(), "{:?}", sp.unsupported());
     }
 
@@ -315,7 +353,7 @@ fn stateless_walk_agrees_with_kernel_counters() {
     for (ci, chain) in table.chains().iter().enumerate() {
         let kchain = ktable.chain(&chain.name).expect("chain in kernel");
         assert_eq!(kchain.rules.len(), chain.rules.len(), "{}", chain.name);
-        if chain.is_builtin() && ci == input {
+        if ci == input || ci == forward {
             if kchain.counters == counts.policy[ci] {
                 agreed += 1;
             } else {
@@ -339,6 +377,11 @@ fn stateless_walk_agrees_with_kernel_counters() {
             }
         }
     }
+    // Guard against a vacuous pass: every forwarded packet reached FORWARD's first rule.
+    assert_eq!(
+        counts.rules[forward][0].packets, 7,
+        "forwarded packets counted"
+    );
     eprintln!(
         "{} packets, {agreed} counters agree, {} differ",
         pkts.len(),
