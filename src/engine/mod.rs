@@ -14,6 +14,9 @@
 //! Invariant: the ruleset was validated, so no chain is reachable from itself; the walk
 //! always ends after at most one visit per rule per return point.
 
+mod eval;
 mod walk;
+
+pub use eval::{supported, StatelessPacket, Unsupported};
 
 pub use walk::{walk, Counts, DecidedBy, Decision, Packet, TargetAction, Verdict};

@@ -50,6 +50,8 @@ mod tos;
 
 use super::model::{Family, Hook, Proto, TableKind};
 use super::names::Names;
+pub use addrx::{AddrTypes, LimitIface};
+pub use multiport::MultiportDir;
 pub use proto::{PortRange, Tcp, Udp};
 pub use util::{ExtError, OptArg};
 

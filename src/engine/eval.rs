@@ -1,0 +1,421 @@
+//! Stateless evaluation of rules for one packet: the [`Packet`] the chain walk asks, for
+//! matches that need nothing but the packet's bytes, its interfaces, its mark and the host.
+//!
+//! Each match mirrors the kernel function named at its evaluation. Matches and targets that
+//! need conntrack, timers, sets or anything else this evaluator does not model are never
+//! guessed: [`supported`] tells beforehand whether a rule can be evaluated, and a walk that
+//! meets one anyway (or a packet the kernel would hot-drop) records it in
+//! [`StatelessPacket::unsupported`], so the caller discards that walk's answer.
+
+use std::net::IpAddr;
+
+use super::walk::{Packet, TargetAction, Verdict};
+use crate::host::Host;
+use crate::rules::ext::{LimitIface, MatchExt, MultiportDir, TargetExt};
+use crate::rules::{Neg, Proto, Rule, Target};
+use crate::wire::ip::{IpInfo, L4Info};
+
+/// Why a rule or a packet cannot be evaluated statelessly.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Unsupported(pub String);
+
+impl std::fmt::Display for Unsupported {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Whether a match is one this evaluator implements.
+fn match_supported(m: &MatchExt) -> bool {
+    matches!(
+        m,
+        MatchExt::Tcp(_)
+            | MatchExt::Udp(_)
+            | MatchExt::Icmp(_)
+            | MatchExt::Multiport(_)
+            | MatchExt::Comment(_)
+            | MatchExt::Mark(_)
+            | MatchExt::Length(_)
+            | MatchExt::Ttl(_)
+            | MatchExt::AddrType(_)
+    )
+}
+
+/// Whether a target extension is one this evaluator implements.
+fn target_supported(t: &TargetExt) -> bool {
+    matches!(
+        t,
+        TargetExt::Mark(_) | TargetExt::Log(_) | TargetExt::Reject(_)
+    )
+}
+
+/// Whether every match and the target of `rule` can be evaluated statelessly; the error
+/// names the first that cannot.
+pub fn supported(rule: &Rule) -> Result<(), Unsupported> {
+    if let Some(m) = rule.matches.iter().find(|m| !match_supported(&m.ext)) {
+        return Err(Unsupported(format!(
+            "match `{}' is not evaluated statelessly",
+            m.ext.name()
+        )));
+    }
+    match &rule.target {
+        Target::Ext(t) if !target_supported(t) => Err(Unsupported(format!(
+            "target `{}' is not evaluated statelessly",
+            t.name()
+        ))),
+        _ => Ok(()),
+    }
+}
+
+/// One IPv4 or IPv6 packet as the walk sees it, without connection state.
+pub struct StatelessPacket<'a> {
+    bytes: &'a [u8],
+    info: IpInfo,
+    in_iface: Option<&'a str>,
+    out_iface: Option<&'a str>,
+    /// `skb->mark`; MARK changes it as the walk goes, later `-m mark` sees the new value.
+    pub mark: u32,
+    host: &'a Host,
+    unsupported: Option<Unsupported>,
+}
+
+impl<'a> StatelessPacket<'a> {
+    /// `bytes` start at the IP header; `info` is `ip::parse(bytes)`.
+    pub fn new(
+        bytes: &'a [u8],
+        info: IpInfo,
+        in_iface: Option<&'a str>,
+        out_iface: Option<&'a str>,
+        mark: u32,
+        host: &'a Host,
+    ) -> StatelessPacket<'a> {
+        StatelessPacket {
+            bytes,
+            info,
+            in_iface,
+            out_iface,
+            mark,
+            host,
+            unsupported: None,
+        }
+    }
+
+    /// The first reason the last walk could not be evaluated faithfully, if any: a match or
+    /// target this evaluator lacks, or a packet the kernel would hot-drop (which ends the
+    /// walk without counting, something the walk cannot express).
+    pub fn unsupported(&self) -> Option<&Unsupported> {
+        self.unsupported.as_ref()
+    }
+
+    fn give_up(&mut self, why: String) -> bool {
+        if self.unsupported.is_none() {
+            self.unsupported = Some(Unsupported(why));
+        }
+        false
+    }
+
+    /// `ip_packet_match` (net/ipv4/netfilter/ip_tables.c) and `ip6_packet_match`
+    /// (ip6_tables.c): addresses under their masks, interfaces, protocol, fragment flag;
+    /// each test XOR its `!`.
+    fn header_matches(&self, rule: &Rule) -> bool {
+        let ip = &rule.ip;
+        let addr_ok = |n: &Option<Neg<crate::rules::addr::Net>>, a: IpAddr| match n {
+            Some(n) => n.value.contains(a) != n.invert,
+            None => true,
+        };
+        // A missing device compares as the empty name (the kernel's `nulldevname`), so
+        // `-o X` fails and `! -o X` holds where there is no output device.
+        let iface_ok = |n: &Option<Neg<crate::rules::addr::Iface>>, dev: Option<&str>| match n {
+            Some(n) => n.value.matches(dev.unwrap_or("")) != n.invert,
+            None => true,
+        };
+        if !addr_ok(&ip.src, self.info.src)
+            || !addr_ok(&ip.dst, self.info.dst)
+            || !iface_ok(&ip.in_iface, self.in_iface)
+            || !iface_ok(&ip.out_iface, self.out_iface)
+        {
+            return false;
+        }
+        // `ipinfo->proto && (ip->protocol != ipinfo->proto) ^ inv`: protocol 0 (`all`)
+        // checks nothing.
+        if let Some(p) = &ip.proto {
+            if p.value != Proto::ALL && (u8::from(self.info.protocol) == p.value.0) == p.invert {
+                return false;
+            }
+        }
+        // `-f`: IPT_F_FRAG requires a non-zero fragment offset (later fragments only);
+        // `! -f` requires offset zero.
+        if let Some(f) = &ip.fragment {
+            if self.info.is_later_fragment() == f.invert {
+                return false;
+            }
+        }
+        true
+    }
+
+    /// One extension match; the error says why the kernel would hot-drop the packet or why
+    /// the match is not modelled.
+    fn ext_matches(&self, m: &MatchExt) -> Result<bool, String> {
+        let later = self.info.is_later_fragment();
+        Ok(match m {
+            // tcp_mt (net/netfilter/xt_tcpudp.c): a later fragment never matches; a header
+            // that cannot be read hot-drops.
+            MatchExt::Tcp(t) => {
+                if later {
+                    return Ok(false);
+                }
+                let L4Info::Tcp {
+                    src_port,
+                    dst_port,
+                    flags,
+                    header_len,
+                    ..
+                } = self.info.l4
+                else {
+                    return Err("tcp match on a truncated TCP header (kernel hot-drops)".into());
+                };
+                if !t.sport.contains(src_port) || !t.dport.contains(dst_port) {
+                    return Ok(false);
+                }
+                if let Some((mask, comp, invert)) = t.flags {
+                    if ((flags & mask) == comp) == invert {
+                        return Ok(false);
+                    }
+                }
+                match t.option {
+                    Some((option, invert)) => self.tcp_find_option(option, invert, header_len)?,
+                    None => true,
+                }
+            }
+            // udp_mt (xt_tcpudp.c).
+            MatchExt::Udp(u) => {
+                if later {
+                    return Ok(false);
+                }
+                let L4Info::Ports { src_port, dst_port } = self.info.l4 else {
+                    return Err("udp match on a truncated UDP header (kernel hot-drops)".into());
+                };
+                u.sport.contains(src_port) && u.dport.contains(dst_port)
+            }
+            // icmp_match / icmp_type_code_match (ip_tables.c): type 0xFF is "any".
+            MatchExt::Icmp(i) => {
+                if later {
+                    return Ok(false);
+                }
+                let L4Info::Icmp { msg_type, code, .. } = self.info.l4 else {
+                    return Err("icmp match on a truncated ICMP header (kernel hot-drops)".into());
+                };
+                let t = &i.icmp;
+                let hit = t.icmp_type == 0xFF
+                    || (msg_type == t.icmp_type && t.code[0] <= code && code <= t.code[1]);
+                hit != t.invert
+            }
+            // multiport_mt / ports_match_v1 (xt_multiport.c).
+            MatchExt::Multiport(mp) => {
+                if later {
+                    return Ok(false);
+                }
+                let Some((src, dst)) = self.info.l4.ports() else {
+                    return Err("multiport match without ports (kernel hot-drops)".into());
+                };
+                let hit = mp.ports.iter().any(|&(lo, hi)| {
+                    let inside = |p: u16| lo <= p && p <= hi;
+                    match mp.flags {
+                        MultiportDir::Source => inside(src),
+                        MultiportDir::Destination => inside(dst),
+                        MultiportDir::Either => inside(src) || inside(dst),
+                    }
+                });
+                hit != mp.invert
+            }
+            // comment_mt (xt_comment.c) always matches.
+            MatchExt::Comment(_) => true,
+            // mark_mt (xt_mark.c): `((skb->mark & mask) == mark) ^ invert`.
+            MatchExt::Mark(m) => ((self.mark & m.0.mask) == m.0.mark) != m.0.invert,
+            // length_mt / length_mt6 (xt_length.c): IP total length, IPv6 payload + 40.
+            MatchExt::Length(l) => {
+                let len = self.info.total_len;
+                (u32::from(l.min) <= len && len <= u32::from(l.max)) != l.invert
+            }
+            // ttl_mt (ipt_ttl.c).
+            MatchExt::Ttl(t) => t.mode.test(self.info.ttl, t.ttl),
+            // addrtype_mt_v1 (xt_addrtype.c): look-ups on the packet's device when limited.
+            MatchExt::AddrType(a) => {
+                let dev = match a.limit_iface {
+                    None => None,
+                    Some(LimitIface::In) | Some(LimitIface::Out) => {
+                        let name = match a.limit_iface {
+                            Some(LimitIface::In) => self.in_iface,
+                            _ => self.out_iface,
+                        };
+                        match name.and_then(|n| self.host.interface(n)) {
+                            Some(i) => Some(i.index),
+                            None => {
+                                return Err(
+                                    "addrtype --limit-iface on a device the host lacks".into()
+                                )
+                            }
+                        }
+                    }
+                };
+                let check = |sel: &Option<Neg<crate::rules::ext::AddrTypes>>, addr: IpAddr| {
+                    sel.as_ref().map_or(true, |s| {
+                        self.host.addrtype_matches(addr, s.value.0, dev) != s.invert
+                    })
+                };
+                check(&a.source, self.info.src) && check(&a.dest, self.info.dst)
+            }
+            other => {
+                return Err(format!(
+                    "match `{}' is not evaluated statelessly",
+                    other.name()
+                ))
+            }
+        })
+    }
+
+    /// tcp_find_option (xt_tcpudp.c): walk the options; EOL and NOP take one byte, others
+    /// their length byte (a zero length counts as one so the walk always advances).
+    fn tcp_find_option(&self, option: u8, invert: bool, header_len: u8) -> Result<bool, String> {
+        let start = usize::from(self.info.l4_offset) + 20;
+        let end = usize::from(self.info.l4_offset) + usize::from(header_len);
+        if header_len < 20 {
+            return Err("TCP data offset below 5 (kernel hot-drops)".into());
+        }
+        let Some(op) = self.bytes.get(start..end) else {
+            return Err("TCP options cut off (kernel hot-drops)".into());
+        };
+        if op.is_empty() {
+            return Ok(invert);
+        }
+        let mut i = 0;
+        while i < op.len() {
+            if op[i] == option {
+                return Ok(!invert);
+            }
+            i += if op[i] < 2 {
+                1
+            } else {
+                match op.get(i + 1) {
+                    Some(&0) | None => 1,
+                    Some(&n) => usize::from(n),
+                }
+            };
+        }
+        Ok(invert)
+    }
+}
+
+impl Packet for StatelessPacket<'_> {
+    fn matches(&mut self, rule: &Rule) -> bool {
+        if !self.header_matches(rule) {
+            return false;
+        }
+        for m in &rule.matches {
+            match self.ext_matches(&m.ext) {
+                Ok(true) => {}
+                Ok(false) => return false,
+                Err(why) => return self.give_up(why),
+            }
+        }
+        true
+    }
+
+    fn target(&mut self, target: &TargetExt) -> TargetAction {
+        match target {
+            // mark_tg (xt_mark.c): `skb->mark = (skb->mark & ~mask) ^ mark`.
+            TargetExt::Mark(m) => {
+                self.mark = (self.mark & !m.mask) ^ m.mark;
+                TargetAction::Continue
+            }
+            // log_tg (xt_LOG.c) returns XT_CONTINUE.
+            TargetExt::Log(_) => TargetAction::Continue,
+            // reject_tg (ipt_REJECT.c) sends its answer and returns NF_DROP.
+            TargetExt::Reject(_) => TargetAction::Verdict(Verdict::Drop),
+            other => {
+                self.give_up(format!(
+                    "target `{}' is not evaluated statelessly",
+                    other.name()
+                ));
+                TargetAction::Continue
+            }
+        }
+    }
+
+    fn counted_len(&self) -> u64 {
+        u64::from(self.info.total_len)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::{walk, Counts};
+    use crate::host::{HostBuilder, Sysctls};
+    use crate::rules::parse::{parse_ruleset, ParseOptions};
+    use crate::rules::{Counters, TableKind};
+
+    /// 10.9.0.2 → 10.9.0.1, TCP 40000 → 22 with SYN and one MSS option, 44 bytes.
+    fn syn_with_mss(frag_word: u16) -> Vec<u8> {
+        let mut p = vec![
+            0x45, 0, 0, 44, 0, 1, 0, 0, 64, 6, 0, 0, 10, 9, 0, 2, 10, 9, 0, 1,
+        ];
+        p[6..8].copy_from_slice(&frag_word.to_be_bytes());
+        p.extend_from_slice(&[
+            0x9c, 0x40, 0, 22, 0, 0, 0, 1, 0, 0, 0, 0, 0x60, 0x02, 0xff, 0xff,
+        ]);
+        p.extend_from_slice(&[0, 0, 0, 0, 2, 4, 5, 0xb4]);
+        p
+    }
+
+    /// Per-rule packet counts of INPUT after one walk, and what the evaluator gave up on.
+    fn run(rules: &str, bytes: &[u8]) -> (Vec<u64>, Option<Unsupported>) {
+        let text = format!("*filter\n:INPUT ACCEPT [0:0]\n{rules}COMMIT\n");
+        let rs =
+            parse_ruleset(&text, "t", ParseOptions::default()).unwrap_or_else(|d| panic!("{d}"));
+        let table = rs.table(TableKind::Filter).expect("filter");
+        let host = HostBuilder::new(Sysctls::default()).build();
+        let info = crate::wire::ip::parse(bytes).expect("parses");
+        let mut p = StatelessPacket::new(bytes, info, Some("eth0"), None, 0, &host);
+        let mut counts = Counts::new(table);
+        walk(table, 0, &mut p, &mut counts);
+        let hits = counts.rules[0]
+            .iter()
+            .map(|c: &Counters| c.packets)
+            .collect();
+        (hits, p.unsupported().cloned())
+    }
+
+    #[test]
+    fn tcp_option_flags_interfaces_and_sources() {
+        let (hits, why) = run(
+            "-A INPUT -p tcp -m tcp --tcp-option 2\n-A INPUT -p tcp -m tcp ! --tcp-option 8\n\
+             -A INPUT -p tcp -m tcp --syn\n-A INPUT -i eth+ ! -s 10.9.0.0/30\n\
+             -A INPUT ! -i eth1\n-A INPUT -i eth1\n-A INPUT ! -p tcp\n",
+            &syn_with_mss(0),
+        );
+        assert_eq!(hits, [1, 1, 1, 0, 1, 0, 0]);
+        assert!(why.is_none());
+    }
+
+    #[test]
+    fn fragment_flag_and_later_fragments() {
+        // Offset 8 bytes (a non-first fragment): `-f` holds, tcp never matches.
+        let rules = "-A INPUT -f\n-A INPUT ! -f\n-A INPUT -p tcp -m tcp --dport 22\n";
+        assert_eq!(run(rules, &syn_with_mss(1)).0, [1, 0, 0]);
+        // MF set, offset 0: the first fragment is not `-f`.
+        assert_eq!(run(rules, &syn_with_mss(0x2000)).0, [0, 1, 1]);
+    }
+
+    #[test]
+    fn stateful_matches_are_reported_not_guessed() {
+        let text = "*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -m conntrack --ctstate NEW\nCOMMIT\n";
+        let rs =
+            parse_ruleset(text, "t", ParseOptions::default()).unwrap_or_else(|d| panic!("{d}"));
+        let rule = &rs.table(TableKind::Filter).expect("filter").chains()[0].rules[0];
+        assert!(supported(rule).is_err());
+        let (hits, why) = run("-A INPUT -m conntrack --ctstate NEW\n", &syn_with_mss(0));
+        assert_eq!(hits, [0]);
+        assert!(why.is_some_and(|w| w.0.contains("conntrack")));
+    }
+}
