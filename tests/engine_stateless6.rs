@@ -141,6 +141,13 @@ const SPOOF: [u8; 6] = [0x02, 0, 0, 0, 0, 0xbb];
 /// (destination MAC or d0's, source MAC or p0's, IPv6 packet).
 type Frame = (Option<[u8; 6]>, Option<[u8; 6]>, Vec<u8>);
 
+/// `l4` behind an 8-byte hop-by-hop header (one PadN option), next header `nh`.
+fn hbh(nh: u8, l4: Vec<u8>) -> Vec<u8> {
+    let mut h = vec![nh, 0, 1, 4, 0, 0, 0, 0];
+    h.extend_from_slice(&l4);
+    h
+}
+
 fn frames() -> Vec<Frame> {
     const SYN: u8 = 0x02;
     const ACK: u8 = 0x10;
@@ -192,6 +199,16 @@ fn frames() -> Vec<Frame> {
             tcp(40000, 22, SYN, &[], 0),
         )),
         u(v6(&peer(2), D0, 58, 64, 0, icmp6(128, 0, 16))),
+        u(v6(&peer(5), D0, 0, 64, 0, hbh(17, udp(4000, 53, 4)))),
+        u(v6(&peer(0x43), D0, 0, 64, 0, hbh(58, icmp6(128, 0, 4)))),
+        u(v6(
+            &peer(0x43),
+            D0,
+            0,
+            64,
+            0,
+            hbh(6, tcp(4000, 443, ACK, &[], 0)),
+        )),
         u(v6(&peer(2), D0, 58, 64, 0, icmp6(129, 0, 16))),
         u(v6(&peer(3), D0, 58, 64, 0, icmp6(1, 4, 48))),
         u(v6(&peer(3), D0, 58, 64, 0, icmp6(1, 3, 48))),

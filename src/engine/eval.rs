@@ -552,6 +552,30 @@ mod tests {
     }
 
     #[test]
+    fn tcpmss_ecn_tos_dscp_iprange() {
+        let mut p = syn_with_mss(0);
+        p[1] = 0xb9; // DSCP 46 (EF), ECT(1)
+        p[33] = 0x02 | 0x80; // SYN|CWR
+        let rules =
+            "-A INPUT -p tcp -m tcpmss --mss 1460\n-A INPUT -p tcp -m tcpmss ! --mss 1461:2000\n\
+             -A INPUT -m dscp --dscp-class EF\n-A INPUT -m tos --tos 0xb8/0xfc\n\
+             -A INPUT -m ecn --ecn-ip-ect 1\n-A INPUT -p tcp -m ecn --ecn-tcp-cwr ! --ecn-tcp-ece\n\
+             -A INPUT -p tcp -m ecn --ecn-tcp-ece\n\
+             -A INPUT -m iprange --src-range 10.9.0.1-10.9.0.2 ! --dst-range 10.9.0.2-10.9.0.9\n\
+             -A INPUT -m iprange --src-range 10.9.0.3-10.9.0.9\n";
+        let (hits, why) = run(rules, &p);
+        assert_eq!(hits, [1, 1, 1, 1, 1, 1, 0, 1, 0]);
+        assert!(why.is_none());
+    }
+
+    #[test]
+    fn link_matches_need_the_ethernet_header() {
+        let (hits, why) = run("-A INPUT -m pkttype --pkt-type unicast\n", &syn_with_mss(0));
+        assert_eq!(hits, [0]);
+        assert!(why.is_some_and(|w| w.0.contains("pkttype")));
+    }
+
+    #[test]
     fn stateful_matches_are_reported_not_guessed() {
         let text = "*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -m conntrack --ctstate NEW\nCOMMIT\n";
         let rs =
