@@ -5,7 +5,8 @@
 //!
 //! The ruleset uses no conntrack-backed match, so the kernel keeps no state that the
 //! stateless model would miss. Packets are injected from the peer namespace with an
-//! AF_PACKET socket, so the kernel receives exactly the bytes fwbench evaluates.
+//! AF_PACKET socket, so the kernel receives exactly the bytes fwbench evaluates, Ethernet
+//! header included (broadcast, multicast and spoofed source MACs for pkttype and mac).
 
 mod common;
 
@@ -315,7 +316,7 @@ fn icmp(typ: u8, code: u8, payload: usize) -> Vec<u8> {
     i
 }
 
-/// ~40 packets crossing every branch of [`RULES`].
+/// ~48 packets crossing every branch of [`RULES`] outside EXTRA (see [`extra_frames`]).
 fn packets() -> Vec<Vec<u8>> {
     const SYN: u8 = 0x02;
     const ACK: u8 = 0x10;

@@ -1,7 +1,9 @@
 //! Stateless evaluation of rules for one packet: the [`Packet`] the chain walk asks, for
 //! matches that need nothing but the packet's bytes, its interfaces, its mark and the host.
 //!
-//! Each match mirrors the kernel function named at its evaluation. Matches and targets that
+//! Each match mirrors the kernel function named at its evaluation. `-m mac` and `-m pkttype`
+//! read the Ethernet header, which the caller supplies with [`StatelessPacket::with_link`]
+//! for a received packet; without it they give up rather than guess. Matches and targets that
 //! need conntrack, timers, sets or anything else this evaluator does not model are never
 //! guessed: [`supported`] tells beforehand whether a rule can be evaluated, and a walk that
 //! meets one anyway (or a packet the kernel would hot-drop) records it in
