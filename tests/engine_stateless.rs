@@ -5,12 +5,13 @@
 //!
 //! The ruleset uses no conntrack-backed match, so the kernel keeps no state that the
 //! stateless model would miss. Packets are injected from the peer namespace with an
-//! AF_PACKET socket, so the kernel receives exactly the bytes fwbench evaluates.
+//! AF_PACKET socket, so the kernel receives exactly the bytes fwbench evaluates, Ethernet
+//! header included (broadcast, multicast and spoofed source MACs for pkttype and mac).
 
 mod common;
 
 use common::{kernel_available, skip, Netns};
-use fwbench::engine::{supported, walk, Counts, StatelessPacket};
+use fwbench::engine::{supported, walk, Counts, LinkHeader, StatelessPacket};
 use fwbench::host::{AddressSpec, HostBuilder, Sysctls};
 use fwbench::rules::parse::{parse_ruleset, ParseOptions};
 use fwbench::rules::TableKind;
@@ -24,7 +25,9 @@ const RULES: &str = "\
 :TCPCHK - [0:0]
 :UDPCHK - [0:0]
 :LATE - [0:0]
+:EXTRA - [0:0]
 -A INPUT
+-A INPUT -j EXTRA
 -A INPUT -i lo -j ACCEPT
 -A INPUT -i other0 -j DROP
 -A INPUT -i d+
@@ -64,6 +67,41 @@ const RULES: &str = "\
 -A UDPCHK -p udp -m multiport --sports 5000:5010,123 -j DROP
 -A UDPCHK -p udp -m udp --sport 7 -j RETURN
 -A UDPCHK -m ttl --ttl-eq 64
+-A EXTRA -m iprange --src-range 10.9.0.2-10.9.0.5
+-A EXTRA -m iprange ! --src-range 10.9.0.3-10.9.0.70
+-A EXTRA -m iprange --dst-range 10.9.0.0-10.9.0.1
+-A EXTRA -m iprange --src-range 10.9.0.4-10.9.0.9 ! --dst-range 10.9.0.1-10.9.0.1
+-A EXTRA -m pkttype --pkt-type unicast
+-A EXTRA -m pkttype --pkt-type broadcast
+-A EXTRA -m pkttype --pkt-type multicast
+-A EXTRA -m pkttype ! --pkt-type unicast
+-A EXTRA -m mac --mac-source 02:00:00:00:00:aa
+-A EXTRA -m mac ! --mac-source 02:00:00:00:00:aa
+-A EXTRA -m tos --tos 0x10
+-A EXTRA -m tos --tos 0x08/0x08
+-A EXTRA -m tos ! --tos 0x00/0xfc
+-A EXTRA -m dscp --dscp 0x2e
+-A EXTRA -m dscp --dscp-class AF11
+-A EXTRA -m dscp ! --dscp 0
+-A EXTRA -m ecn --ecn-ip-ect 1
+-A EXTRA -m ecn ! --ecn-ip-ect 0
+-A EXTRA -p tcp -m ecn --ecn-tcp-ece
+-A EXTRA -p tcp -m ecn --ecn-tcp-cwr ! --ecn-tcp-ece
+-A EXTRA -p tcp -m ecn --ecn-ip-ect 3 --ecn-tcp-cwr
+-A EXTRA -p tcp -m tcpmss --mss 1400:1500
+-A EXTRA -p tcp -m tcpmss ! --mss 536
+-A EXTRA -p tcp -m tcp --syn -m tcpmss --mss 0:100
+-A EXTRA -p icmp -m icmp --icmp-type any
+-A EXTRA -p icmp -m icmp ! --icmp-type echo-request
+-A EXTRA -p icmp -m icmp --icmp-type destination-unreachable
+-A EXTRA -p icmp -m icmp --icmp-type 3/3
+-A EXTRA -p icmp -m icmp --icmp-type time-exceeded
+-A EXTRA -p icmp -m icmp --icmp-type parameter-problem
+-A EXTRA -p icmp -m icmp --icmp-type 5/1
+-A EXTRA -p icmp -m icmp --icmp-type echo-reply
+-A EXTRA -d 224.0.0.0/4 -j ACCEPT
+-A EXTRA -m pkttype --pkt-type broadcast -j ACCEPT
+-A EXTRA -m mac --mac-source 02:00:00:00:00:aa -j RETURN
 COMMIT
 ";
 
@@ -117,6 +155,117 @@ fn v4_to(d: [u8; 4], src: u8, proto: u8, ttl: u8, mut l4: Vec<u8>) -> Vec<u8> {
     p
 }
 
+/// `p` with its TOS byte set to `tos` and the header checksum redone.
+fn with_tos(mut p: Vec<u8>, tos: u8) -> Vec<u8> {
+    p[1] = tos;
+    p[10..12].copy_from_slice(&[0, 0]);
+    let sum = checksum(&p[..20], 0);
+    p[10..12].copy_from_slice(&sum.to_be_bytes());
+    p
+}
+
+/// One Ethernet frame to send: `None` MACs mean d0's (destination) and p0's (source).
+struct Frame {
+    dst: Option<[u8; 6]>,
+    src: Option<[u8; 6]>,
+    ip: Vec<u8>,
+}
+
+const BCAST: [u8; 6] = [0xff; 6];
+const MCAST: [u8; 6] = [0x01, 0, 0x5e, 0, 0, 1];
+const SPOOF: [u8; 6] = [0x02, 0, 0, 0, 0, 0xaa];
+
+/// Frames for the EXTRA chain: iprange, pkttype, mac, tos/dscp/ecn, tcpmss, ICMP types.
+fn extra_frames() -> Vec<Frame> {
+    const SYN: u8 = 0x02;
+    const ACK: u8 = 0x10;
+    const ECE: u8 = 0x40;
+    const CWR: u8 = 0x80;
+    let f = |ip| Frame {
+        dst: None,
+        src: None,
+        ip,
+    };
+    let mss = |v: u16| {
+        let b = v.to_be_bytes();
+        [2u8, 4, b[0], b[1]]
+    };
+    vec![
+        Frame {
+            dst: Some(BCAST),
+            src: None,
+            ip: v4_to([10, 9, 0, 255], 2, 17, 64, udp(4000, 9999, 8)),
+        },
+        Frame {
+            dst: Some(BCAST),
+            src: Some(SPOOF),
+            ip: v4(3, 1, 64, icmp(8, 0, 8)),
+        },
+        Frame {
+            dst: Some(MCAST),
+            src: None,
+            ip: v4_to([224, 0, 0, 1], 4, 17, 1, udp(4000, 9999, 8)),
+        },
+        Frame {
+            dst: None,
+            src: Some(SPOOF),
+            ip: v4(5, 6, 64, tcp(40000, 22, SYN, &mss(1460), 0)),
+        },
+        Frame {
+            dst: None,
+            src: Some(SPOOF),
+            ip: v4(80, 17, 64, udp(4000, 53, 0)),
+        },
+        f(with_tos(v4(2, 17, 64, udp(4000, 54, 4)), 0x10)),
+        f(with_tos(v4(3, 17, 64, udp(4000, 54, 4)), 0x08)),
+        f(with_tos(v4(4, 17, 64, udp(4000, 54, 4)), 0xb8)),
+        f(with_tos(v4(5, 17, 64, udp(4000, 54, 4)), 0x28)),
+        f(with_tos(v4(6, 17, 64, udp(4000, 54, 4)), 0x01)),
+        f(with_tos(v4(7, 17, 64, udp(4000, 54, 4)), 0x02)),
+        f(with_tos(v4(8, 17, 64, udp(4000, 54, 4)), 0x03)),
+        f(with_tos(
+            v4(9, 6, 64, tcp(40000, 9100, SYN | ECE | CWR, &[], 0)),
+            0x00,
+        )),
+        f(with_tos(
+            v4(9, 6, 64, tcp(40000, 9100, ACK | ECE, &[], 0)),
+            0x02,
+        )),
+        f(with_tos(
+            v4(9, 6, 64, tcp(40000, 9100, ACK | CWR, &[], 0)),
+            0x03,
+        )),
+        f(with_tos(
+            v4(9, 6, 64, tcp(40000, 9100, ACK | CWR, &[], 0)),
+            0x01,
+        )),
+        f(v4(2, 6, 64, tcp(40000, 9100, SYN, &mss(1460), 0))),
+        f(v4(2, 6, 64, tcp(40000, 9100, SYN, &mss(536), 0))),
+        f(v4(2, 6, 64, tcp(40000, 9100, SYN, &mss(50), 0))),
+        f(v4(2, 6, 64, tcp(40000, 9100, ACK, &mss(50), 0))),
+        f(v4(2, 6, 64, tcp(40000, 9100, SYN, &[1, 1, 2, 3, 5, 0], 0))),
+        f(v4(
+            2,
+            6,
+            64,
+            tcp(
+                40000,
+                9100,
+                SYN,
+                &[1, 8, 10, 0, 0, 0, 1, 0, 0, 0, 2, 2, 4, 0x05, 0x78],
+                0,
+            ),
+        )),
+        f(v4(6, 1, 64, icmp(0, 0, 8))),
+        f(v4(6, 1, 64, icmp(3, 0, 28))),
+        f(v4(6, 1, 64, icmp(11, 1, 28))),
+        f(v4(6, 1, 64, icmp(12, 0, 28))),
+        f(v4(6, 1, 64, icmp(5, 1, 28))),
+        f(v4(6, 1, 64, icmp(5, 0, 28))),
+        f(v4(6, 1, 64, icmp(13, 0, 12))),
+    ]
+}
+
 /// A TCP segment: ports, flags, options (padded to 4 bytes), `payload` zero bytes.
 fn tcp(sport: u16, dport: u16, flags: u8, options: &[u8], payload: usize) -> Vec<u8> {
     let mut opts = options.to_vec();
@@ -167,7 +316,7 @@ fn icmp(typ: u8, code: u8, payload: usize) -> Vec<u8> {
     i
 }
 
-/// ~40 packets crossing every branch of [`RULES`].
+/// ~48 packets crossing every branch of [`RULES`] outside EXTRA (see [`extra_frames`]).
 fn packets() -> Vec<Vec<u8>> {
     const SYN: u8 = 0x02;
     const ACK: u8 = 0x10;
@@ -229,19 +378,26 @@ fn packets() -> Vec<Vec<u8>> {
     ]
 }
 
-/// Sends the hex-encoded IP packets on stdin out of `p0` to destination MAC `argv[1]`.
+/// Sends the hex-encoded Ethernet frames on stdin out of `argv[1]`.
 const SENDER: &str = r#"
 import socket, sys, time
-dst = bytes.fromhex(sys.argv[1].replace(':', ''))
 s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
-s.bind(('p0', 0))
-src = s.getsockname()[4]
+s.bind((sys.argv[1], 0))
 for line in sys.stdin:
     line = line.strip()
     if line:
-        s.send(dst + src + b'\x08\x00' + bytes.fromhex(line))
+        s.send(bytes.fromhex(line))
         time.sleep(0.002)
 "#;
+
+/// Parses `aa:bb:cc:dd:ee:ff`.
+fn mac_of(s: &str) -> [u8; 6] {
+    let mut m = [0u8; 6];
+    for (i, part) in s.trim().split(':').enumerate() {
+        m[i] = u8::from_str_radix(part, 16).expect("mac");
+    }
+    m
+}
 
 #[test]
 fn stateless_walk_agrees_with_kernel_counters() {
@@ -264,7 +420,7 @@ fn stateless_walk_agrees_with_kernel_counters() {
         "set -e
          ip link set lo up
          ip link add d0 type veth peer name p0 netns {peer}
-         ip addr add 10.9.0.1/24 dev d0
+         ip addr add 10.9.0.1/24 brd + dev d0
          ip link set d0 up
          ip link add d1 type veth peer name p1 netns {far}
          ip addr add 10.9.1.1/24 dev d1
@@ -290,7 +446,8 @@ fn stateless_walk_agrees_with_kernel_counters() {
          ip link set p0 up
          ethtool -K p0 rx off tx off tso off gso off gro off >/dev/null 2>&1 || true",
     );
-    let mac = dev.out("cat /sys/class/net/d0/address").trim().to_string();
+    let d0_mac = mac_of(&dev.out("cat /sys/class/net/d0/address"));
+    let p0_mac = mac_of(&peer.out("cat /sys/class/net/p0/address"));
     let o = dev.sh("iptables-nft-restore", RULES);
     assert!(
         o.status.success(),
@@ -298,14 +455,35 @@ fn stateless_walk_agrees_with_kernel_counters() {
         String::from_utf8_lossy(&o.stderr)
     );
 
-    let pkts = packets();
+    let mut pkts: Vec<Frame> = packets()
+        .into_iter()
+        .map(|ip| Frame {
+            dst: None,
+            src: None,
+            ip,
+        })
+        .collect();
+    pkts.extend(extra_frames());
+    let links: Vec<LinkHeader> = pkts
+        .iter()
+        .map(|f| LinkHeader {
+            dst: f.dst.unwrap_or(d0_mac),
+            src: f.src.unwrap_or(p0_mac),
+        })
+        .collect();
     let hex: String = pkts
         .iter()
-        .map(|p| p.iter().map(|b| format!("{b:02x}")).collect::<String>() + "\n")
+        .zip(&links)
+        .map(|(f, l)| {
+            let mut frame = [l.dst, l.src].concat();
+            frame.extend_from_slice(&[0x08, 0x00]);
+            frame.extend_from_slice(&f.ip);
+            frame.iter().map(|b| format!("{b:02x}")).collect::<String>() + "\n"
+        })
         .collect();
     let script = std::env::temp_dir().join(format!("fwb-eval-{}.py", std::process::id()));
     std::fs::write(&script, SENDER).expect("write sender");
-    let o = peer.sh(&format!("python3 {} {mac}", script.display()), &hex);
+    let o = peer.sh(&format!("python3 {} p0", script.display()), &hex);
     let _ = std::fs::remove_file(&script);
     assert!(
         o.status.success(),
@@ -323,7 +501,7 @@ fn stateless_walk_agrees_with_kernel_counters() {
         AddressSpec {
             local: "10.9.0.1".parse().expect("addr"),
             prefix_len: 24,
-            broadcast: None,
+            broadcast: Some("10.9.0.255".parse().expect("brd")),
             scope: None,
             noprefixroute: false,
         },
@@ -332,15 +510,21 @@ fn stateless_walk_agrees_with_kernel_counters() {
     let host = hb.build();
     let forward = table.chain_index("FORWARD").expect("FORWARD");
     let mut counts = Counts::new(table);
-    for p in &pkts {
+    for (f, link) in pkts.iter().zip(&links) {
+        let p = &f.ip;
         let info = ip::parse(p).expect("crafted packet parses");
-        // The route decides the hook: local 10.9.0.1 goes to INPUT, 10.9.1.0/24 out of d1.
-        let (start, out) = if host.is_local(info.dst) {
+        // The route decides the hook: local 10.9.0.1, the subnet broadcast and the joined
+        // all-hosts group 224.0.0.1 go to INPUT, 10.9.1.0/24 out of d1.
+        let delivered = match info.dst {
+            std::net::IpAddr::V4(a) => a.is_multicast() || a.octets()[3] == 255,
+            std::net::IpAddr::V6(_) => false,
+        };
+        let (start, out) = if host.is_local(info.dst) || delivered {
             (input, None)
         } else {
             (forward, Some("d1"))
         };
-        let mut sp = StatelessPacket::new(p, info, Some("d0"), out, 0, &host);
+        let mut sp = StatelessPacket::new(p, info, Some("d0"), out, 0, &host).with_link(*link);
         walk(table, start, &mut sp, &mut counts);
         assert!(sp.unsupported().is_none(), "{:?}", sp.unsupported());
     }
@@ -382,6 +566,18 @@ fn stateless_walk_agrees_with_kernel_counters() {
         counts.rules[forward][0].packets, 7,
         "forwarded packets counted"
     );
+    // Every rule of EXTRA (the newer matches) saw at least one packet.
+    let extra = table.chain_index("EXTRA").expect("EXTRA");
+    let idle: Vec<usize> = (0..counts.rules[extra].len())
+        .filter(|&ri| counts.rules[extra][ri].packets == 0)
+        .map(|ri| ri + 1)
+        .collect();
+    assert!(
+        problems.is_empty() || idle.is_empty(),
+        "{}",
+        problems.join("\n")
+    );
+    assert!(idle.is_empty(), "EXTRA rules never hit: {idle:?}\n{saved}");
     eprintln!(
         "{} packets, {agreed} counters agree, {} differ",
         pkts.len(),

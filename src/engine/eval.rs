@@ -1,7 +1,9 @@
 //! Stateless evaluation of rules for one packet: the [`Packet`] the chain walk asks, for
 //! matches that need nothing but the packet's bytes, its interfaces, its mark and the host.
 //!
-//! Each match mirrors the kernel function named at its evaluation. Matches and targets that
+//! Each match mirrors the kernel function named at its evaluation. `-m mac` and `-m pkttype`
+//! read the Ethernet header, which the caller supplies with [`StatelessPacket::with_link`]
+//! for a received packet; without it they give up rather than guess. Matches and targets that
 //! need conntrack, timers, sets or anything else this evaluator does not model are never
 //! guessed: [`supported`] tells beforehand whether a rule can be evaluated, and a walk that
 //! meets one anyway (or a packet the kernel would hot-drop) records it in
@@ -11,7 +13,7 @@ use std::net::IpAddr;
 
 use super::walk::{Packet, TargetAction, Verdict};
 use crate::host::Host;
-use crate::rules::ext::{LimitIface, MatchExt, MultiportDir, TargetExt};
+use crate::rules::ext::{Ecn, LimitIface, MatchExt, MultiportDir, PktType, TargetExt};
 use crate::rules::{Neg, Proto, Rule, Target};
 use crate::wire::ip::{IpInfo, L4Info};
 
@@ -38,6 +40,15 @@ fn match_supported(m: &MatchExt) -> bool {
             | MatchExt::Length(_)
             | MatchExt::Ttl(_)
             | MatchExt::AddrType(_)
+            | MatchExt::IpRange(_)
+            | MatchExt::PktType(_)
+            | MatchExt::Mac(_)
+            | MatchExt::Tos(_)
+            | MatchExt::Dscp(_)
+            | MatchExt::Ecn(_)
+            | MatchExt::TcpMss(_)
+            | MatchExt::Icmp6(_)
+            | MatchExt::Hl(_)
     )
 }
 
@@ -67,10 +78,20 @@ pub fn supported(rule: &Rule) -> Result<(), Unsupported> {
     }
 }
 
+/// The Ethernet header a packet arrived with: what `-m mac` and `-m pkttype` read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LinkHeader {
+    pub src: [u8; 6],
+    pub dst: [u8; 6],
+}
+
 /// One IPv4 or IPv6 packet as the walk sees it, without connection state.
 pub struct StatelessPacket<'a> {
     bytes: &'a [u8],
     info: IpInfo,
+    /// The Ethernet header of a received packet; `None` for a locally generated one or
+    /// when the caller does not know it (matches that need it then give up).
+    link: Option<LinkHeader>,
     in_iface: Option<&'a str>,
     out_iface: Option<&'a str>,
     /// `skb->mark`; MARK changes it as the walk goes, later `-m mark` sees the new value.
@@ -92,12 +113,19 @@ impl<'a> StatelessPacket<'a> {
         StatelessPacket {
             bytes,
             info,
+            link: None,
             in_iface,
             out_iface,
             mark,
             host,
             unsupported: None,
         }
+    }
+
+    /// The packet arrived on an Ethernet device with this header.
+    pub fn with_link(mut self, link: LinkHeader) -> Self {
+        self.link = Some(link);
+        self
     }
 
     /// The first reason the last walk could not be evaluated faithfully, if any: a match or
@@ -265,6 +293,69 @@ impl<'a> StatelessPacket<'a> {
                 };
                 check(&a.source, self.info.src) && check(&a.dest, self.info.dst)
             }
+            // iprange_mt4 / iprange_mt6 (xt_iprange.c): outside [min, max] XOR `!` fails.
+            MatchExt::IpRange(r) => {
+                let inside = |n: &Option<Neg<(IpAddr, IpAddr)>>, a: IpAddr| {
+                    n.as_ref().map_or(true, |n| {
+                        let (lo, hi) = n.value;
+                        (lo <= a && a <= hi) != n.invert
+                    })
+                };
+                inside(&r.src, self.info.src) && inside(&r.dst, self.info.dst)
+            }
+            // pkttype_mt (xt_pkttype.c) compares skb->pkt_type, which eth_type_trans set from
+            // the destination MAC: group bit → broadcast (all ones) or multicast, else host
+            // (PACKET_OTHERHOST never gets past ip_rcv_core / ipv6_rcv_core to a hook).
+            MatchExt::PktType(t) => {
+                let Some(link) = self.link else {
+                    return Err("pkttype match without the packet's Ethernet header".into());
+                };
+                let kind = if link.dst[0] & 1 == 0 {
+                    PktType::HOST
+                } else if link.dst == [0xff; 6] {
+                    PktType::BROADCAST
+                } else {
+                    PktType::MULTICAST
+                };
+                (kind == t.pkttype) != t.invert
+            }
+            // mac_mt (xt_mac.c): the Ethernet source address XOR `!`.
+            MatchExt::Mac(m) => {
+                let Some(link) = self.link else {
+                    return Err("mac match without the packet's Ethernet header".into());
+                };
+                (link.src == m.srcaddr.value) != m.srcaddr.invert
+            }
+            // tos_mt (xt_tos.c): `((tos & mask) == value) ^ invert`, TOS or IPv6 traffic class.
+            MatchExt::Tos(t) => ((self.info.tos & t.tos_mask) == t.tos_value) != t.invert,
+            // dscp_mt / dscp_mt6 (xt_dscp.c): the upper six bits of the DS field.
+            MatchExt::Dscp(d) => ((self.info.tos >> 2) == d.dscp) != d.invert,
+            // ecn_mt4 / ecn_mt6 (xt_ecn.c): match_ip, then match_tcp for ECE/CWR.
+            MatchExt::Ecn(e) => self.ecn_matches(e)?,
+            // tcpmss_mt (xt_tcpmss.c).
+            MatchExt::TcpMss(m) => {
+                if later {
+                    return Err("tcpmss on a later fragment reads payload as TCP".into());
+                }
+                match self.tcp_mss()? {
+                    Some(mss) => (m.mss_min <= mss && mss <= m.mss_max) != m.invert,
+                    None => m.invert,
+                }
+            }
+            // icmp6_match / icmp6_type_code_match (ip6_tables.c): no "any" type here.
+            MatchExt::Icmp6(i) => {
+                if later {
+                    return Ok(false);
+                }
+                let L4Info::Icmp { msg_type, code, .. } = self.info.l4 else {
+                    return Err(
+                        "icmp6 match on a truncated ICMPv6 header (kernel hot-drops)".into(),
+                    );
+                };
+                i.icmp.matches(msg_type, code)
+            }
+            // hl_mt6 (ip6t_hl.c).
+            MatchExt::Hl(h) => h.mode.test(self.info.ttl, h.hop_limit),
             other => {
                 return Err(format!(
                     "match `{}' is not evaluated statelessly",
@@ -272,6 +363,61 @@ impl<'a> StatelessPacket<'a> {
                 ))
             }
         })
+    }
+
+    /// ecn_mt4 / ecn_mt6 (xt_ecn.c): ECT bits of the DS field (match_ip), then the TCP ECE
+    /// and CWR flags (match_tcp; ecn_mt_check requires `-p tcp` for those).
+    fn ecn_matches(&self, e: &Ecn) -> Result<bool, String> {
+        if e.operation & Ecn::MATCH_IP != 0
+            && ((self.info.tos & 0x03) == e.ip_ect) == (e.invert & Ecn::MATCH_IP != 0)
+        {
+            return Ok(false);
+        }
+        if e.operation & (Ecn::MATCH_ECE | Ecn::MATCH_CWR) == 0 {
+            return Ok(true);
+        }
+        if self.info.is_later_fragment() {
+            return Err("ecn TCP bits on a later fragment read payload as TCP".into());
+        }
+        let L4Info::Tcp { flags, .. } = self.info.l4 else {
+            return Err("ecn match on a truncated TCP header (kernel hot-drops)".into());
+        };
+        for (bit, flag) in [(Ecn::MATCH_ECE, 0x40u8), (Ecn::MATCH_CWR, 0x80u8)] {
+            if e.operation & bit != 0 && ((flags & flag != 0) == (e.invert & bit != 0)) {
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    }
+
+    /// tcpmss_mt (xt_tcpmss.c): the value of the first well-formed MSS option (kind 2,
+    /// length 4, wholly inside the options); `None` when there is none.
+    fn tcp_mss(&self) -> Result<Option<u16>, String> {
+        let L4Info::Tcp { header_len, .. } = self.info.l4 else {
+            return Err("tcpmss on a truncated TCP header (kernel hot-drops)".into());
+        };
+        let start = usize::from(self.info.l4_offset) + 20;
+        let end = usize::from(self.info.l4_offset) + usize::from(header_len);
+        let Some(op) = self.bytes.get(start..end) else {
+            return Err("TCP options cut off (kernel hot-drops)".into());
+        };
+        let mut i = 0;
+        while i < op.len() {
+            if op[i] == 2 && op.len() - i >= 4 && op.get(i + 1) == Some(&4) {
+                return Ok(op
+                    .get(i + 2..i + 4)
+                    .map(|b| u16::from_be_bytes([b[0], b[1]])));
+            }
+            i += if op[i] < 2 {
+                1
+            } else {
+                match op.get(i + 1) {
+                    Some(&0) | None => 1,
+                    Some(&n) => usize::from(n),
+                }
+            };
+        }
+        Ok(None)
     }
 
     /// tcp_find_option (xt_tcpudp.c): walk the options; EOL and NOP take one byte, others
@@ -405,6 +551,30 @@ mod tests {
         assert_eq!(run(rules, &syn_with_mss(1)).0, [1, 0, 0]);
         // MF set, offset 0: the first fragment is not `-f`.
         assert_eq!(run(rules, &syn_with_mss(0x2000)).0, [0, 1, 1]);
+    }
+
+    #[test]
+    fn tcpmss_ecn_tos_dscp_iprange() {
+        let mut p = syn_with_mss(0);
+        p[1] = 0xb9; // DSCP 46 (EF), ECT(1)
+        p[33] = 0x02 | 0x80; // SYN|CWR
+        let rules =
+            "-A INPUT -p tcp -m tcpmss --mss 1460\n-A INPUT -p tcp -m tcpmss ! --mss 1461:2000\n\
+             -A INPUT -m dscp --dscp-class EF\n-A INPUT -m tos --tos 0xb8/0xfc\n\
+             -A INPUT -m ecn --ecn-ip-ect 1\n-A INPUT -p tcp -m ecn --ecn-tcp-cwr ! --ecn-tcp-ece\n\
+             -A INPUT -p tcp -m ecn --ecn-tcp-ece\n\
+             -A INPUT -m iprange --src-range 10.9.0.1-10.9.0.2 ! --dst-range 10.9.0.2-10.9.0.9\n\
+             -A INPUT -m iprange --src-range 10.9.0.3-10.9.0.9\n";
+        let (hits, why) = run(rules, &p);
+        assert_eq!(hits, [1, 1, 1, 1, 1, 1, 0, 1, 0]);
+        assert!(why.is_none());
+    }
+
+    #[test]
+    fn link_matches_need_the_ethernet_header() {
+        let (hits, why) = run("-A INPUT -m pkttype --pkt-type unicast\n", &syn_with_mss(0));
+        assert_eq!(hits, [0]);
+        assert!(why.is_some_and(|w| w.0.contains("pkttype")));
     }
 
     #[test]

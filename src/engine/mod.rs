@@ -17,6 +17,6 @@
 mod eval;
 mod walk;
 
-pub use eval::{supported, StatelessPacket, Unsupported};
+pub use eval::{supported, LinkHeader, StatelessPacket, Unsupported};
 
 pub use walk::{walk, Counts, DecidedBy, Decision, Packet, TargetAction, Verdict};

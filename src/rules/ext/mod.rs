@@ -51,7 +51,9 @@ mod tos;
 use super::model::{Family, Hook, Proto, TableKind};
 use super::names::Names;
 pub use addrx::{AddrTypes, LimitIface};
+pub use header::Ecn;
 pub use multiport::MultiportDir;
+pub use packet::PktType;
 pub use proto::{PortRange, Tcp, Udp};
 pub use util::{ExtError, OptArg};
 
