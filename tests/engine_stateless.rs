@@ -9,8 +9,10 @@
 //! header included (broadcast, multicast and spoofed source MACs for pkttype and mac).
 
 mod common;
+mod engine_support;
 
 use common::{kernel_available, skip, Netns};
+use engine_support::{compare_counters, icmp, mac_of, send_frames, tcp, udp};
 use fwbench::engine::{supported, walk, Counts, LinkHeader, StatelessPacket};
 use fwbench::host::{AddressSpec, HostBuilder, Sysctls};
 use fwbench::rules::parse::{parse_ruleset, ParseOptions};
@@ -266,56 +268,6 @@ fn extra_frames() -> Vec<Frame> {
     ]
 }
 
-/// A TCP segment: ports, flags, options (padded to 4 bytes), `payload` zero bytes.
-fn tcp(sport: u16, dport: u16, flags: u8, options: &[u8], payload: usize) -> Vec<u8> {
-    let mut opts = options.to_vec();
-    while opts.len() % 4 != 0 {
-        opts.push(0);
-    }
-    let doff = ((20 + opts.len()) / 4) as u8;
-    let mut t = Vec::new();
-    t.extend_from_slice(&sport.to_be_bytes());
-    t.extend_from_slice(&dport.to_be_bytes());
-    t.extend_from_slice(&[
-        0,
-        0,
-        0,
-        1,
-        0,
-        0,
-        0,
-        0,
-        doff << 4,
-        flags,
-        0xff,
-        0xff,
-        0,
-        0,
-        0,
-        0,
-    ]);
-    t.extend_from_slice(&opts);
-    t.resize(t.len() + payload, 0);
-    t
-}
-
-fn udp(sport: u16, dport: u16, payload: usize) -> Vec<u8> {
-    let len = (8 + payload) as u16;
-    let mut u = Vec::new();
-    u.extend_from_slice(&sport.to_be_bytes());
-    u.extend_from_slice(&dport.to_be_bytes());
-    u.extend_from_slice(&len.to_be_bytes());
-    u.extend_from_slice(&[0, 0]);
-    u.resize(u.len() + payload, 0);
-    u
-}
-
-fn icmp(typ: u8, code: u8, payload: usize) -> Vec<u8> {
-    let mut i = vec![typ, code, 0, 0, 0, 1, 0, 1];
-    i.resize(i.len() + payload, 0);
-    i
-}
-
 /// ~48 packets crossing every branch of [`RULES`] outside EXTRA (see [`extra_frames`]).
 fn packets() -> Vec<Vec<u8>> {
     const SYN: u8 = 0x02;
@@ -376,27 +328,6 @@ fn packets() -> Vec<Vec<u8>> {
         v4_to([10, 9, 1, 3], 4, 6, 64, tcp(40000, 80, SYN, &[], 0)),
         v4_to([10, 9, 1, 2], 5, 1, 64, icmp(8, 0, 100)),
     ]
-}
-
-/// Sends the hex-encoded Ethernet frames on stdin out of `argv[1]`.
-const SENDER: &str = r#"
-import socket, sys, time
-s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
-s.bind((sys.argv[1], 0))
-for line in sys.stdin:
-    line = line.strip()
-    if line:
-        s.send(bytes.fromhex(line))
-        time.sleep(0.002)
-"#;
-
-/// Parses `aa:bb:cc:dd:ee:ff`.
-fn mac_of(s: &str) -> [u8; 6] {
-    let mut m = [0u8; 6];
-    for (i, part) in s.trim().split(':').enumerate() {
-        m[i] = u8::from_str_radix(part, 16).expect("mac");
-    }
-    m
 }
 
 #[test]
@@ -471,26 +402,12 @@ fn stateless_walk_agrees_with_kernel_counters() {
             src: f.src.unwrap_or(p0_mac),
         })
         .collect();
-    let hex: String = pkts
+    let frames: Vec<(LinkHeader, &[u8])> = links
         .iter()
-        .zip(&links)
-        .map(|(f, l)| {
-            let mut frame = [l.dst, l.src].concat();
-            frame.extend_from_slice(&[0x08, 0x00]);
-            frame.extend_from_slice(&f.ip);
-            frame.iter().map(|b| format!("{b:02x}")).collect::<String>() + "\n"
-        })
+        .zip(&pkts)
+        .map(|(l, f)| (*l, &f.ip[..]))
         .collect();
-    let script = std::env::temp_dir().join(format!("fwb-eval-{}.py", std::process::id()));
-    std::fs::write(&script, SENDER).expect("write sender");
-    let o = peer.sh(&format!("python3 {} p0", script.display()), &hex);
-    let _ = std::fs::remove_file(&script);
-    assert!(
-        o.status.success(),
-        "sender: {}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-    std::thread::sleep(std::time::Duration::from_millis(500));
+    send_frames(&peer, "p0", 0x0800, &frames);
     let saved = dev.out("iptables-nft-save -c -t filter");
 
     // fwbench's side: the same bytes through the walk, in from d0, mark 0.
@@ -532,35 +449,7 @@ fn stateless_walk_agrees_with_kernel_counters() {
     let kernel = parse_ruleset(&saved, "kernel", ParseOptions::default())
         .unwrap_or_else(|d| panic!("{d}\n{saved}"));
     let ktable = kernel.table(TableKind::Filter).expect("kernel filter");
-    let mut problems = Vec::new();
-    let mut agreed = 0;
-    for (ci, chain) in table.chains().iter().enumerate() {
-        let kchain = ktable.chain(&chain.name).expect("chain in kernel");
-        assert_eq!(kchain.rules.len(), chain.rules.len(), "{}", chain.name);
-        if ci == input || ci == forward {
-            if kchain.counters == counts.policy[ci] {
-                agreed += 1;
-            } else {
-                problems.push(format!(
-                    "{} policy: kernel {:?}, fwbench {:?}",
-                    chain.name, kchain.counters, counts.policy[ci]
-                ));
-            }
-        }
-        for (ri, kr) in kchain.rules.iter().enumerate() {
-            if kr.counters == counts.rules[ci][ri] {
-                agreed += 1;
-            } else {
-                problems.push(format!(
-                    "{} rule {}: kernel {:?}, fwbench {:?}",
-                    chain.name,
-                    ri + 1,
-                    kr.counters,
-                    counts.rules[ci][ri]
-                ));
-            }
-        }
-    }
+    let (agreed, problems) = compare_counters(table, &counts, ktable, &[input, forward]);
     // Guard against a vacuous pass: every forwarded packet reached FORWARD's first rule.
     assert_eq!(
         counts.rules[forward][0].packets, 7,

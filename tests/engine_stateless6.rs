@@ -8,8 +8,10 @@
 //! frames sent with AF_PACKET are counted.
 
 mod common;
+mod engine_support;
 
 use common::{kernel_available, skip, Netns};
+use engine_support::{compare_counters, icmp, mac_of, send_frames, tcp, udp};
 use fwbench::engine::{supported, walk, Counts, LinkHeader, StatelessPacket};
 use fwbench::host::{HostBuilder, Sysctls};
 use fwbench::rules::parse::{parse_ruleset, ParseOptions};
@@ -77,54 +79,6 @@ fn v6(src: &str, dst: &str, nh: u8, hl: u8, tc: u8, l4: Vec<u8>) -> Vec<u8> {
 
 fn peer(n: u16) -> String {
     format!("2001:db8:9::{n:x}")
-}
-
-fn tcp(sport: u16, dport: u16, flags: u8, options: &[u8], payload: usize) -> Vec<u8> {
-    let mut opts = options.to_vec();
-    while opts.len() % 4 != 0 {
-        opts.push(0);
-    }
-    let doff = ((20 + opts.len()) / 4) as u8;
-    let mut t = Vec::new();
-    t.extend_from_slice(&sport.to_be_bytes());
-    t.extend_from_slice(&dport.to_be_bytes());
-    t.extend_from_slice(&[
-        0,
-        0,
-        0,
-        1,
-        0,
-        0,
-        0,
-        0,
-        doff << 4,
-        flags,
-        0xff,
-        0xff,
-        0,
-        0,
-        0,
-        0,
-    ]);
-    t.extend_from_slice(&opts);
-    t.resize(t.len() + payload, 0);
-    t
-}
-
-fn udp(sport: u16, dport: u16, payload: usize) -> Vec<u8> {
-    let mut u = Vec::new();
-    u.extend_from_slice(&sport.to_be_bytes());
-    u.extend_from_slice(&dport.to_be_bytes());
-    u.extend_from_slice(&((8 + payload) as u16).to_be_bytes());
-    u.extend_from_slice(&[0, 0]);
-    u.resize(u.len() + payload, 0);
-    u
-}
-
-fn icmp6(typ: u8, code: u8, payload: usize) -> Vec<u8> {
-    let mut i = vec![typ, code, 0, 0, 0, 1, 0, 1];
-    i.resize(i.len() + payload, 0);
-    i
 }
 
 /// A neighbour solicitation for d0's address (no options).
@@ -198,9 +152,9 @@ fn frames() -> Vec<Frame> {
             0,
             tcp(40000, 22, SYN, &[], 0),
         )),
-        u(v6(&peer(2), D0, 58, 64, 0, icmp6(128, 0, 16))),
+        u(v6(&peer(2), D0, 58, 64, 0, icmp(128, 0, 16))),
         u(v6(&peer(5), D0, 0, 64, 0, hbh(17, udp(4000, 53, 4)))),
-        u(v6(&peer(0x43), D0, 0, 64, 0, hbh(58, icmp6(128, 0, 4)))),
+        u(v6(&peer(0x43), D0, 0, 64, 0, hbh(58, icmp(128, 0, 4)))),
         u(v6(
             &peer(0x43),
             D0,
@@ -209,19 +163,19 @@ fn frames() -> Vec<Frame> {
             0,
             hbh(6, tcp(4000, 443, ACK, &[], 0)),
         )),
-        u(v6(&peer(2), D0, 58, 64, 0, icmp6(129, 0, 16))),
-        u(v6(&peer(3), D0, 58, 64, 0, icmp6(1, 4, 48))),
-        u(v6(&peer(3), D0, 58, 64, 0, icmp6(1, 3, 48))),
-        u(v6(&peer(3), D0, 58, 64, 0, icmp6(3, 1, 48))),
-        u(v6(&peer(3), D0, 58, 64, 0, icmp6(3, 0, 48))),
+        u(v6(&peer(2), D0, 58, 64, 0, icmp(129, 0, 16))),
+        u(v6(&peer(3), D0, 58, 64, 0, icmp(1, 4, 48))),
+        u(v6(&peer(3), D0, 58, 64, 0, icmp(1, 3, 48))),
+        u(v6(&peer(3), D0, 58, 64, 0, icmp(3, 1, 48))),
+        u(v6(&peer(3), D0, 58, 64, 0, icmp(3, 0, 48))),
         u(v6(&peer(0x50), D0, 58, 255, 0, ns())),
-        u(v6(&peer(0x50), D0, 58, 200, 0, icmp6(129, 0, 0))),
-        u(v6(&peer(0x50), D0, 58, 64, 0, icmp6(129, 0, 100))),
-        u(v6(&peer(0x50), D0, 58, 64, 0, icmp6(2, 0, 48))),
+        u(v6(&peer(0x50), D0, 58, 200, 0, icmp(129, 0, 0))),
+        u(v6(&peer(0x50), D0, 58, 64, 0, icmp(129, 0, 100))),
+        u(v6(&peer(0x50), D0, 58, 64, 0, icmp(2, 0, 48))),
         (
             Some(MCAST),
             None,
-            v6(&peer(2), "ff02::1", 58, 1, 0, icmp6(128, 0, 8)),
+            v6(&peer(2), "ff02::1", 58, 1, 0, icmp(128, 0, 8)),
         ),
         (
             Some(MCAST),
@@ -239,25 +193,6 @@ fn frames() -> Vec<Frame> {
             v6(&peer(0x61), D0, 17, 64, 0, udp(4000, 53, 8)),
         ),
     ]
-}
-
-const SENDER: &str = r#"
-import socket, sys, time
-s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
-s.bind((sys.argv[1], 0))
-for line in sys.stdin:
-    line = line.strip()
-    if line:
-        s.send(bytes.fromhex(line))
-        time.sleep(0.002)
-"#;
-
-fn mac_of(s: &str) -> [u8; 6] {
-    let mut m = [0u8; 6];
-    for (i, part) in s.trim().split(':').enumerate() {
-        m[i] = u8::from_str_radix(part, 16).expect("mac");
-    }
-    m
 }
 
 #[test]
@@ -319,26 +254,12 @@ fn stateless_walk_agrees_with_kernel_counters_ipv6() {
             src: s.unwrap_or(p0_mac),
         })
         .collect();
-    let hex: String = pkts
+    let frames: Vec<(LinkHeader, &[u8])> = links
         .iter()
-        .zip(&links)
-        .map(|((_, _, ip), l)| {
-            let mut frame = [l.dst, l.src].concat();
-            frame.extend_from_slice(&[0x86, 0xdd]);
-            frame.extend_from_slice(ip);
-            frame.iter().map(|b| format!("{b:02x}")).collect::<String>() + "\n"
-        })
+        .zip(&pkts)
+        .map(|(l, (_, _, ip))| (*l, &ip[..]))
         .collect();
-    let script = std::env::temp_dir().join(format!("fwb-eval6-{}.py", std::process::id()));
-    std::fs::write(&script, SENDER).expect("write sender");
-    let o = peer_ns.sh(&format!("python3 {} p0", script.display()), &hex);
-    let _ = std::fs::remove_file(&script);
-    assert!(
-        o.status.success(),
-        "sender: {}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-    std::thread::sleep(std::time::Duration::from_millis(500));
+    send_frames(&peer_ns, "p0", 0x86dd, &frames);
     let saved = dev.out("ip6tables-nft-save -c -t filter");
 
     // fwbench's side: every frame is for d0's address or ff02::1, so all go to INPUT.
@@ -353,35 +274,7 @@ fn stateless_walk_agrees_with_kernel_counters_ipv6() {
 
     let kernel = parse_ruleset(&saved, "kernel", opts).unwrap_or_else(|d| panic!("{d}\n{saved}"));
     let ktable = kernel.table(TableKind::Filter).expect("kernel filter");
-    let mut problems = Vec::new();
-    let mut agreed = 0;
-    for (ci, chain) in table.chains().iter().enumerate() {
-        let kchain = ktable.chain(&chain.name).expect("chain in kernel");
-        assert_eq!(kchain.rules.len(), chain.rules.len(), "{}", chain.name);
-        if ci == input {
-            if kchain.counters == counts.policy[ci] {
-                agreed += 1;
-            } else {
-                problems.push(format!(
-                    "INPUT policy: kernel {:?}, fwbench {:?}",
-                    kchain.counters, counts.policy[ci]
-                ));
-            }
-        }
-        for (ri, kr) in kchain.rules.iter().enumerate() {
-            if kr.counters == counts.rules[ci][ri] {
-                agreed += 1;
-            } else {
-                problems.push(format!(
-                    "{} rule {}: kernel {:?}, fwbench {:?}",
-                    chain.name,
-                    ri + 1,
-                    kr.counters,
-                    counts.rules[ci][ri]
-                ));
-            }
-        }
-    }
+    let (agreed, problems) = compare_counters(table, &counts, ktable, &[input]);
     // Guard against a vacuous pass: INPUT's first rule saw every frame.
     assert_eq!(
         counts.rules[input][0].packets,
