@@ -20,3 +20,9 @@ mod walk;
 pub use eval::{supported, LinkHeader, StatelessPacket, Unsupported};
 
 pub use walk::{walk, Counts, DecidedBy, Decision, Packet, TargetAction, Verdict};
+
+mod log;
+mod reject;
+
+pub use log::{log_line, nflog_line, nft_trace_line, trace_line, LogContext, TraceKind};
+pub use reject::{error_source, reject_reply, reject_reply_at, time_exceeded, RejectSite};
