@@ -1,0 +1,1 @@
+//! Unit tests: the state machine and NAT choices on hand-built packets.
