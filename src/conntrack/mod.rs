@@ -24,7 +24,7 @@
 //! Invariants: every confirmed, live connection has exactly two index entries (original and
 //! current reply tuple); no two live connections share a tuple.
 
-mod nat;
+pub(crate) mod nat;
 mod proto;
 mod table;
 mod tcp;
