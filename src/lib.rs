@@ -5,6 +5,7 @@
 //! issues add (capture, wire, engine, conntrack, replay, ...) slot in below `rules`.
 
 pub mod capture;
+pub mod conntrack;
 pub mod engine;
 pub mod gen;
 pub mod host;
