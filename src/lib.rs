@@ -10,5 +10,6 @@ pub mod engine;
 pub mod gen;
 pub mod host;
 pub mod netfilter;
+pub mod replay;
 pub mod rules;
 pub mod wire;

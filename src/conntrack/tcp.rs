@@ -278,7 +278,9 @@ fn read_options(options: &[u8], peer: &mut Peer) {
             0 => return,
             1 => i += 1,
             kind => {
-                let Some(&size) = options.get(i + 1) else { return };
+                let Some(&size) = options.get(i + 1) else {
+                    return;
+                };
                 let size = usize::from(size);
                 if size < 2 || i + size > options.len() {
                     return;
@@ -307,7 +309,9 @@ fn read_sack(options: &[u8], sack: &mut u32) {
             0 => return,
             1 => i += 1,
             kind => {
-                let Some(&size) = options.get(i + 1) else { return };
+                let Some(&size) = options.get(i + 1) else {
+                    return;
+                };
                 let size = usize::from(size);
                 if size < 2 || i + size > options.len() {
                     return;
@@ -699,9 +703,18 @@ impl TcpTrack {
         let fail = |w: Window| if liberal { Window::Accept } else { w };
         if !before(seq, sender.td_maxend.wrapping_add(1)) {
             let overshot = end.wrapping_sub(sender.td_maxend).wrapping_add(1);
-            let ack_ok = after(sack, receiver.td_end.wrapping_sub(maxackwin).wrapping_sub(1));
+            let ack_ok = after(
+                sack,
+                receiver.td_end.wrapping_sub(maxackwin).wrapping_sub(1),
+            );
             let in_recv_win = receiver.td_maxwin != 0
-                && after(end, sender.td_end.wrapping_sub(receiver.td_maxwin).wrapping_sub(1));
+                && after(
+                    end,
+                    sender
+                        .td_end
+                        .wrapping_sub(receiver.td_maxwin)
+                        .wrapping_sub(1),
+                );
             if in_recv_win
                 && ack_ok
                 && overshot <= receiver.td_maxwin
@@ -718,14 +731,25 @@ impl TcpTrack {
             ));
         }
         if !before(sack, receiver.td_end.wrapping_add(1)) {
-            return fail(Window::Invalid("ACK is over the upper bound (ACKed data not seen yet)"));
+            return fail(Window::Invalid(
+                "ACK is over the upper bound (ACKed data not seen yet)",
+            ));
         }
         let in_recv_win = receiver.td_maxwin == 0
-            || after(end, sender.td_end.wrapping_sub(receiver.td_maxwin).wrapping_sub(1));
+            || after(
+                end,
+                sender
+                    .td_end
+                    .wrapping_sub(receiver.td_maxwin)
+                    .wrapping_sub(1),
+            );
         if !in_recv_win {
             return fail(Window::Ignore);
         }
-        if !after(sack, receiver.td_end.wrapping_sub(maxackwin).wrapping_sub(1)) {
+        if !after(
+            sack,
+            receiver.td_end.wrapping_sub(maxackwin).wrapping_sub(1),
+        ) {
             return fail(Window::Ignore);
         }
         self.update_window(seg, dir, index, seq, ack, sack, end, win_raw, &mut win);
@@ -773,7 +797,9 @@ impl TcpTrack {
         let sender_maxend = self.seen[d].td_maxend;
         let receiver = &mut self.seen[r];
         if receiver.td_maxwin != 0 && after(end, sender_maxend) {
-            receiver.td_maxwin = receiver.td_maxwin.wrapping_add(end.wrapping_sub(sender_maxend));
+            receiver.td_maxwin = receiver
+                .td_maxwin
+                .wrapping_add(end.wrapping_sub(sender_maxend));
         }
         if after(sack.wrapping_add(*win), receiver.td_maxend.wrapping_sub(1)) {
             receiver.td_maxend = sack.wrapping_add(*win);

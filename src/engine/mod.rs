@@ -14,10 +14,12 @@
 //! Invariant: the ruleset was validated, so no chain is reachable from itself; the walk
 //! always ends after at most one visit per rule per return point.
 
+pub mod ct;
 mod eval;
+pub mod stateful;
 mod walk;
 
-pub use eval::{supported, LinkHeader, StatelessPacket, Unsupported};
+pub use eval::{supported, Effect, EvalPacket, LinkHeader, StatelessPacket, Unsupported};
 
 pub use walk::{walk, Counts, DecidedBy, Decision, Packet, TargetAction, Verdict};
 
