@@ -18,7 +18,8 @@ fn shipped(path: &str) -> Vec<u8> {
     std::fs::read(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
 }
 
-const REGENERATE: &str = "regenerate with `fwbench generate --example-ruleset > rulesets/k8s-node.rules` \
+const REGENERATE: &str =
+    "regenerate with `fwbench generate --example-ruleset > rulesets/k8s-node.rules` \
      and `fwbench generate --example-capture captures/k8s-node.pcapng`";
 
 #[test]
@@ -48,7 +49,11 @@ fn fwbench_generate_writes_the_shipped_files() {
     let out = common::fwbench(&["generate", "--example-capture", path_s]);
     let written = std::fs::read(&path);
     let _ = std::fs::remove_file(&path);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(written.expect("capture written") == shipped("captures/k8s-node.pcapng"));
 }
 
@@ -70,7 +75,11 @@ fn capture_reads_back_and_only_the_deliberate_checksum_is_bad() {
         assert!(!info.is_ipv6());
         let mac: [u8; 6] = p.data[..6].try_into().expect("6 bytes");
         let iface = p.interface.expect("interface");
-        assert_eq!(mac, [2, 0, 0, 0, 0, 1 + iface as u8], "packet {n}: destination MAC");
+        assert_eq!(
+            mac,
+            [2, 0, 0, 0, 0, 1 + iface as u8],
+            "packet {n}: destination MAC"
+        );
         assert!(p.ts_ns > last_ts, "packet {n}: timestamps go forward");
         last_ts = p.ts_ns;
         let ok = fwbench::wire::verify::verify(ip).is_ok_and(|c| c.all_ok());
@@ -90,7 +99,11 @@ fn restore_and_save_back(tool: &str) {
     let ns = Netns::new("examples");
     let text = example_ruleset();
     let o = ns.sh(&format!("{tool}-restore"), &text);
-    assert!(o.status.success(), "{tool}-restore: {}", String::from_utf8_lossy(&o.stderr));
+    assert!(
+        o.status.success(),
+        "{tool}-restore: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     // Table by table: legacy orders tables by module registration, which varies.
     let saved: String = ["mangle", "filter", "nat"]
         .iter()
@@ -247,7 +260,11 @@ fn kernel_gives_every_flow_its_expected_outcome() {
          done",
     );
     let o = node.sh("iptables-nft-restore", &example_ruleset());
-    assert!(o.status.success(), "restore: {}", String::from_utf8_lossy(&o.stderr));
+    assert!(
+        o.status.success(),
+        "restore: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
 
     // NEW events show every connection's NAT, also of those a RST ends at once (the node
     // answers SYNs to ports nobody listens on, and a RST removes an unassured entry).
@@ -265,11 +282,16 @@ fn kernel_gives_every_flow_its_expected_outcome() {
             format!("{dev} {hex}\n")
         })
         .collect();
-    let script = std::env::temp_dir().join(format!("fwb-examples-sender-{}.py", std::process::id()));
+    let script =
+        std::env::temp_dir().join(format!("fwb-examples-sender-{}.py", std::process::id()));
     std::fs::write(&script, SENDER).expect("write sender");
     let o = peer.sh(&format!("python3 {}", script.display()), &input);
     let _ = std::fs::remove_file(&script);
-    assert!(o.status.success(), "sender: {}", String::from_utf8_lossy(&o.stderr));
+    assert!(
+        o.status.success(),
+        "sender: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     std::thread::sleep(std::time::Duration::from_millis(500));
 
     let _ = node.sh(&format!("kill -INT {}", pid.trim()), "");
@@ -285,7 +307,10 @@ fn kernel_gives_every_flow_its_expected_outcome() {
     let mut expected_counts: HashMap<(String, String), u64> = HashMap::new();
     for f in example_flows() {
         let (dst_ip, dst_port) = match f.dst.split_once(':') {
-            Some((ip, port)) => (ip.parse::<Ipv4Addr>().expect("ip"), port.parse::<u16>().expect("port")),
+            Some((ip, port)) => (
+                ip.parse::<Ipv4Addr>().expect("ip"),
+                port.parse::<u16>().expect("port"),
+            ),
             None => (f.dst.parse().expect("ip"), 0),
         };
         let mine: Vec<&Entry> = entries
@@ -295,9 +320,18 @@ fn kernel_gives_every_flow_its_expected_outcome() {
             .collect();
         let says = |what: String| format!("{}: {what}; entries {mine:?}", f.name);
         match &f.expect {
-            Expect::Dnat { to, masquerade, same_endpoint, .. } => {
+            Expect::Dnat {
+                to,
+                masquerade,
+                same_endpoint,
+                ..
+            } => {
                 if mine.len() != f.connections {
-                    problems.push(says(format!("{} entries, expected {}", mine.len(), f.connections)));
+                    problems.push(says(format!(
+                        "{} entries, expected {}",
+                        mine.len(),
+                        f.connections
+                    )));
                 }
                 for e in &mine {
                     let dest = std::net::SocketAddrV4::new(e.reply.0, e.reply.2);
@@ -306,12 +340,18 @@ fn kernel_gives_every_flow_its_expected_outcome() {
                     }
                     let want = if *masquerade { node_ip } else { f.client };
                     if e.reply.1 != want || e.reply.3 != e.orig.2 {
-                        problems.push(says(format!("replies go to {}:{}, expected {want}:{}", e.reply.1, e.reply.3, e.orig.2)));
+                        problems.push(says(format!(
+                            "replies go to {}:{}, expected {want}:{}",
+                            e.reply.1, e.reply.3, e.orig.2
+                        )));
                     }
                     // A whole conversation ends in TIME_WAIT: the backend's replies matched.
                     let conversation = f.packets > f.connections;
                     let now = table.iter().find(|t| t.orig == e.orig);
-                    if conversation && f.proto == "tcp" && now.map_or(true, |t| t.state != "TIME_WAIT") {
+                    if conversation
+                        && f.proto == "tcp"
+                        && now.map_or(true, |t| t.state != "TIME_WAIT")
+                    {
                         problems.push(says(format!("now {now:?}, expected TIME_WAIT")));
                     }
                     if conversation && now.map_or(true, |t| t.unreplied) {
@@ -324,12 +364,19 @@ fn kernel_gives_every_flow_its_expected_outcome() {
             }
             Expect::Accept { masquerade, .. } => {
                 if mine.len() != f.connections {
-                    problems.push(says(format!("{} entries, expected {}", mine.len(), f.connections)));
+                    problems.push(says(format!(
+                        "{} entries, expected {}",
+                        mine.len(),
+                        f.connections
+                    )));
                 }
                 for e in &mine {
                     let want = if *masquerade { node_ip } else { f.client };
                     if e.reply.0 != dst_ip || e.reply.1 != want {
-                        problems.push(says(format!("reply tuple {:?}, expected from {dst_ip} to {want}", e.reply)));
+                        problems.push(says(format!(
+                            "reply tuple {:?}, expected from {dst_ip} to {want}",
+                            e.reply
+                        )));
                     }
                 }
             }
@@ -337,7 +384,11 @@ fn kernel_gives_every_flow_its_expected_outcome() {
                 if !mine.is_empty() {
                     problems.push(says("a refused flow left a conntrack entry".into()));
                 }
-                let verdict = if matches!(f.expect, Expect::Reject { .. }) { "-j REJECT" } else { "-j DROP" };
+                let verdict = if matches!(f.expect, Expect::Reject { .. }) {
+                    "-j REJECT"
+                } else {
+                    "-j DROP"
+                };
                 let rule = saved
                     .lines()
                     .filter(|l| l.contains(&format!("-A {chain} ")) && l.contains(verdict))
@@ -347,19 +398,31 @@ fn kernel_gives_every_flow_its_expected_outcome() {
                             || (dst_ip == node_ip && l.contains("--dst-type LOCAL"))
                     });
                 match rule {
-                    Some(r) => *expected_counts.entry((chain.to_string(), rule_text(r))).or_default() += f.connections as u64,
-                    None => problems.push(says(format!("no {verdict} rule in {chain} for {}", f.dst))),
+                    Some(r) => {
+                        *expected_counts
+                            .entry((chain.to_string(), rule_text(r)))
+                            .or_default() += f.connections as u64
+                    }
+                    None => {
+                        problems.push(says(format!("no {verdict} rule in {chain} for {}", f.dst)))
+                    }
                 }
             }
             Expect::Invalid { chain } => {
                 if !mine.is_empty() {
                     problems.push(says("an INVALID packet left a conntrack entry".into()));
                 }
-                let rule = saved
-                    .lines()
-                    .find(|l| l.contains(&format!("-A {chain} -m conntrack --ctstate INVALID -j DROP")));
+                let rule = saved.lines().find(|l| {
+                    l.contains(&format!(
+                        "-A {chain} -m conntrack --ctstate INVALID -j DROP"
+                    ))
+                });
                 match rule {
-                    Some(r) => *expected_counts.entry((chain.to_string(), rule_text(r))).or_default() += f.packets as u64,
+                    Some(r) => {
+                        *expected_counts
+                            .entry((chain.to_string(), rule_text(r)))
+                            .or_default() += f.packets as u64
+                    }
                     None => problems.push(says(format!("no INVALID drop in {chain}"))),
                 }
             }
@@ -373,10 +436,17 @@ fn kernel_gives_every_flow_its_expected_outcome() {
             .and_then(|l| l.split(':').next())
             .and_then(|n| n.parse::<u64>().ok());
         if got != Some(*want) {
-            problems.push(format!("{chain}: `{rule}` counted {got:?} packets, expected {want}"));
+            problems.push(format!(
+                "{chain}: `{rule}` counted {got:?} packets, expected {want}"
+            ));
         }
     }
-    assert!(problems.is_empty(), "{} problems:\n{}", problems.len(), problems.join("\n"));
+    assert!(
+        problems.is_empty(),
+        "{} problems:\n{}",
+        problems.len(),
+        problems.join("\n")
+    );
 }
 
 /// A saved rule line without its `[p:b]` counter.
@@ -385,4 +455,14 @@ fn rule_text(line: &str) -> String {
         Some(rest) => rest.split_once("] ").map_or(line, |(_, r)| r).to_string(),
         None => line.to_string(),
     }
+}
+
+#[test]
+fn readme_flow_table_is_current() {
+    let readme = String::from_utf8(shipped("captures/README.md")).expect("UTF-8");
+    let table = fwbench::gen::traffic::flows_markdown();
+    assert!(
+        readme.contains(&table),
+        "captures/README.md lacks the current flow table; paste this:\n{table}"
+    );
 }

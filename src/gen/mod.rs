@@ -4,7 +4,9 @@
 
 pub mod cluster;
 pub mod kube;
-pub mod traffic;
+pub mod node_rules;
+mod packet;
 mod rng;
+pub mod traffic;
 
 pub use rng::Rng;

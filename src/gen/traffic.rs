@@ -23,9 +23,10 @@ use std::io::Write;
 use std::net::{Ipv4Addr, SocketAddrV4};
 
 use super::cluster::NODE_IP;
+use super::packet::{dns_message, echo, http_get, http_ok, tcp_segment, tls_record, udp, Seg};
 use super::Rng;
 use crate::capture::{LinkType, OutPacket, WriteError, Writer};
-use crate::wire::tcp::flags::{ACK, FIN, PSH, RST, SYN};
+use crate::wire::tcp::flags::{ACK, FIN, RST};
 
 /// What the kernel does with a flow's first packet (and so with the flow).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -210,7 +211,15 @@ impl Gen {
 
     /// Sends one IPv4 packet from `from` to `dst`, with checksums filled in (or the L4
     /// checksum spoiled when `bad_checksum`).
-    fn send(&mut self, from: Peer, dst: Ipv4Addr, proto: u8, l4: Vec<u8>, step: &str, bad_checksum: bool) {
+    fn send(
+        &mut self,
+        from: Peer,
+        dst: Ipv4Addr,
+        proto: u8,
+        l4: Vec<u8>,
+        step: &str,
+        bad_checksum: bool,
+    ) {
         let total = 20 + l4.len();
         self.ip_id = self.ip_id.wrapping_add(1 + self.rng.below(3) as u16);
         let mut ip = Vec::with_capacity(total);
@@ -229,7 +238,11 @@ impl Gen {
                 *b ^= 0x5a;
             }
         }
-        let dst_mac = if from.iface == ETH0 { NODE_MAC } else { CNI_MAC };
+        let dst_mac = if from.iface == ETH0 {
+            NODE_MAC
+        } else {
+            CNI_MAC
+        };
         let mut data = Vec::with_capacity(14 + total);
         data.extend_from_slice(&dst_mac);
         data.extend_from_slice(&from.mac);
@@ -254,16 +267,36 @@ impl Gen {
     /// A whole TCP connection: handshake, one request and one response, FIN both ways.
     /// The client addresses `vip`; the backend `server` answers `reply_to` (the client, or
     /// the node when masqueraded) from its own address and port.
-    fn conversation(&mut self, client: Peer, vip: SocketAddrV4, server: Peer, server_port: u16, reply_to: Ipv4Addr, request: &[u8], response: &[u8]) {
+    #[allow(clippy::too_many_arguments)]
+    fn conversation(
+        &mut self,
+        client: Peer,
+        vip: SocketAddrV4,
+        server: Peer,
+        server_port: u16,
+        reply_to: Ipv4Addr,
+        request: &[u8],
+        response: &[u8],
+    ) {
         let cport = self.ephemeral_port();
         let back = SocketAddrV4::new(reply_to, cport);
         let mut c = self.rng.next_u64() as u32;
         let mut s = self.rng.next_u64() as u32;
-        let (rtt, think) = if client.iface == ETH0 { (18_000, 400) } else { (120, 60) };
+        let (rtt, think) = if client.iface == ETH0 {
+            (18_000, 400)
+        } else {
+            (120, 60)
+        };
         self.tcp(client, vip, cport, Seg::syn(c), "SYN");
         c = c.wrapping_add(1);
         self.after_us(rtt);
-        self.tcp(server, back, server_port, Seg::syn_ack(s, c), "SYN/ACK from the backend");
+        self.tcp(
+            server,
+            back,
+            server_port,
+            Seg::syn_ack(s, c),
+            "SYN/ACK from the backend",
+        );
         s = s.wrapping_add(1);
         self.after_us(rtt);
         self.tcp(client, vip, cport, Seg::ack(c, s, &[]), "ACK");
@@ -271,9 +304,21 @@ impl Gen {
         self.tcp(client, vip, cport, Seg::data(c, s, request), "request");
         c = c.wrapping_add(request.len() as u32);
         self.after_us(rtt);
-        self.tcp(server, back, server_port, Seg::ack(s, c, &[]), "ACK from the backend");
+        self.tcp(
+            server,
+            back,
+            server_port,
+            Seg::ack(s, c, &[]),
+            "ACK from the backend",
+        );
         self.after_us(2_000);
-        self.tcp(server, back, server_port, Seg::data(s, c, response), "response");
+        self.tcp(
+            server,
+            back,
+            server_port,
+            Seg::data(s, c, response),
+            "response",
+        );
         s = s.wrapping_add(response.len() as u32);
         self.after_us(rtt);
         self.tcp(client, vip, cport, Seg::ack(c, s, &[]), "ACK");
@@ -281,7 +326,13 @@ impl Gen {
         self.tcp(client, vip, cport, Seg::flags(FIN | ACK, c, s), "FIN");
         c = c.wrapping_add(1);
         self.after_us(rtt);
-        self.tcp(server, back, server_port, Seg::flags(FIN | ACK, s, c), "FIN from the backend");
+        self.tcp(
+            server,
+            back,
+            server_port,
+            Seg::flags(FIN | ACK, s, c),
+            "FIN from the backend",
+        );
         s = s.wrapping_add(1);
         self.after_us(rtt);
         self.tcp(client, vip, cport, Seg::ack(c, s, &[]), "last ACK");
@@ -303,10 +354,24 @@ impl Gen {
         let port = self.ephemeral_port();
         let id = self.rng.below(65536) as u16;
         let q = dns_message(id, name, None);
-        self.send(client, *vip.ip(), 17, udp(port, 53, &q), &format!("query A {name}"), false);
+        self.send(
+            client,
+            *vip.ip(),
+            17,
+            udp(port, 53, &q),
+            &format!("query A {name}"),
+            false,
+        );
         self.after_us(300);
         let r = dns_message(id, name, Some(answer));
-        self.send(server, client.ip, 17, udp(53, port, &r), "answer from the backend", false);
+        self.send(
+            server,
+            client.ip,
+            17,
+            udp(53, port, &r),
+            "answer from the backend",
+            false,
+        );
     }
 
     fn ping(&mut self, from: Peer, to: Ipv4Addr, reply_from: Option<Peer>, count: u16) {
@@ -315,125 +380,30 @@ impl Gen {
             if seq > 1 {
                 self.after_us(1_000_000);
             }
-            self.send(from, to, 1, echo(8, ident, seq), &format!("echo request {seq}"), false);
+            self.send(
+                from,
+                to,
+                1,
+                echo(8, ident, seq),
+                &format!("echo request {seq}"),
+                false,
+            );
             if let Some(r) = reply_from {
                 self.after_us(90);
-                self.send(r, from.ip, 1, echo(0, ident, seq), &format!("echo reply {seq}"), false);
+                self.send(
+                    r,
+                    from.ip,
+                    1,
+                    echo(0, ident, seq),
+                    &format!("echo reply {seq}"),
+                    false,
+                );
             }
         }
     }
 }
 
-/// A TCP segment's variable fields.
-struct Seg<'a> {
-    flags: u8,
-    seq: u32,
-    ack: u32,
-    payload: &'a [u8],
-}
-
-impl<'a> Seg<'a> {
-    fn syn(seq: u32) -> Seg<'a> {
-        Seg { flags: SYN, seq, ack: 0, payload: &[] }
-    }
-    fn syn_ack(seq: u32, ack: u32) -> Seg<'a> {
-        Seg { flags: SYN | ACK, seq, ack, payload: &[] }
-    }
-    fn ack(seq: u32, ack: u32, payload: &'a [u8]) -> Seg<'a> {
-        Seg { flags: ACK, seq, ack, payload }
-    }
-    fn data(seq: u32, ack: u32, payload: &'a [u8]) -> Seg<'a> {
-        Seg { flags: PSH | ACK, seq, ack, payload }
-    }
-    fn flags(flags: u8, seq: u32, ack: u32) -> Seg<'a> {
-        Seg { flags, seq, ack, payload: &[] }
-    }
-}
-
-/// A TCP header (checksum left 0): SYNs carry MSS 1460, SACK permitted and window scale 7,
-/// as Linux sends them.
-fn tcp_segment(sport: u16, dport: u16, s: &Seg<'_>) -> Vec<u8> {
-    let opts: &[u8] = if s.flags & SYN != 0 {
-        &[2, 4, 0x05, 0xb4, 4, 2, 1, 3, 3, 7, 1, 1] // MSS, SACK-perm, NOP, WS 7, NOP, NOP
-    } else {
-        &[]
-    };
-    let mut t = Vec::with_capacity(20 + opts.len() + s.payload.len());
-    t.extend_from_slice(&sport.to_be_bytes());
-    t.extend_from_slice(&dport.to_be_bytes());
-    t.extend_from_slice(&s.seq.to_be_bytes());
-    t.extend_from_slice(&s.ack.to_be_bytes());
-    t.push((((20 + opts.len()) / 4) as u8) << 4);
-    t.push(s.flags);
-    let window: u16 = match s.flags {
-        f if f & SYN != 0 => 64240,
-        f if f & RST != 0 => 0,
-        _ => 502,
-    };
-    t.extend_from_slice(&window.to_be_bytes());
-    t.extend_from_slice(&[0, 0, 0, 0]);
-    t.extend_from_slice(opts);
-    t.extend_from_slice(s.payload);
-    t
-}
-
-fn udp(sport: u16, dport: u16, payload: &[u8]) -> Vec<u8> {
-    let mut u = Vec::with_capacity(8 + payload.len());
-    u.extend_from_slice(&sport.to_be_bytes());
-    u.extend_from_slice(&dport.to_be_bytes());
-    u.extend_from_slice(&((8 + payload.len()) as u16).to_be_bytes());
-    u.extend_from_slice(&[0, 0]);
-    u.extend_from_slice(payload);
-    u
-}
-
-/// An echo request (8) or reply (0) with ping's 56 bytes of payload.
-fn echo(typ: u8, ident: u16, seq: u16) -> Vec<u8> {
-    let mut i = vec![typ, 0, 0, 0];
-    i.extend_from_slice(&ident.to_be_bytes());
-    i.extend_from_slice(&seq.to_be_bytes());
-    i.extend((0..56u8).map(|b| b.wrapping_add(0x10)));
-    i
-}
-
-/// A DNS query for `name` type A (with `answer`: the response, TTL 30).
-fn dns_message(id: u16, name: &str, answer: Option<Ipv4Addr>) -> Vec<u8> {
-    let mut m = Vec::new();
-    m.extend_from_slice(&id.to_be_bytes());
-    m.extend_from_slice(if answer.is_some() { &[0x85, 0x00] } else { &[0x01, 0x00] });
-    m.extend_from_slice(&[0, 1, 0, u8::from(answer.is_some()), 0, 0, 0, 0]);
-    for label in name.split('.').filter(|l| !l.is_empty()) {
-        m.push(label.len() as u8);
-        m.extend_from_slice(label.as_bytes());
-    }
-    m.extend_from_slice(&[0, 0, 1, 0, 1]);
-    if let Some(a) = answer {
-        m.extend_from_slice(&[0xc0, 0x0c, 0, 1, 0, 1, 0, 0, 0, 30, 0, 4]);
-        m.extend_from_slice(&a.octets());
-    }
-    m
-}
-
-fn http_get(host: &str, path: &str) -> Vec<u8> {
-    format!("GET {path} HTTP/1.1\r\nHost: {host}\r\nUser-Agent: curl/8.5.0\r\nAccept: */*\r\n\r\n").into_bytes()
-}
-
-fn http_ok(body: &str) -> Vec<u8> {
-    format!(
-        "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: {}\r\n\r\n{body}",
-        body.len()
-    )
-    .into_bytes()
-}
-
-/// A TLS 1.2 application-data record of 64 opaque bytes (what an encrypted request or
-/// response looks like on the wire).
-fn tls_record(rng: &mut Rng) -> Vec<u8> {
-    let mut m = vec![0x17, 0x03, 0x03, 0x00, 0x40];
-    m.extend((0..64).map(|_| rng.below(256) as u8));
-    m
-}
-
+#[rustfmt::skip] // one flow per few lines reads like the README's table
 fn build(seed: u64) -> Gen {
     let mut g = Gen::new(seed);
     let node = NODE_IP;
@@ -484,7 +454,7 @@ fn build(seed: u64) -> Gen {
         dnat(vec![sa([10, 180, 0, 4], 8080), sa([10, 181, 1, 4], 8080), sa([10, 181, 2, 4], 8080)], true));
     g.syns(outside(Ipv4Addr::new(203, 0, 113, 8)), SocketAddrV4::new(node, 30080), 3);
 
-    let mut rng = Rng::new(seed ^ 0x746c_73);
+    let mut rng = Rng::new(seed ^ 0x0074_6c73);
     let (hello, server_hello) = (tls_record(&mut rng), tls_record(&mut rng));
     g.flow("lb-allowed", "client inside loadBalancerSourceRanges to the load balancer IP", client, "tcp", "198.51.100.10:443".into(), 1,
         dnat(vec![sa([10, 180, 0, 9], 8443)], true));
@@ -563,6 +533,74 @@ fn build(seed: u64) -> Gen {
     let l4 = tcp_segment(p, 30081, &Seg::syn(s));
     g.send(other, node, 6, l4, "SYN with a bad TCP checksum", true);
     g
+}
+
+impl Expect {
+    /// The outcome in words, as the README's table gives it.
+    pub fn describe(&self) -> String {
+        match self {
+            Expect::Dnat {
+                to,
+                masquerade,
+                same_endpoint,
+                path,
+            } => {
+                let list: Vec<String> = to.iter().map(|a| a.to_string()).collect();
+                let mut s = if to.len() == 1 {
+                    format!("DNAT to {}", list[0])
+                } else if *same_endpoint {
+                    format!(
+                        "DNAT to one of {}, the same for every connection (affinity)",
+                        list.join(", ")
+                    )
+                } else {
+                    format!("DNAT to one of {} (random)", list.join(", "))
+                };
+                s.push_str(if *masquerade {
+                    ", masqueraded to 192.168.0.2"
+                } else {
+                    ", source kept"
+                });
+                if *path == "input" {
+                    s.push_str(", delivered to the node (INPUT)");
+                }
+                s
+            }
+            Expect::Reject { chain } => format!("REJECT (ICMP port unreachable) in filter {chain}"),
+            Expect::Drop { chain } => format!("DROP in filter {chain}"),
+            Expect::Accept { path, masquerade } => match (*path, *masquerade) {
+                ("input", _) => "no NAT, accepted in filter INPUT".to_string(),
+                (_, false) => "no NAT, forwarded".to_string(),
+                (_, true) => {
+                    "no DNAT, forwarded, masqueraded to 192.168.0.2 (CNI-POSTROUTING)".to_string()
+                }
+            },
+            Expect::Invalid { chain } => format!("conntrack INVALID, DROP in filter {chain}"),
+        }
+    }
+}
+
+/// The flow table of captures/README.md (Markdown), made from [`example_flows`].
+pub fn flows_markdown() -> String {
+    let mut out = String::from(
+        "| # | flow | in | client | proto | destination | conns | packets | expected outcome |\n\
+         |---|---|---|---|---|---|---|---|---|\n",
+    );
+    for (i, f) in example_flows().iter().enumerate() {
+        out.push_str(&format!(
+            "| {} | `{}` | {} | {} | {} | {} | {} | {} | {} |\n",
+            i + 1,
+            f.name,
+            f.arrives_on,
+            f.client,
+            f.proto,
+            f.dst,
+            f.connections,
+            f.packets,
+            f.expect.describe()
+        ));
+    }
+    out
 }
 
 /// The example's flows and their expected outcomes (the same for every seed).
