@@ -53,6 +53,10 @@ pub enum Command {
     /// Deterministic: the same --rules and --seed give the same file on every machine.
     ///
     /// Example: fwbench generate --rules 100000 --seed 7 > big.rules
+    ///
+    /// The shipped examples come from here too: `fwbench generate --example-ruleset >
+    /// rulesets/k8s-node.rules` and `fwbench generate --example-capture
+    /// captures/k8s-node.pcapng` (with the default --seed 1).
     Generate(GenerateArgs),
     /// Replay captures through the ruleset as the kernel would: counters and outcomes.
     ///
@@ -229,4 +233,12 @@ pub struct GenerateArgs {
     /// Seed of the generator.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
+    /// Print the shipped example ruleset instead (rulesets/k8s-node.rules: a Kubernetes
+    /// node with kube-proxy, kubelet and CNI rules).
+    #[arg(long, conflicts_with = "rules")]
+    pub example_ruleset: bool,
+    /// Write the shipped example capture (captures/k8s-node.pcapng: traffic that matches
+    /// the example ruleset on the built-in host) to FILE, as pcapng.
+    #[arg(long, value_name = "FILE", conflicts_with = "rules")]
+    pub example_capture: Option<PathBuf>,
 }
