@@ -68,6 +68,15 @@ pub enum Command {
     ///
     /// Example: fwbench replay captures/k8s-node.pcapng --rules rulesets/k8s-node.rules
     Replay(ReplayArgs),
+    /// Follow one packet of a capture through the host, rule by rule.
+    ///
+    /// Replays the packets before it (so conntrack, NAT bindings and rate limits are as they
+    /// would be), then shows for the chosen packet every chain walked in every table, each
+    /// rule evaluated and whether it matched, the verdicts, conntrack's classification, NAT
+    /// rewrites, the routing decision and the outcome.
+    ///
+    /// Example: fwbench trace captures/k8s-node.pcapng --rules rulesets/k8s-node.rules --packet 5
+    Trace(TraceArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
     ///
     /// Example: fwbench completions bash > /etc/bash_completion.d/fwbench
@@ -141,6 +150,26 @@ pub struct ReplayArgs {
     /// Write LOG / NFLOG lines to this file.
     #[arg(long, value_name = "FILE")]
     pub log: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct TraceArgs {
+    /// The captures (pcap or pcapng), replayed one after the other.
+    #[arg(required = true, value_name = "CAPTURE")]
+    pub captures: Vec<PathBuf>,
+    #[command(flatten)]
+    pub ruleset: RulesetArgs,
+    #[command(flatten)]
+    pub host: HostArgs,
+    /// The packet to follow: its number in the captures, from 1 (as Wireshark counts).
+    #[arg(long, short = 'p', value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub packet: u64,
+    /// Seed for `-m statistic --mode random` and NAT port choices.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Print rules with numeric addresses and ports.
+    #[arg(short = 'n', long)]
+    pub numeric: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

@@ -6,6 +6,7 @@ pub mod generate;
 pub mod list;
 pub mod replay;
 pub mod save;
+pub mod trace;
 
 use std::io::Read;
 use std::path::Path;
