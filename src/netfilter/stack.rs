@@ -1076,6 +1076,10 @@ impl<'r> Stack<'r> {
     /// What the host's own stack answers to a packet delivered to it when nothing listens
     /// (tcp_v4_send_reset, icmp port unreachable, icmp_echo).
     fn local_stack_reply(&mut self, now_ns: i64, f: &Flight<'r>, out: &mut Processed) {
+        // tcp_v4_rcv / __udp4_lib_rcv drop a segment with a bad checksum without answering.
+        if f.in_iface.is_some() && !crate::wire::reply::l4_checksum_ok(&f.bytes, &f.info) {
+            return;
+        }
         let reply = match (f.info.protocol, f.info.l4) {
             (IpProtocol::Tcp, L4Info::Tcp { .. }) => {
                 crate::wire::reply::closed_port_reset(&f.bytes)
