@@ -10,4 +10,5 @@ pub mod gen;
 pub mod host;
 pub mod netfilter;
 pub mod rules;
+pub mod verify;
 pub mod wire;
