@@ -65,6 +65,8 @@ pub struct Lab {
     loaded: Mutex<(Family, Backend)>,
 }
 
+/// How long the set-up's own multicast reports take to leave.
+const SETUP_QUIET: Duration = Duration::from_millis(100);
 /// Quiet time after which captures and counters count as still.
 const STILL: Duration = Duration::from_millis(300);
 /// Longest wait for the DUT to fall still after the last packet.
@@ -107,6 +109,9 @@ impl Lab {
         lab.add_routes(host)?;
         lab.add_rules(host)?;
         lab.add_neighbours(host, next_hops)?;
+        // The group joins of the set-up (all-routers, solicited-node) send MLD reports from
+        // timers; they must be gone before the first packet (see the settings above).
+        std::thread::sleep(SETUP_QUIET);
         Ok(lab)
     }
 
@@ -173,7 +178,18 @@ impl Lab {
             ("net.ipv6.icmp.ratelimit", "0", "every ICMPv6 error is sent (stock: 1000 ms)"),
             ("net.ipv6.conf.all.accept_dad", "0", "IPv6 addresses usable at once"),
             ("net.ipv6.conf.default.accept_dad", "0", "IPv6 addresses usable at once"),
+            ("net.ipv6.conf.all.addr_gen_mode", "1", "no automatic IPv6 link-local address"),
             ("net.ipv6.conf.default.addr_gen_mode", "1", "no automatic IPv6 link-local address"),
+            (
+                "net.ipv6.conf.default.mldv2_unsolicited_report_interval",
+                "1",
+                "MLD reports of the set-up leave at once (stock: 1000 ms)",
+            ),
+            (
+                "net.ipv6.conf.default.mldv1_unsolicited_report_interval",
+                "1",
+                "MLD reports of the set-up leave at once (stock: 10000 ms)",
+            ),
             ("net.ipv6.conf.default.router_solicitations", "0", "no router solicitations"),
         ];
         for (k, v, why) in exact {
