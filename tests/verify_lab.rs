@@ -432,3 +432,119 @@ fn interrupted_process_leaves_nothing() {
     }
     assert_eq!(root_links(), links_before);
 }
+
+// ---- NAT, REJECT, conntrack; the kernel against itself -------------------------------------
+
+const NAT_RULES: &str = "\
+*nat
+:PREROUTING ACCEPT [0:0]
+:INPUT ACCEPT [0:0]
+:OUTPUT ACCEPT [0:0]
+:POSTROUTING ACCEPT [0:0]
+-A PREROUTING -d 10.96.0.10/32 -p udp -m udp --dport 53 -j DNAT --to-destination 10.1.0.7:53
+-A POSTROUTING -o eth0 -j MASQUERADE
+COMMIT
+*filter
+:INPUT ACCEPT [0:0]
+:FORWARD ACCEPT [0:0]
+:OUTPUT ACCEPT [0:0]
+-A FORWARD -p udp -m udp --dport 9 -j REJECT
+COMMIT
+";
+
+const POD7_MAC: [u8; 6] = [2, 0, 0, 0, 1, 7];
+
+fn nat_run() -> fwbench::verify::Observation {
+    let host = Host::kubernetes_node();
+    let lab = Lab::new(
+        &host,
+        &[
+            ("eth0".to_string(), "192.168.0.1".parse().unwrap(), Some(GATEWAY_MAC)),
+            ("cni0".to_string(), "10.1.0.5".parse().unwrap(), Some(POD_MAC)),
+            ("cni0".to_string(), "10.1.0.7".parse().unwrap(), Some(POD7_MAC)),
+        ],
+    )
+    .expect("lab");
+    lab.load(NAT_RULES, None, Family::Ipv4, Backend::Nft).expect("load");
+    let from_pod = |dst: [u8; 4], sport: u16, dport: u16| {
+        let ip = ipv4([10, 1, 0, 5], dst, 17, 64, &udp(sport, dport, 10));
+        Injected::Frame { iface: "cni0".into(), frame: eth(CNI0_MAC, POD_MAC, &ip) }
+    };
+    let answer = ipv4([10, 1, 0, 7], [10, 1, 0, 5], 17, 64, &udp(53, 1000, 10));
+    let packets = vec![
+        from_pod([10, 96, 0, 10], 1000, 53),
+        Injected::Frame { iface: "cni0".into(), frame: eth(CNI0_MAC, POD7_MAC, &answer) },
+        from_pod([198, 51, 100, 7], 2000, 80),
+        from_pod([198, 51, 100, 7], 3000, 9),
+    ];
+    lab.run(&packets).expect("run").observation
+}
+
+fn chain_counts(r: &Ruleset, table: TableKind, chain: &str) -> (Vec<u64>, u64) {
+    let c = r
+        .table(table)
+        .and_then(|t| t.chain(chain))
+        .unwrap_or_else(|| panic!("no {chain}"));
+    (c.rules.iter().map(|r| r.counters.packets).collect(), c.counters.packets)
+}
+
+#[test]
+fn nat_reject_and_conntrack_as_netfilter_md_says() {
+    if !kernel_ok() {
+        return;
+    }
+    let k = nat_run();
+    // nat chains count connections: the DNAT, the masqueraded flow, the rejected flow's
+    // first packet (NEW in PREROUTING before FORWARD rejects it); the reply and REJECT's
+    // ICMP error never see nat (NETFILTER.md §1, §2).
+    assert_eq!(chain_counts(&k.ruleset, TableKind::Nat, "PREROUTING"), (vec![1], 2));
+    assert_eq!(chain_counts(&k.ruleset, TableKind::Nat, "POSTROUTING"), (vec![1], 1));
+    assert_eq!(chain_counts(&k.ruleset, TableKind::Nat, "OUTPUT"), (vec![], 0));
+    assert_eq!(chain_counts(&k.ruleset, TableKind::Filter, "FORWARD"), (vec![1], 3));
+    assert_eq!(chain_counts(&k.ruleset, TableKind::Filter, "OUTPUT"), (vec![], 1));
+    // The rejected flow leaves no entry (its first packet never got confirmed).
+    let ct: Vec<String> = k.conntrack.iter().map(|e| e.to_string()).collect();
+    assert_eq!(k.conntrack.len(), 2, "{ct:#?}");
+    let dns = k
+        .conntrack
+        .iter()
+        .find(|e| e.original.dport == Some(53))
+        .expect("the DNATed flow");
+    assert_eq!(dns.reply.src, "10.1.0.7".parse::<IpAddr>().unwrap());
+    assert!(!dns.unreplied);
+    let masq = k
+        .conntrack
+        .iter()
+        .find(|e| e.original.dport == Some(80))
+        .expect("the masqueraded flow");
+    assert_eq!(masq.reply.dst, "192.168.0.2".parse::<IpAddr>().unwrap());
+    assert_eq!(masq.reply.dport, Some(2000), "port kept: no clash");
+    assert!(masq.unreplied);
+    // Emitted: on cni0 the DNATed query, the un-DNATed answer, the ICMP error; on eth0 the
+    // masqueraded datagram.
+    let cni0 = &k.emitted["cni0"];
+    assert_eq!(cni0.len(), 3, "{cni0:02x?}");
+    assert_eq!(cni0[0][0..6], POD7_MAC);
+    assert_eq!(cni0[0][14 + 16..14 + 20], [10, 1, 0, 7], "DNAT");
+    assert_eq!(cni0[1][14 + 12..14 + 16], [10, 96, 0, 10], "reply un-DNATed");
+    assert_eq!(cni0[2][14 + 9], 1, "ICMP");
+    assert_eq!(cni0[2][14 + 20..14 + 22], [3, 3], "port unreachable");
+    assert_eq!(cni0[2].len(), 14 + 20 + 8 + 38, "quotes the whole datagram");
+    let eth0 = &k.emitted["eth0"];
+    assert_eq!(eth0.len(), 1);
+    assert_eq!(eth0[0][14 + 12..14 + 16], [192, 168, 0, 2], "MASQUERADE");
+
+    // The same input through a second lab: equal up to the listed randomness, and a
+    // changed byte is found.
+    let again = nat_run();
+    let opts = fwbench::verify::CompareOptions::default();
+    let c = fwbench::verify::compare(&k, &again, &opts);
+    assert!(c.is_exact(), "{}", c.render());
+    eprintln!("kernel against kernel:\n{}", c.render());
+    let mut broken = again.clone();
+    if let Some(f) = broken.emitted.get_mut("eth0").and_then(|v| v.first_mut()) {
+        f[14 + 8] -= 1;
+    }
+    let c = fwbench::verify::compare(&k, &broken, &opts);
+    assert!(!c.is_exact() && c.render().contains("IPv4 ttl"), "{}", c.render());
+}
