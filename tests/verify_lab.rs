@@ -548,3 +548,67 @@ fn nat_reject_and_conntrack_as_netfilter_md_says() {
     let c = fwbench::verify::compare(&k, &broken, &opts);
     assert!(!c.is_exact() && c.render().contains("IPv4 ttl"), "{}", c.render());
 }
+
+// ---- IPv6 -----------------------------------------------------------------------------------
+
+const V6_RULES: &str = "\
+*filter
+:INPUT ACCEPT [0:0]
+:FORWARD ACCEPT [0:0]
+:OUTPUT ACCEPT [0:0]
+-A INPUT -p ipv6-icmp -m icmp6 --icmpv6-type 128 -j ACCEPT
+COMMIT
+";
+
+#[test]
+fn ipv6_echo_is_answered_and_nothing_else_is_emitted() {
+    if !kernel_ok() {
+        return;
+    }
+    use fwbench::wire::checksum;
+    let host = Host::kubernetes_node();
+    // The model's IPv6 gateway gets a made-up MAC; the lab says which.
+    let lab = Lab::new(&host, &[]).expect("lab");
+    let gw: IpAddr = "2001:db8::fffe".parse().unwrap();
+    let gw_mac = lab
+        .neighbours()
+        .iter()
+        .find(|(i, a, _)| i == "eth0" && *a == gw)
+        .map(|(_, _, m)| *m)
+        .expect("the IPv6 gateway is a neighbour");
+    lab.load(V6_RULES, None, Family::Ipv6, Backend::Nft).expect("load");
+    let src: std::net::Ipv6Addr = "2001:db8:5::9".parse().unwrap();
+    let dst: std::net::Ipv6Addr = "2001:db8::1".parse().unwrap();
+    let mut icmp = vec![128, 0, 0, 0, 0x42, 0x42, 0, 1];
+    icmp.resize(16, 0x5a);
+    let pseudo = checksum::pseudo_header_v6(&src.octets(), &dst.octets(), 58, icmp.len() as u32);
+    let c = checksum::finish(checksum::combine(&[pseudo, checksum::data(&icmp)]));
+    icmp[2..4].copy_from_slice(&c.to_be_bytes());
+    let mut ip = vec![0x60, 0, 0, 0, 0, icmp.len() as u8, 58, 64];
+    ip.extend_from_slice(&src.octets());
+    ip.extend_from_slice(&dst.octets());
+    ip.extend_from_slice(&icmp);
+    let mut frame = Vec::new();
+    frame.extend_from_slice(&ETH0_MAC);
+    frame.extend_from_slice(&gw_mac);
+    frame.extend_from_slice(&[0x86, 0xdd]);
+    frame.extend_from_slice(&ip);
+    let seen = lab
+        .run(&[Injected::Frame { iface: "eth0".into(), frame }])
+        .expect("run");
+    let k = &seen.observation;
+    assert_eq!(seen.resent, 0);
+    // Bytes = IPv6 header + payload (NETFILTER.md §5 for IPv6).
+    assert_eq!(counters(&k.ruleset, "INPUT"), (vec![Counters::new(1, 56)], Counters::ZERO));
+    assert_eq!(counters(&k.ruleset, "OUTPUT"), (vec![], Counters::new(1, 56)));
+    // Exactly the echo reply: no MLD report, neighbour solicitation or router solicitation
+    // of the set-up leaks into the capture.
+    assert_eq!(k.emitted["cni0"].len(), 0, "{:02x?}", k.emitted["cni0"]);
+    let out = &k.emitted["eth0"];
+    assert_eq!(out.len(), 1, "{out:02x?}");
+    let reply = &out[0];
+    assert_eq!(reply[0..6], gw_mac);
+    assert_eq!(reply[14 + 8..14 + 24], dst.octets(), "from the pinged address");
+    assert_eq!(reply[14 + 24..14 + 40], src.octets());
+    assert_eq!(reply[14 + 40], 129, "echo reply");
+}
