@@ -21,7 +21,13 @@ use fwbench::rules::{Backend, Counters, Family, Ruleset, TableKind};
 use fwbench::verify::{Injected, Lab};
 
 fn kernel_ok() -> bool {
-    match root_with(&["ip", "ethtool", "iptables-nft-restore", "conntrack", "sysctl"]) {
+    match root_with(&[
+        "ip",
+        "ethtool",
+        "iptables-nft-restore",
+        "conntrack",
+        "sysctl",
+    ]) {
         Ok(()) => true,
         Err(why) => {
             skip(&why);
@@ -89,7 +95,11 @@ fn facts(h: &Host) -> (BTreeSet<String>, BTreeSet<String>) {
                 r.metric,
                 r.prefsrc,
                 r.scope.0,
-                if r.protocol == Protocol::KERNEL { "kernel" } else { "user" }
+                if r.protocol == Protocol::KERNEL {
+                    "kernel"
+                } else {
+                    "user"
+                }
             )
         })
         .collect();
@@ -105,7 +115,10 @@ fn check_copy(label: &str, host: &Host) {
         assert!(names.iter().all(|n| n.starts_with("fwb-v")), "{names:?}");
         let listed = netns_list();
         for n in &names {
-            assert!(listed.contains(n.as_str()), "{label}: {n} not in ip netns list");
+            assert!(
+                listed.contains(n.as_str()),
+                "{label}: {n} not in ip netns list"
+            );
         }
         let ip = |args: &[&str]| {
             let mut argv = vec!["ip", "-j"];
@@ -137,8 +150,14 @@ fn check_copy(label: &str, host: &Host) {
                 .trim()
                 .to_string()
         };
-        assert_eq!(sysctl("net.ipv4.ip_forward"), if s.ip_forward { "1" } else { "0" });
-        assert_eq!(sysctl("net.ipv4.conf.all.rp_filter"), s.rp_filter.to_string());
+        assert_eq!(
+            sysctl("net.ipv4.ip_forward"),
+            if s.ip_forward { "1" } else { "0" }
+        );
+        assert_eq!(
+            sysctl("net.ipv4.conf.all.rp_filter"),
+            s.rp_filter.to_string()
+        );
         assert_eq!(
             sysctl("net.ipv4.conf.all.route_localnet"),
             if s.route_localnet { "1" } else { "0" }
@@ -146,23 +165,36 @@ fn check_copy(label: &str, host: &Host) {
         assert_eq!(sysctl("net.ipv4.icmp_ratelimit"), "0");
         for i in host.interfaces().iter().filter(|i| !i.loopback) {
             let rp = sysctl(&format!("net.ipv4.conf.{}.rp_filter", i.name));
-            assert_eq!(rp, i.conf.rp_filter.unwrap_or(s.rp_filter).to_string(), "{label}: {}", i.name);
+            assert_eq!(
+                rp,
+                i.conf.rp_filter.unwrap_or(s.rp_filter).to_string(),
+                "{label}: {}",
+                i.name
+            );
             let features = lab
                 .exec(&["ethtool", "-k", &i.name], None)
                 .expect("ethtool -k");
             assert!(
-                features.contains("tx-checksumming: off") && features.contains("rx-checksumming: off"),
+                features.contains("tx-checksumming: off")
+                    && features.contains("rx-checksumming: off"),
                 "{label}: offloads of {}: {features}",
                 i.name
             );
         }
-        assert!(lab.settings().iter().any(|s| s.contains("icmp_ratelimit=0")));
+        assert!(lab
+            .settings()
+            .iter()
+            .any(|s| s.contains("icmp_ratelimit=0")));
     }
     let listed = netns_list();
     for n in &names {
         assert!(!listed.contains(n.as_str()), "{label}: {n} left behind");
     }
-    assert_eq!(root_links(), links_before, "{label}: root namespace links changed");
+    assert_eq!(
+        root_links(),
+        links_before,
+        "{label}: root namespace links changed"
+    );
 }
 
 #[test]
@@ -306,10 +338,19 @@ fn observe(backend: Backend) {
     let local = ipv4([192, 168, 0, 2], [192, 168, 0, 1], 17, 64, &udp(5000, 7, 4));
     let ping = ipv4([203, 0, 113, 9], [192, 168, 0, 2], 1, 50, &echo_request(8));
     let packets = vec![
-        Injected::Frame { iface: "cni0".into(), frame: eth(CNI0_MAC, POD_MAC, &forwarded) },
-        Injected::Frame { iface: "cni0".into(), frame: eth(CNI0_MAC, POD_MAC, &dropped) },
+        Injected::Frame {
+            iface: "cni0".into(),
+            frame: eth(CNI0_MAC, POD_MAC, &forwarded),
+        },
+        Injected::Frame {
+            iface: "cni0".into(),
+            frame: eth(CNI0_MAC, POD_MAC, &dropped),
+        },
         Injected::Local { ip: local.clone() },
-        Injected::Frame { iface: "eth0".into(), frame: eth(ETH0_MAC, GATEWAY_MAC, &ping) },
+        Injected::Frame {
+            iface: "eth0".into(),
+            frame: eth(ETH0_MAC, GATEWAY_MAC, &ping),
+        },
     ];
     let seen = lab.run(&packets).expect("run");
     let k = &seen.observation;
@@ -320,16 +361,29 @@ fn observe(backend: Backend) {
     assert_eq!(input, vec![Counters::new(1, 36)], "INPUT: the echo request");
     assert_eq!(input_policy, Counters::ZERO);
     let (forward, forward_policy) = counters(&k.ruleset, "FORWARD");
-    assert_eq!(forward, vec![Counters::new(1, 38), Counters::new(1, 38)], "FORWARD");
+    assert_eq!(
+        forward,
+        vec![Counters::new(1, 38), Counters::new(1, 38)],
+        "FORWARD"
+    );
     assert_eq!(forward_policy, Counters::ZERO);
     // The local datagram matches OUTPUT's rule; the host's echo reply passes filter OUTPUT
     // and ends on its policy (NETFILTER.md §1: packets the kernel emits take OUTPUT).
     let (output, output_policy) = counters(&k.ruleset, "OUTPUT");
     assert_eq!(output, vec![Counters::new(1, 32)], "OUTPUT rule");
-    assert_eq!(output_policy, Counters::new(1, 36), "OUTPUT policy: the echo reply");
+    assert_eq!(
+        output_policy,
+        Counters::new(1, 36),
+        "OUTPUT policy: the echo reply"
+    );
 
     // Emitted frames: everything left by eth0 towards the gateway; nothing on cni0.
-    assert_eq!(k.emitted.get("cni0").map(Vec::len), Some(0), "cni0: {:02x?}", k.emitted.get("cni0"));
+    assert_eq!(
+        k.emitted.get("cni0").map(Vec::len),
+        Some(0),
+        "cni0: {:02x?}",
+        k.emitted.get("cni0")
+    );
     let out = &k.emitted["eth0"];
     assert_eq!(out.len(), 3, "eth0 emitted {out:02x?}");
     for f in out {
@@ -398,7 +452,13 @@ fn interrupted_process_leaves_nothing() {
     }
     let links_before = root_links();
     let mut child = Command::new(std::env::current_exe().expect("test binary"))
-        .args(["--exact", "child_holding_a_lab", "--ignored", "--nocapture", "--test-threads=1"])
+        .args([
+            "--exact",
+            "child_holding_a_lab",
+            "--ignored",
+            "--nocapture",
+            "--test-threads=1",
+        ])
         .env("FWBENCH_VERIFY_CHILD", "1")
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -417,10 +477,16 @@ fn interrupted_process_leaves_nothing() {
     if names.is_empty() {
         let _ = child.kill();
         let out = child.wait_with_output().expect("wait");
-        panic!("the child made no lab: {}", String::from_utf8_lossy(&out.stderr));
+        panic!(
+            "the child made no lab: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
     let listed = netns_list();
-    assert!(names.iter().all(|n| listed.contains(n.as_str())), "{names:?} not live");
+    assert!(
+        names.iter().all(|n| listed.contains(n.as_str())),
+        "{names:?} not live"
+    );
     // SAFETY: kill(2) of our own child.
     let pid = child.id() as i32;
     assert_eq!(unsafe { libc::kill(pid, libc::SIGINT) }, 0, "SIGINT");
@@ -459,21 +525,40 @@ fn nat_run() -> fwbench::verify::Observation {
     let lab = Lab::new(
         &host,
         &[
-            ("eth0".to_string(), "192.168.0.1".parse().unwrap(), Some(GATEWAY_MAC)),
-            ("cni0".to_string(), "10.1.0.5".parse().unwrap(), Some(POD_MAC)),
-            ("cni0".to_string(), "10.1.0.7".parse().unwrap(), Some(POD7_MAC)),
+            (
+                "eth0".to_string(),
+                "192.168.0.1".parse().unwrap(),
+                Some(GATEWAY_MAC),
+            ),
+            (
+                "cni0".to_string(),
+                "10.1.0.5".parse().unwrap(),
+                Some(POD_MAC),
+            ),
+            (
+                "cni0".to_string(),
+                "10.1.0.7".parse().unwrap(),
+                Some(POD7_MAC),
+            ),
         ],
     )
     .expect("lab");
-    lab.load(NAT_RULES, None, Family::Ipv4, Backend::Nft).expect("load");
+    lab.load(NAT_RULES, None, Family::Ipv4, Backend::Nft)
+        .expect("load");
     let from_pod = |dst: [u8; 4], sport: u16, dport: u16| {
         let ip = ipv4([10, 1, 0, 5], dst, 17, 64, &udp(sport, dport, 10));
-        Injected::Frame { iface: "cni0".into(), frame: eth(CNI0_MAC, POD_MAC, &ip) }
+        Injected::Frame {
+            iface: "cni0".into(),
+            frame: eth(CNI0_MAC, POD_MAC, &ip),
+        }
     };
     let answer = ipv4([10, 1, 0, 7], [10, 1, 0, 5], 17, 64, &udp(53, 1000, 10));
     let packets = vec![
         from_pod([10, 96, 0, 10], 1000, 53),
-        Injected::Frame { iface: "cni0".into(), frame: eth(CNI0_MAC, POD7_MAC, &answer) },
+        Injected::Frame {
+            iface: "cni0".into(),
+            frame: eth(CNI0_MAC, POD7_MAC, &answer),
+        },
         from_pod([198, 51, 100, 7], 2000, 80),
         from_pod([198, 51, 100, 7], 3000, 9),
     ];
@@ -485,7 +570,10 @@ fn chain_counts(r: &Ruleset, table: TableKind, chain: &str) -> (Vec<u64>, u64) {
         .table(table)
         .and_then(|t| t.chain(chain))
         .unwrap_or_else(|| panic!("no {chain}"));
-    (c.rules.iter().map(|r| r.counters.packets).collect(), c.counters.packets)
+    (
+        c.rules.iter().map(|r| r.counters.packets).collect(),
+        c.counters.packets,
+    )
 }
 
 #[test]
@@ -497,11 +585,26 @@ fn nat_reject_and_conntrack_as_netfilter_md_says() {
     // nat chains count connections: the DNAT, the masqueraded flow, the rejected flow's
     // first packet (NEW in PREROUTING before FORWARD rejects it); the reply and REJECT's
     // ICMP error never see nat (NETFILTER.md §1, §2).
-    assert_eq!(chain_counts(&k.ruleset, TableKind::Nat, "PREROUTING"), (vec![1], 2));
-    assert_eq!(chain_counts(&k.ruleset, TableKind::Nat, "POSTROUTING"), (vec![1], 1));
-    assert_eq!(chain_counts(&k.ruleset, TableKind::Nat, "OUTPUT"), (vec![], 0));
-    assert_eq!(chain_counts(&k.ruleset, TableKind::Filter, "FORWARD"), (vec![1], 3));
-    assert_eq!(chain_counts(&k.ruleset, TableKind::Filter, "OUTPUT"), (vec![], 1));
+    assert_eq!(
+        chain_counts(&k.ruleset, TableKind::Nat, "PREROUTING"),
+        (vec![1], 2)
+    );
+    assert_eq!(
+        chain_counts(&k.ruleset, TableKind::Nat, "POSTROUTING"),
+        (vec![1], 1)
+    );
+    assert_eq!(
+        chain_counts(&k.ruleset, TableKind::Nat, "OUTPUT"),
+        (vec![], 0)
+    );
+    assert_eq!(
+        chain_counts(&k.ruleset, TableKind::Filter, "FORWARD"),
+        (vec![1], 3)
+    );
+    assert_eq!(
+        chain_counts(&k.ruleset, TableKind::Filter, "OUTPUT"),
+        (vec![], 1)
+    );
     // The rejected flow leaves no entry (its first packet never got confirmed).
     let ct: Vec<String> = k.conntrack.iter().map(|e| e.to_string()).collect();
     assert_eq!(k.conntrack.len(), 2, "{ct:#?}");
@@ -526,7 +629,11 @@ fn nat_reject_and_conntrack_as_netfilter_md_says() {
     assert_eq!(cni0.len(), 3, "{cni0:02x?}");
     assert_eq!(cni0[0][0..6], POD7_MAC);
     assert_eq!(cni0[0][14 + 16..14 + 20], [10, 1, 0, 7], "DNAT");
-    assert_eq!(cni0[1][14 + 12..14 + 16], [10, 96, 0, 10], "reply un-DNATed");
+    assert_eq!(
+        cni0[1][14 + 12..14 + 16],
+        [10, 96, 0, 10],
+        "reply un-DNATed"
+    );
     assert_eq!(cni0[2][14 + 9], 1, "ICMP");
     assert_eq!(cni0[2][14 + 20..14 + 22], [3, 3], "port unreachable");
     assert_eq!(cni0[2].len(), 14 + 20 + 8 + 38, "quotes the whole datagram");
@@ -546,7 +653,11 @@ fn nat_reject_and_conntrack_as_netfilter_md_says() {
         f[14 + 8] -= 1;
     }
     let c = fwbench::verify::compare(&k, &broken, &opts);
-    assert!(!c.is_exact() && c.render().contains("IPv4 ttl"), "{}", c.render());
+    assert!(
+        !c.is_exact() && c.render().contains("IPv4 ttl"),
+        "{}",
+        c.render()
+    );
 }
 
 // ---- IPv6 -----------------------------------------------------------------------------------
@@ -576,7 +687,8 @@ fn ipv6_echo_is_answered_and_nothing_else_is_emitted() {
         .find(|(i, a, _)| i == "eth0" && *a == gw)
         .map(|(_, _, m)| *m)
         .expect("the IPv6 gateway is a neighbour");
-    lab.load(V6_RULES, None, Family::Ipv6, Backend::Nft).expect("load");
+    lab.load(V6_RULES, None, Family::Ipv6, Backend::Nft)
+        .expect("load");
     let src: std::net::Ipv6Addr = "2001:db8:5::9".parse().unwrap();
     let dst: std::net::Ipv6Addr = "2001:db8::1".parse().unwrap();
     let mut icmp = vec![128, 0, 0, 0, 0x42, 0x42, 0, 1];
@@ -594,13 +706,22 @@ fn ipv6_echo_is_answered_and_nothing_else_is_emitted() {
     frame.extend_from_slice(&[0x86, 0xdd]);
     frame.extend_from_slice(&ip);
     let seen = lab
-        .run(&[Injected::Frame { iface: "eth0".into(), frame }])
+        .run(&[Injected::Frame {
+            iface: "eth0".into(),
+            frame,
+        }])
         .expect("run");
     let k = &seen.observation;
     assert_eq!(seen.resent, 0);
     // Bytes = IPv6 header + payload (NETFILTER.md §5 for IPv6).
-    assert_eq!(counters(&k.ruleset, "INPUT"), (vec![Counters::new(1, 56)], Counters::ZERO));
-    assert_eq!(counters(&k.ruleset, "OUTPUT"), (vec![], Counters::new(1, 56)));
+    assert_eq!(
+        counters(&k.ruleset, "INPUT"),
+        (vec![Counters::new(1, 56)], Counters::ZERO)
+    );
+    assert_eq!(
+        counters(&k.ruleset, "OUTPUT"),
+        (vec![], Counters::new(1, 56))
+    );
     // Exactly the echo reply: no MLD report, neighbour solicitation or router solicitation
     // of the set-up leaks into the capture.
     assert_eq!(k.emitted["cni0"].len(), 0, "{:02x?}", k.emitted["cni0"]);
@@ -608,7 +729,11 @@ fn ipv6_echo_is_answered_and_nothing_else_is_emitted() {
     assert_eq!(out.len(), 1, "{out:02x?}");
     let reply = &out[0];
     assert_eq!(reply[0..6], gw_mac);
-    assert_eq!(reply[14 + 8..14 + 24], dst.octets(), "from the pinged address");
+    assert_eq!(
+        reply[14 + 8..14 + 24],
+        dst.octets(),
+        "from the pinged address"
+    );
     assert_eq!(reply[14 + 24..14 + 40], src.octets());
     assert_eq!(reply[14 + 40], 129, "echo reply");
 }

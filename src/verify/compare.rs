@@ -49,8 +49,9 @@ pub const CHECKSUM_FOLLOWS: Allowance = Allowance {
 /// Every allowance, for documentation and `--help`.
 pub const ALLOWANCES: &[Allowance] = &[ICMP_ERROR_ID, NAT_PORT, RANDOM_ENDPOINT, CHECKSUM_FOLLOWS];
 
-/// What to compare and which randomness to accept.
-#[derive(Clone, Debug)]
+/// What to compare and which randomness to accept. The default compares everything from the
+/// IP header on exactly, with only the ICMP-error IP id allowed to differ.
+#[derive(Clone, Debug, Default)]
 pub struct CompareOptions {
     /// Compare Ethernet source and destination of emitted frames (only when the host model
     /// and the listed next hops define every MAC).
@@ -61,16 +62,6 @@ pub struct CompareOptions {
     /// Backend addresses a random choice may pick: when kernel and emulation differ in an
     /// address and both are in this set, the difference is allowed.
     pub random_endpoints: BTreeSet<IpAddr>,
-}
-
-impl Default for CompareOptions {
-    fn default() -> CompareOptions {
-        CompareOptions {
-            link_layer: false,
-            nat_ports: None,
-            random_endpoints: BTreeSet::new(),
-        }
-    }
 }
 
 /// One counter that differs.
@@ -90,9 +81,17 @@ pub struct CounterDiff {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum PacketDiff {
     /// The kernel emitted it, the emulation did not.
-    Missing { iface: String, index: usize, summary: String },
+    Missing {
+        iface: String,
+        index: usize,
+        summary: String,
+    },
     /// The emulation emitted it, the kernel did not.
-    Extra { iface: String, index: usize, summary: String },
+    Extra {
+        iface: String,
+        index: usize,
+        summary: String,
+    },
     /// Both emitted a packet here, with different bytes: the first difference that is not
     /// allowed, and how many bytes differ in all.
     Bytes {
@@ -114,8 +113,8 @@ pub enum Difference {
     /// A connection on one side only, or with different fields (`kernel`/`emulated` are
     /// `None` where the side has no such entry).
     Conntrack {
-        kernel: Option<CtEntry>,
-        emulated: Option<CtEntry>,
+        kernel: Option<Box<CtEntry>>,
+        emulated: Option<Box<CtEntry>>,
         what: String,
     },
     /// Tables or chains that exist on one side only.
@@ -166,7 +165,11 @@ impl Comparison {
         let _ = writeln!(
             out,
             "{}: counters {}/{} equal, emitted packets {}/{} equal, connections {}/{} equal{}",
-            if self.is_exact() { "EXACT" } else { "DIFFERENT" },
+            if self.is_exact() {
+                "EXACT"
+            } else {
+                "DIFFERENT"
+            },
             self.counters_compared.saturating_sub(c),
             self.counters_compared,
             self.packets_compared.saturating_sub(p),
@@ -212,7 +215,7 @@ fn render_difference(d: &Difference) -> String {
             )
         }
         Difference::Conntrack { kernel, emulated, what } => {
-            let side = |e: &Option<CtEntry>| e.as_ref().map_or("-".to_string(), |e| e.to_string());
+            let side = |e: &Option<Box<CtEntry>>| e.as_ref().map_or("-".to_string(), |e| e.to_string());
             format!("conntrack {what}: kernel [{}] emulated [{}]", side(kernel), side(emulated))
         }
         Difference::Structure(s) => format!("ruleset  {s}"),
@@ -275,7 +278,15 @@ fn compare_table(ruleset: &Ruleset, k: &Table, e: &Table, out: &mut Comparison) 
             continue;
         }
         if kc.is_builtin() {
-            push_counter(out, k.kind, &kc.name, None, format!("policy {}", kc.policy.name()), kc.counters, ec.counters);
+            push_counter(
+                out,
+                k.kind,
+                &kc.name,
+                None,
+                format!("policy {}", kc.policy.name()),
+                kc.counters,
+                ec.counters,
+            );
         }
         if grouped.contains(kc.name.as_str()) {
             continue;
@@ -287,7 +298,15 @@ fn compare_table(ruleset: &Ruleset, k: &Table, e: &Table, out: &mut Comparison) 
             }
             let mut text = format!("-A {}", kc.name);
             save_rule_body(&mut text, ruleset, kr, Names::system());
-            push_counter(out, k.kind, &kc.name, Some(i + 1), text, kr.counters, er.counters);
+            push_counter(
+                out,
+                k.kind,
+                &kc.name,
+                Some(i + 1),
+                text,
+                kr.counters,
+                er.counters,
+            );
         }
     }
     for ec in e.chains() {
@@ -400,7 +419,10 @@ fn compare_group(out: &mut Comparison, k: &Table, e: &Table, g: &RandomGroup) {
             k.kind,
             &g.chain,
             None,
-            format!("all rules of {} together (chosen at random)", g.targets.join(", ")),
+            format!(
+                "all rules of {} together (chosen at random)",
+                g.targets.join(", ")
+            ),
             sum(k, &g.targets, 0),
             sum(e, &g.targets, 0),
         );
@@ -411,7 +433,11 @@ fn compare_group(out: &mut Comparison, k: &Table, e: &Table, g: &RandomGroup) {
         k.kind.name(),
         g.chain,
         g.first + 1,
-        if g.targets.is_empty() { "none".to_string() } else { g.targets.join(", ") }
+        if g.targets.is_empty() {
+            "none".to_string()
+        } else {
+            g.targets.join(", ")
+        }
     ));
 }
 
@@ -433,11 +459,13 @@ fn compare_emitted(
         for i in 0..k.len().max(e.len()) {
             out.packets_compared += 1;
             match (k.get(i), e.get(i)) {
-                (Some(kf), None) => out.differences.push(Difference::Packet(PacketDiff::Missing {
-                    iface: iface.clone(),
-                    index: i,
-                    summary: summarize(kf),
-                })),
+                (Some(kf), None) => out
+                    .differences
+                    .push(Difference::Packet(PacketDiff::Missing {
+                        iface: iface.clone(),
+                        index: i,
+                        summary: summarize(kf),
+                    })),
                 (None, Some(ef)) => out.differences.push(Difference::Packet(PacketDiff::Extra {
                     iface: iface.clone(),
                     index: i,
@@ -452,7 +480,14 @@ fn compare_emitted(
 
 /// Compares two frames: the link header only when asked, then every byte from the IP header
 /// on; a differing byte is allowed when its field's difference is (see [`ALLOWANCES`]).
-fn compare_frame(iface: &str, index: usize, k: &[u8], e: &[u8], opts: &CompareOptions, out: &mut Comparison) {
+fn compare_frame(
+    iface: &str,
+    index: usize,
+    k: &[u8],
+    e: &[u8],
+    opts: &CompareOptions,
+    out: &mut Comparison,
+) {
     let start = if opts.link_layer { 0 } else { 12 };
     let mut differing: Vec<usize> = (start..k.len().max(e.len()))
         .filter(|&o| k.get(o) != e.get(o))
@@ -513,7 +548,11 @@ struct Field {
 }
 
 fn field(name: &str, range: std::ops::Range<usize>, checksum: bool) -> Field {
-    Field { name: name.to_string(), checksum, range }
+    Field {
+        name: name.to_string(),
+        checksum,
+        range,
+    }
 }
 
 fn field_at(f: &[u8], o: usize) -> Field {
@@ -673,7 +712,12 @@ fn summarize(f: &[u8]) -> String {
 
 // ---- connection table -----------------------------------------------------------------------
 
-fn compare_conntrack(kernel: &[CtEntry], emulated: &[CtEntry], opts: &CompareOptions, out: &mut Comparison) {
+fn compare_conntrack(
+    kernel: &[CtEntry],
+    emulated: &[CtEntry],
+    opts: &CompareOptions,
+    out: &mut Comparison,
+) {
     let key = |e: &CtEntry| (e.proto_num, e.original.clone());
     let ek: BTreeMap<(u8, CtTuple), &CtEntry> = emulated.iter().map(|e| (key(e), e)).collect();
     let kk: BTreeMap<(u8, CtTuple), &CtEntry> = kernel.iter().map(|e| (key(e), e)).collect();
@@ -681,7 +725,7 @@ fn compare_conntrack(kernel: &[CtEntry], emulated: &[CtEntry], opts: &CompareOpt
         out.connections_compared += 1;
         let Some(ee) = ek.get(k) else {
             out.differences.push(Difference::Conntrack {
-                kernel: Some((*ke).clone()),
+                kernel: Some(Box::new((*ke).clone())),
                 emulated: None,
                 what: "only in the kernel".into(),
             });
@@ -707,8 +751,8 @@ fn compare_conntrack(kernel: &[CtEntry], emulated: &[CtEntry], opts: &CompareOpt
         }
         if !what.is_empty() {
             out.differences.push(Difference::Conntrack {
-                kernel: Some((*ke).clone()),
-                emulated: Some((*ee).clone()),
+                kernel: Some(Box::new((*ke).clone())),
+                emulated: Some(Box::new((*ee).clone())),
                 what: what.join(", "),
             });
         }
@@ -718,7 +762,7 @@ fn compare_conntrack(kernel: &[CtEntry], emulated: &[CtEntry], opts: &CompareOpt
             out.connections_compared += 1;
             out.differences.push(Difference::Conntrack {
                 kernel: None,
-                emulated: Some((*ee).clone()),
+                emulated: Some(Box::new((*ee).clone())),
                 what: "only in the emulation".into(),
             });
         }
@@ -726,7 +770,11 @@ fn compare_conntrack(kernel: &[CtEntry], emulated: &[CtEntry], opts: &CompareOpt
 }
 
 /// Equal reply tuples: `Ok(None)`; different only in allowed ways: `Ok(Some(allowance))`.
-fn reply_difference(k: &CtTuple, e: &CtTuple, opts: &CompareOptions) -> Result<Option<Allowance>, ()> {
+fn reply_difference(
+    k: &CtTuple,
+    e: &CtTuple,
+    opts: &CompareOptions,
+) -> Result<Option<Allowance>, ()> {
     if k == e {
         return Ok(None);
     }

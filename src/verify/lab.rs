@@ -166,20 +166,66 @@ impl Lab {
         ];
         for scope in ["all", "default"] {
             pairs.push(format!("net.ipv4.conf.{scope}.rp_filter={}", s.rp_filter));
-            pairs.push(format!("net.ipv4.conf.{scope}.route_localnet={}", b(s.route_localnet)));
-            pairs.push(format!("net.ipv4.conf.{scope}.accept_local={}", b(s.accept_local)));
+            pairs.push(format!(
+                "net.ipv4.conf.{scope}.route_localnet={}",
+                b(s.route_localnet)
+            ));
+            pairs.push(format!(
+                "net.ipv4.conf.{scope}.accept_local={}",
+                b(s.accept_local)
+            ));
         }
         let exact = [
-            ("net.ipv4.conf.all.send_redirects", "0", "no ICMP redirects (not emulated)"),
-            ("net.ipv4.conf.default.send_redirects", "0", "no ICMP redirects (not emulated)"),
-            ("net.ipv4.icmp_ratelimit", "0", "every ICMP error is sent (stock: 1000 ms)"),
-            ("net.ipv4.icmp_msgs_per_sec", "100000000", "no global ICMP rate limit (stock: 1000)"),
-            ("net.ipv4.icmp_msgs_burst", "100000000", "no global ICMP burst limit (stock: 50)"),
-            ("net.ipv6.icmp.ratelimit", "0", "every ICMPv6 error is sent (stock: 1000 ms)"),
-            ("net.ipv6.conf.all.accept_dad", "0", "IPv6 addresses usable at once"),
-            ("net.ipv6.conf.default.accept_dad", "0", "IPv6 addresses usable at once"),
-            ("net.ipv6.conf.all.addr_gen_mode", "1", "no automatic IPv6 link-local address"),
-            ("net.ipv6.conf.default.addr_gen_mode", "1", "no automatic IPv6 link-local address"),
+            (
+                "net.ipv4.conf.all.send_redirects",
+                "0",
+                "no ICMP redirects (not emulated)",
+            ),
+            (
+                "net.ipv4.conf.default.send_redirects",
+                "0",
+                "no ICMP redirects (not emulated)",
+            ),
+            (
+                "net.ipv4.icmp_ratelimit",
+                "0",
+                "every ICMP error is sent (stock: 1000 ms)",
+            ),
+            (
+                "net.ipv4.icmp_msgs_per_sec",
+                "100000000",
+                "no global ICMP rate limit (stock: 1000)",
+            ),
+            (
+                "net.ipv4.icmp_msgs_burst",
+                "100000000",
+                "no global ICMP burst limit (stock: 50)",
+            ),
+            (
+                "net.ipv6.icmp.ratelimit",
+                "0",
+                "every ICMPv6 error is sent (stock: 1000 ms)",
+            ),
+            (
+                "net.ipv6.conf.all.accept_dad",
+                "0",
+                "IPv6 addresses usable at once",
+            ),
+            (
+                "net.ipv6.conf.default.accept_dad",
+                "0",
+                "IPv6 addresses usable at once",
+            ),
+            (
+                "net.ipv6.conf.all.addr_gen_mode",
+                "1",
+                "no automatic IPv6 link-local address",
+            ),
+            (
+                "net.ipv6.conf.default.addr_gen_mode",
+                "1",
+                "no automatic IPv6 link-local address",
+            ),
             (
                 "net.ipv6.conf.default.mldv2_unsolicited_report_interval",
                 "1",
@@ -190,7 +236,11 @@ impl Lab {
                 "1",
                 "MLD reports of the set-up leave at once (stock: 10000 ms)",
             ),
-            ("net.ipv6.conf.default.router_solicitations", "0", "no router solicitations"),
+            (
+                "net.ipv6.conf.default.router_solicitations",
+                "0",
+                "no router solicitations",
+            ),
         ];
         for (k, v, why) in exact {
             pairs.push(format!("{k}={v}"));
@@ -205,7 +255,12 @@ impl Lab {
         self.sysctl(&self.dut.clone(), &pairs)
     }
 
-    fn add_interface(&mut self, host: &Host, iface: &Interface, peer: &Peer) -> Result<(), VerifyError> {
+    fn add_interface(
+        &mut self,
+        host: &Host,
+        iface: &Interface,
+        peer: &Peer,
+    ) -> Result<(), VerifyError> {
         // The peer only injects and captures: no IPv6 (no router solicitations, MLD or DAD).
         self.sysctl(
             &peer.ns,
@@ -221,11 +276,23 @@ impl Lab {
         if let Some(m) = &mac {
             args.extend(["address", m.as_str()]);
         }
-        args.extend(["mtu", mtu.as_str(), "type", "veth", "peer", "name", iface.name.as_str()]);
+        args.extend([
+            "mtu",
+            mtu.as_str(),
+            "type",
+            "veth",
+            "peer",
+            "name",
+            iface.name.as_str(),
+        ]);
         args.extend(["mtu", mtu.as_str(), "netns", peer.ns.as_str()]);
         self.ip(&args)?;
         for (ns, what) in [(self.dut.clone(), "DUT"), (peer.ns.clone(), "peer")] {
-            netns::exec(&ns, &["ethtool", "-K", &iface.name, "tx", "off", "rx", "off"], None)?;
+            netns::exec(
+                &ns,
+                &["ethtool", "-K", &iface.name, "tx", "off", "rx", "off"],
+                None,
+            )?;
             let _ = what;
         }
         self.settings.push(format!(
@@ -237,7 +304,10 @@ impl Lab {
         if iface.up {
             self.ip(&["link", "set", &iface.name, "up"])?;
         }
-        netns::run(&["ip", "-n", &peer.ns, "link", "set", &iface.name, "up"], None)?;
+        netns::run(
+            &["ip", "-n", &peer.ns, "link", "set", &iface.name, "up"],
+            None,
+        )?;
         Ok(())
     }
 
@@ -274,7 +344,8 @@ impl Lab {
         for a in v4.chain(v6.into_iter().rev()) {
             // lo has these from the start.
             if iface.loopback
-                && (a.local == IpAddr::from([127, 0, 0, 1]) || a.local == "::1".parse::<IpAddr>().unwrap_or(a.local))
+                && (a.local == IpAddr::from([127, 0, 0, 1])
+                    || a.local == "::1".parse::<IpAddr>().unwrap_or(a.local))
             {
                 continue;
             }
@@ -303,7 +374,10 @@ impl Lab {
             if r.protocol == Protocol::KERNEL || r.dead {
                 continue;
             }
-            self.ip(&route_args(host, r).iter().map(String::as_str).collect::<Vec<_>>())?;
+            self.ip(&route_args(host, r)
+                .iter()
+                .map(String::as_str)
+                .collect::<Vec<_>>())?;
         }
         Ok(())
     }
@@ -353,14 +427,28 @@ impl Lab {
             }
             let mac = mac.unwrap_or([0x02, 0xfb, 0, 0, (n >> 8) as u8, n as u8]);
             let (a, m) = (addr.to_string(), format_mac(&mac));
-            self.ip(&["neigh", "replace", &a, "lladdr", &m, "dev", &iface, "nud", "permanent"])?;
+            self.ip(&[
+                "neigh",
+                "replace",
+                &a,
+                "lladdr",
+                &m,
+                "dev",
+                &iface,
+                "nud",
+                "permanent",
+            ])?;
             self.neighbours.push((iface, addr, mac));
         }
         if !self.neighbours.is_empty() {
             self.settings.push(format!(
                 "{} permanent neighbour entr{} (no ARP/ND): {}",
                 self.neighbours.len(),
-                if self.neighbours.len() == 1 { "y" } else { "ies" },
+                if self.neighbours.len() == 1 {
+                    "y"
+                } else {
+                    "ies"
+                },
                 self.neighbours
                     .iter()
                     .map(|(i, a, m)| format!("{a} {} on {i}", format_mac(m)))
@@ -474,11 +562,15 @@ impl Lab {
         let (family, backend) = *self.loaded.lock().unwrap_or_else(|e| e.into_inner());
         let save = tool(family, backend, "save");
         let text = self.exec(&[&save, "-c"], None)?;
-        parse_ruleset(&text, &format!("{save} -c (in {})", self.dut), ParseOptions { family, backend })
-            .map_err(|d| VerifyError::Parse {
-                what: format!("{save} -c"),
-                message: d.to_string(),
-            })
+        parse_ruleset(
+            &text,
+            &format!("{save} -c (in {})", self.dut),
+            ParseOptions { family, backend },
+        )
+        .map_err(|d| VerifyError::Parse {
+            what: format!("{save} -c"),
+            message: d.to_string(),
+        })
     }
 
     /// `conntrack -L` of the loaded family, parsed and sorted.
@@ -521,7 +613,12 @@ fn route_args(host: &Host, r: &Route) -> Vec<String> {
     if r.is_v6() {
         a.push("-6".into());
     }
-    a.extend(["route".into(), "add".into(), r.kind.name().into(), r.destination.to_string()]);
+    a.extend([
+        "route".into(),
+        "add".into(),
+        r.kind.name().into(),
+        r.destination.to_string(),
+    ]);
     if let Some(gw) = r.gateway {
         a.extend(["via".into(), gw.to_string()]);
     }
@@ -551,7 +648,12 @@ fn rule_args(r: &Rule) -> Vec<String> {
     if r.v6 {
         a.push("-6".into());
     }
-    a.extend(["rule".into(), "add".into(), "priority".into(), r.priority.to_string()]);
+    a.extend([
+        "rule".into(),
+        "add".into(),
+        "priority".into(),
+        r.priority.to_string(),
+    ]);
     if r.invert {
         a.push("not".into());
     }

@@ -18,8 +18,7 @@ mod observe;
 mod sock;
 
 pub use compare::{
-    compare, Allowance, CompareOptions, Comparison, CounterDiff, Difference, PacketDiff,
-    ALLOWANCES,
+    compare, Allowance, CompareOptions, Comparison, CounterDiff, Difference, PacketDiff, ALLOWANCES,
 };
 pub use error::VerifyError;
 pub use lab::{Injected, KernelObservation, Lab};

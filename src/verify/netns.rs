@@ -66,7 +66,9 @@ pub(crate) fn run(argv: &[&str], stdin: Option<&str>) -> Result<String, VerifyEr
         what: what.clone(),
         stderr,
     };
-    let (prog, args) = argv.split_first().ok_or_else(|| fail("empty command".into()))?;
+    let (prog, args) = argv
+        .split_first()
+        .ok_or_else(|| fail("empty command".into()))?;
     let mut child = Command::new(prog)
         .args(args)
         .stdin(if stdin.is_some() {

@@ -184,7 +184,9 @@ fn parse_line(line: &str) -> Result<CtEntry, String> {
         match key {
             "mark" => entry.mark = value.parse().map_err(|_| bad())?,
             "src" | "dst" | "sport" | "dport" | "type" | "code" | "id" => {
-                let t = tuples.last_mut().ok_or_else(|| format!("`{w}' before src="))?;
+                let t = tuples
+                    .last_mut()
+                    .ok_or_else(|| format!("`{w}' before src="))?;
                 match key {
                     "src" => t.src = Some(value.parse().map_err(|_| bad())?),
                     "dst" => t.dst = Some(value.parse().map_err(|_| bad())?),
@@ -233,7 +235,10 @@ tcp      6 431999 ESTABLISHED src=2001:db8::5 dst=2001:db8::1 sport=1 dport=22 s
 ";
         let ct = parse_conntrack(text).unwrap();
         assert_eq!(ct.len(), 4);
-        let syn = ct.iter().find(|e| e.state.as_deref() == Some("SYN_SENT")).unwrap();
+        let syn = ct
+            .iter()
+            .find(|e| e.state.as_deref() == Some("SYN_SENT"))
+            .unwrap();
         assert!(syn.unreplied && !syn.assured);
         assert_eq!(syn.reply.src, "198.51.100.20".parse::<IpAddr>().unwrap());
         assert_eq!(syn.reply.dst, "192.168.0.2".parse::<IpAddr>().unwrap());
@@ -252,7 +257,8 @@ tcp      6 431999 ESTABLISHED src=2001:db8::5 dst=2001:db8::1 sport=1 dport=22 s
 
     #[test]
     fn conntrack_errors_name_the_line() {
-        let err = parse_conntrack("tcp 6 10 src=1.2.3.4 dst=5.6.7.8 sport=1 dport=2\n").unwrap_err();
+        let err =
+            parse_conntrack("tcp 6 10 src=1.2.3.4 dst=5.6.7.8 sport=1 dport=2\n").unwrap_err();
         assert!(err.to_string().contains("line 1"), "{err}");
         assert!(parse_conntrack("tcp 6 10 src=1.2.3.4 dst=nonsense\n").is_err());
         assert_eq!(parse_conntrack("\n").unwrap(), Vec::new());

@@ -91,13 +91,19 @@ pub(crate) struct PacketSocket {
 impl PacketSocket {
     /// Opens the socket on interface `iface` of namespace `ns`. Receiving waits at most
     /// `timeout_ms` so a capture loop can look at its stop flag.
-    pub(crate) fn open(ns: &str, iface: &str, timeout_ms: i64) -> Result<PacketSocket, VerifyError> {
+    pub(crate) fn open(
+        ns: &str,
+        iface: &str,
+        timeout_ms: i64,
+    ) -> Result<PacketSocket, VerifyError> {
         let iface = iface.to_string();
         in_netns(ns, move || {
             let proto = (libc::ETH_P_ALL as u16).to_be() as i32;
             // SAFETY: plain socket(2).
             let fd = owned(
-                unsafe { libc::socket(libc::AF_PACKET, libc::SOCK_RAW | libc::SOCK_CLOEXEC, proto) },
+                unsafe {
+                    libc::socket(libc::AF_PACKET, libc::SOCK_RAW | libc::SOCK_CLOEXEC, proto)
+                },
                 "socket(AF_PACKET)",
             )?;
             let ifindex = if_index(&iface)?;
@@ -119,7 +125,13 @@ impl PacketSocket {
             }
             // A burst of emitted frames must not overflow the receive queue (drops are
             // checked with PACKET_STATISTICS anyway).
-            let _ = set_int(&fd, libc::SOL_SOCKET, libc::SO_RCVBUFFORCE, 16 << 20, "SO_RCVBUFFORCE");
+            let _ = set_int(
+                &fd,
+                libc::SOL_SOCKET,
+                libc::SO_RCVBUFFORCE,
+                16 << 20,
+                "SO_RCVBUFFORCE",
+            );
             let tv = libc::timeval {
                 tv_sec: 0,
                 tv_usec: timeout_ms * 1000,
@@ -191,7 +203,7 @@ impl PacketSocket {
                     }),
                 };
             }
-            if sll.sll_pkttype == libc::PACKET_OUTGOING as u8 {
+            if sll.sll_pkttype == libc::PACKET_OUTGOING {
                 continue;
             }
             buf.truncate(n as usize);
@@ -233,7 +245,11 @@ impl RawSocket {
             // SAFETY: plain socket(2). IPPROTO_RAW implies IP_HDRINCL for IPv4.
             let v4 = owned(
                 unsafe {
-                    libc::socket(libc::AF_INET, libc::SOCK_RAW | libc::SOCK_CLOEXEC, libc::IPPROTO_RAW)
+                    libc::socket(
+                        libc::AF_INET,
+                        libc::SOCK_RAW | libc::SOCK_CLOEXEC,
+                        libc::IPPROTO_RAW,
+                    )
                 },
                 "socket(AF_INET, SOCK_RAW)",
             )?;
@@ -241,12 +257,25 @@ impl RawSocket {
             // simply cannot send IPv6 local packets.
             let v6 = owned(
                 unsafe {
-                    libc::socket(libc::AF_INET6, libc::SOCK_RAW | libc::SOCK_CLOEXEC, libc::IPPROTO_RAW)
+                    libc::socket(
+                        libc::AF_INET6,
+                        libc::SOCK_RAW | libc::SOCK_CLOEXEC,
+                        libc::IPPROTO_RAW,
+                    )
                 },
                 "socket(AF_INET6, SOCK_RAW)",
             )
             .ok()
-            .filter(|fd| set_int(fd, libc::IPPROTO_IPV6, libc::IPV6_HDRINCL, 1, "IPV6_HDRINCL").is_ok());
+            .filter(|fd| {
+                set_int(
+                    fd,
+                    libc::IPPROTO_IPV6,
+                    libc::IPV6_HDRINCL,
+                    1,
+                    "IPV6_HDRINCL",
+                )
+                .is_ok()
+            });
             Ok(RawSocket { v4, v6 })
         })
     }

@@ -67,7 +67,9 @@ fn equal_observations_are_exact() {
     // 3 built-in policies + 2 rules.
     assert_eq!(c.counters_compared, 5);
     assert_eq!(c.packets_compared, 1);
-    assert!(c.render().starts_with("EXACT: counters 5/5 equal, emitted packets 1/1 equal"));
+    assert!(c
+        .render()
+        .starts_with("EXACT: counters 5/5 equal, emitted packets 1/1 equal"));
 }
 
 #[test]
@@ -90,7 +92,11 @@ fn a_counter_difference_names_table_chain_rule_and_text() {
     assert!(text.contains("FORWARD") && text.contains("#1"), "{text}");
     assert!(text.contains("DIFFERENT: counters 4/5 equal"), "{text}");
     // Policies too.
-    let e = obs(&FILTER.replace(":FORWARD DROP [1:60]", ":FORWARD DROP [0:0]"), &[], "");
+    let e = obs(
+        &FILTER.replace(":FORWARD DROP [1:60]", ":FORWARD DROP [0:0]"),
+        &[],
+        "",
+    );
     let c = compare(&k, &e, &CompareOptions::default());
     assert!(matches!(
         &c.differences[..],
@@ -106,12 +112,19 @@ fn a_missing_or_extra_packet_is_found() {
     let e = obs(FILTER, &[("eth0", vec![a.clone()])], "");
     let c = compare(&k, &e, &CompareOptions::default());
     assert!(
-        matches!(&c.differences[..], [Difference::Packet(PacketDiff::Missing { index: 1, .. })]),
+        matches!(
+            &c.differences[..],
+            [Difference::Packet(PacketDiff::Missing { index: 1, .. })]
+        ),
         "{}",
         c.render()
     );
     // A packet on an interface the kernel never used.
-    let e = obs(FILTER, &[("eth0", vec![a.clone()]), ("cni0", vec![a.clone()])], "");
+    let e = obs(
+        FILTER,
+        &[("eth0", vec![a.clone()]), ("cni0", vec![a.clone()])],
+        "",
+    );
     let k = obs(FILTER, &[("eth0", vec![a])], "");
     let c = compare(&k, &e, &CompareOptions::default());
     assert!(matches!(
@@ -130,7 +143,14 @@ fn a_changed_byte_is_named_by_field() {
         &CompareOptions::default(),
     );
     match &c.differences[..] {
-        [Difference::Packet(PacketDiff::Bytes { offset, field, kernel, emulated, count, .. })] => {
+        [Difference::Packet(PacketDiff::Bytes {
+            offset,
+            field,
+            kernel,
+            emulated,
+            count,
+            ..
+        })] => {
             assert_eq!((*offset, field.as_str()), (22, "IPv4 ttl"));
             assert_eq!((*kernel, *emulated), (Some(63), Some(64)));
             assert_eq!(*count, 2, "the TTL and one byte of the header checksum");
@@ -138,8 +158,22 @@ fn a_changed_byte_is_named_by_field() {
         d => panic!("{d:?}"),
     }
     // A NAT port that differs is a difference unless ports are allowed to be random.
-    let k = frame(17, 63, 7, [192, 168, 0, 2], [198, 51, 100, 7], &udp(40000, 53));
-    let e = frame(17, 63, 7, [192, 168, 0, 2], [198, 51, 100, 7], &udp(51000, 53));
+    let k = frame(
+        17,
+        63,
+        7,
+        [192, 168, 0, 2],
+        [198, 51, 100, 7],
+        &udp(40000, 53),
+    );
+    let e = frame(
+        17,
+        63,
+        7,
+        [192, 168, 0, 2],
+        [198, 51, 100, 7],
+        &udp(51000, 53),
+    );
     let (ko, eo) = (
         obs(FILTER, &[("eth0", vec![k.clone()])], ""),
         obs(FILTER, &[("eth0", vec![e])], ""),
@@ -150,19 +184,28 @@ fn a_changed_byte_is_named_by_field() {
         "{}",
         c.render()
     );
-    let opts = CompareOptions { nat_ports: Some((1024, 65535)), ..CompareOptions::default() };
+    let opts = CompareOptions {
+        nat_ports: Some((1024, 65535)),
+        ..CompareOptions::default()
+    };
     let c = compare(&ko, &eo, &opts);
     assert!(c.is_exact(), "{}", c.render());
     assert_eq!(c.allowed.get(NAT_PORT.name), Some(&1));
     // ... but only inside the range.
-    let opts = CompareOptions { nat_ports: Some((50000, 60000)), ..CompareOptions::default() };
+    let opts = CompareOptions {
+        nat_ports: Some((50000, 60000)),
+        ..CompareOptions::default()
+    };
     assert!(!compare(&ko, &eo, &opts).is_exact());
     // Link-layer addresses count only when asked for.
     let mut other_mac = k.clone();
     other_mac[0] = 0x0a;
     let mo = obs(FILTER, &[("eth0", vec![other_mac])], "");
     assert!(compare(&ko, &mo, &CompareOptions::default()).is_exact());
-    let opts = CompareOptions { link_layer: true, ..CompareOptions::default() };
+    let opts = CompareOptions {
+        link_layer: true,
+        ..CompareOptions::default()
+    };
     assert!(!compare(&ko, &mo, &opts).is_exact());
 }
 
@@ -184,8 +227,22 @@ fn the_ip_id_of_an_icmp_error_may_differ_but_not_that_of_other_packets() {
     assert_eq!(c.allowed.get(CHECKSUM_FOLLOWS.name), Some(&1));
     assert!(c.render().contains("allowed 1x icmp-error-ip-id"));
     // An echo request's id is the sender's, not random.
-    let k = frame(1, 64, 0x1111, [192, 168, 0, 2], [10, 1, 0, 5], &[8, 0, 0, 0, 0, 1, 0, 1]);
-    let e = frame(1, 64, 0x2222, [192, 168, 0, 2], [10, 1, 0, 5], &[8, 0, 0, 0, 0, 1, 0, 1]);
+    let k = frame(
+        1,
+        64,
+        0x1111,
+        [192, 168, 0, 2],
+        [10, 1, 0, 5],
+        &[8, 0, 0, 0, 0, 1, 0, 1],
+    );
+    let e = frame(
+        1,
+        64,
+        0x2222,
+        [192, 168, 0, 2],
+        [10, 1, 0, 5],
+        &[8, 0, 0, 0, 0, 1, 0, 1],
+    );
     let c = compare(
         &obs(FILTER, &[("cni0", vec![k])], ""),
         &obs(FILTER, &[("cni0", vec![e])], ""),
@@ -222,20 +279,34 @@ fn conntrack_entries_are_compared_field_by_field() {
     ));
     assert_eq!(c.connections_compared, 2);
     // A random backend choice: another endpoint in the reply tuple.
-    let e = obs(FILTER, &[], &CT_KERNEL.replace("src=10.244.1.3", "src=10.244.2.7"));
+    let e = obs(
+        FILTER,
+        &[],
+        &CT_KERNEL.replace("src=10.244.1.3", "src=10.244.2.7"),
+    );
     assert!(!compare(&k, &e, &CompareOptions::default()).is_exact());
     let endpoints: BTreeSet<IpAddr> = ["10.244.1.3", "10.244.2.7"]
         .iter()
         .map(|a| a.parse().unwrap())
         .collect();
-    let opts = CompareOptions { random_endpoints: endpoints, ..CompareOptions::default() };
+    let opts = CompareOptions {
+        random_endpoints: endpoints,
+        ..CompareOptions::default()
+    };
     let c = compare(&k, &e, &opts);
     assert!(c.is_exact(), "{}", c.render());
     assert_eq!(c.allowed.get(RANDOM_ENDPOINT.name), Some(&1));
     // A SNAT port chosen on a clash.
-    let e = obs(FILTER, &[], &CT_KERNEL.replace("sport=80 dport=40000", "sport=80 dport=61000"));
+    let e = obs(
+        FILTER,
+        &[],
+        &CT_KERNEL.replace("sport=80 dport=40000", "sport=80 dport=61000"),
+    );
     assert!(!compare(&k, &e, &CompareOptions::default()).is_exact());
-    let opts = CompareOptions { nat_ports: Some((1024, 65535)), ..CompareOptions::default() };
+    let opts = CompareOptions {
+        nat_ports: Some((1024, 65535)),
+        ..CompareOptions::default()
+    };
     assert!(compare(&k, &e, &opts).is_exact());
 }
 
@@ -267,7 +338,10 @@ fn random_chains_are_compared_by_totals() {
         .replace("[6:360] -A SEP2", "[3:180] -A SEP2");
     let c = compare(&k, &obs(&other, &[], ""), &CompareOptions::default());
     assert!(c.is_exact(), "{}", c.render());
-    assert!(c.notes.iter().any(|n| n.contains("nat SVC uses -m statistic --mode random")));
+    assert!(c
+        .notes
+        .iter()
+        .any(|n| n.contains("nat SVC uses -m statistic --mode random")));
     // A different total (one connection lost) is still found.
     let fewer = other.replace("[3:180] -A SEP2", "[2:120] -A SEP2");
     let c = compare(&k, &obs(&fewer, &[], ""), &CompareOptions::default());
