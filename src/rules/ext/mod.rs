@@ -64,6 +64,12 @@ pub use packet::PktType;
 pub use proto::{PortRange, Tcp, Udp};
 pub use rewrite::{Hl as HlTarget, HopMode, Ttl as TtlTarget};
 pub use util::{ExtError, OptArg};
+// The stateful engine (engine::stateful) evaluates these.
+pub use hashlimit::{Hashlimit, HashlimitMode};
+pub use misc::{SetRef, SetTarget};
+pub use rate::Limit;
+pub use set::{CounterMatch, CounterOp, Set, SetDir};
+pub use tally::{Nfacct, Probability, Quota, Recent, RecentCmd, Statistic, StatisticMode};
 
 /// How many arguments an option takes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
