@@ -77,6 +77,20 @@ pub enum Command {
     ///
     /// Example: fwbench trace captures/k8s-node.pcapng --rules rulesets/k8s-node.rules --packet 5
     Trace(TraceArgs),
+    /// Prove the emulation: replay a capture through the real kernel and through fwbench,
+    /// and compare everything (needs root).
+    ///
+    /// Builds a throwaway copy of the host in network namespaces (one veth per interface of
+    /// the host model, addresses, routes, neighbours), loads the ipsets and the ruleset into
+    /// the real netfilter, sends every packet of the capture into its arrival interface (or
+    /// from inside the host for its own packets), captures what the host sends, reads the
+    /// counters and the connection table, and compares them with fwbench's replay: every
+    /// rule and policy counter, every emitted packet from the IP header on, every
+    /// connection. Prints the differences and a one-line score; exit status 1 on any
+    /// difference. The namespaces are always removed, also on error or Ctrl-C.
+    ///
+    /// Example: sudo fwbench verify captures/k8s-node.pcapng --rules rulesets/k8s-node.rules
+    Verify(VerifyArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
     ///
     /// Example: fwbench completions bash > /etc/bash_completion.d/fwbench
@@ -170,6 +184,23 @@ pub struct TraceArgs {
     /// Print rules with numeric addresses and ports.
     #[arg(short = 'n', long)]
     pub numeric: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// The capture (pcap or pcapng).
+    #[arg(value_name = "CAPTURE")]
+    pub capture: PathBuf,
+    #[command(flatten)]
+    pub ruleset: RulesetArgs,
+    #[command(flatten)]
+    pub host: HostArgs,
+    /// Seed for fwbench's random choices (the kernel's are its own).
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Also print both connection tables.
+    #[arg(long)]
+    pub conntrack: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

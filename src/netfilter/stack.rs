@@ -143,6 +143,8 @@ pub struct Emitted {
     /// and the next hop's, when known, as destination).
     pub frame: Vec<u8>,
     pub kind: EmitKind,
+    /// The neighbour it is handed to (gateway or destination).
+    pub next_hop: IpAddr,
 }
 
 /// The result of one packet read.
@@ -1024,6 +1026,7 @@ impl<'r> Stack<'r> {
             iface: iface.to_string(),
             frame,
             kind,
+            next_hop,
         });
     }
 

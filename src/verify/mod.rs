@@ -15,6 +15,7 @@ mod error;
 mod lab;
 mod netns;
 mod observe;
+mod session;
 mod sock;
 
 pub use compare::{
@@ -24,3 +25,6 @@ pub use error::VerifyError;
 pub use lab::{Injected, KernelObservation, Lab};
 pub use netns::{install_signal_cleanup, live_namespaces};
 pub use observe::{parse_conntrack, CtEntry, CtTuple, Observation};
+pub use session::{
+    compare_options, emulate, packets_of_capture, verify, Timed, VerifyInputs, VerifyReport,
+};
