@@ -25,10 +25,11 @@ pub struct Allowance {
     pub reason: &'static str,
 }
 
-pub const ICMP_ERROR_ID: Allowance = Allowance {
-    name: "icmp-error-ip-id",
-    reason: "the IPv4 id of an ICMP error the kernel sends (no DF) comes from ip_select_ident, \
-             a keyed hash the emulation cannot reproduce",
+pub const ICMP_IP_ID: Allowance = Allowance {
+    name: "icmp-ip-id",
+    reason: "the IPv4 id of an ICMP error or echo/timestamp reply the kernel sends (no DF) \
+             comes from ip_select_ident, a keyed hash with a random per-boot key: two runs of \
+             the kernel itself differ here",
 };
 pub const NAT_PORT: Allowance = Allowance {
     name: "nat-port",
@@ -47,7 +48,7 @@ pub const CHECKSUM_FOLLOWS: Allowance = Allowance {
 };
 
 /// Every allowance, for documentation and `--help`.
-pub const ALLOWANCES: &[Allowance] = &[ICMP_ERROR_ID, NAT_PORT, RANDOM_ENDPOINT, CHECKSUM_FOLLOWS];
+pub const ALLOWANCES: &[Allowance] = &[ICMP_IP_ID, NAT_PORT, RANDOM_ENDPOINT, CHECKSUM_FOLLOWS];
 
 /// What to compare and which randomness to accept. The default compares everything from the
 /// IP header on exactly, with only the ICMP-error IP id allowed to differ.
@@ -667,7 +668,10 @@ fn allow(field: &Field, k: &[u8], e: &[u8], opts: &CompareOptions) -> Option<All
             let proto = k.get(ETH_HEADER + 9)?;
             let ihl = usize::from(k.get(ETH_HEADER)? & 0xf) * 4;
             let icmp_type = k.get(ETH_HEADER + ihl)?;
-            (*proto == 1 && crate::wire::icmpv4::is_error(*icmp_type)).then_some(ICMP_ERROR_ID)
+            let replies = [0, 14];
+            (*proto == 1
+                && (crate::wire::icmpv4::is_error(*icmp_type) || replies.contains(icmp_type)))
+            .then_some(ICMP_IP_ID)
         }
         "TCP source port" | "TCP destination port" | "UDP source port" | "UDP destination port" => {
             let (lo, hi) = opts.nat_ports?;
