@@ -678,12 +678,27 @@ const V6_RULES: &str = "\
 COMMIT
 ";
 
+/// An IPv6 packet carrying an ICMPv6 message of `typ` (id 0x4242, seq 1, 8 data bytes),
+/// checksum filled.
+fn icmpv6(src: std::net::Ipv6Addr, dst: std::net::Ipv6Addr, typ: u8) -> Vec<u8> {
+    use fwbench::wire::checksum;
+    let mut icmp = vec![typ, 0, 0, 0, 0x42, 0x42, 0, 1];
+    icmp.resize(16, 0x5a);
+    let pseudo = checksum::pseudo_header_v6(&src.octets(), &dst.octets(), 58, icmp.len() as u32);
+    let c = checksum::finish(checksum::combine(&[pseudo, checksum::data(&icmp)]));
+    icmp[2..4].copy_from_slice(&c.to_be_bytes());
+    let mut ip = vec![0x60, 0, 0, 0, 0, icmp.len() as u8, 58, 64];
+    ip.extend_from_slice(&src.octets());
+    ip.extend_from_slice(&dst.octets());
+    ip.extend_from_slice(&icmp);
+    ip
+}
+
 #[test]
 fn ipv6_echo_is_answered_and_nothing_else_is_emitted() {
     if !kernel_ok() {
         return;
     }
-    use fwbench::wire::checksum;
     let host = Host::kubernetes_node();
     // The model's IPv6 gateway gets a made-up MAC; the lab says which.
     let lab = Lab::new(&host, &[]).expect("lab");
@@ -696,30 +711,28 @@ fn ipv6_echo_is_answered_and_nothing_else_is_emitted() {
         .expect("the IPv6 gateway is a neighbour");
     lab.load(V6_RULES, None, Family::Ipv6, Backend::Nft)
         .expect("load");
-    let src: std::net::Ipv6Addr = "2001:db8:5::9".parse().unwrap();
-    let dst: std::net::Ipv6Addr = "2001:db8::1".parse().unwrap();
-    let mut icmp = vec![128, 0, 0, 0, 0x42, 0x42, 0, 1];
-    icmp.resize(16, 0x5a);
-    let pseudo = checksum::pseudo_header_v6(&src.octets(), &dst.octets(), 58, icmp.len() as u32);
-    let c = checksum::finish(checksum::combine(&[pseudo, checksum::data(&icmp)]));
-    icmp[2..4].copy_from_slice(&c.to_be_bytes());
-    let mut ip = vec![0x60, 0, 0, 0, 0, icmp.len() as u8, 58, 64];
-    ip.extend_from_slice(&src.octets());
-    ip.extend_from_slice(&dst.octets());
-    ip.extend_from_slice(&icmp);
+    let far: std::net::Ipv6Addr = "2001:db8:5::9".parse().unwrap();
+    let node: std::net::Ipv6Addr = "2001:db8::1".parse().unwrap();
+    let request = icmpv6(far, node, 128);
     let mut frame = Vec::new();
     frame.extend_from_slice(&ETH0_MAC);
     frame.extend_from_slice(&gw_mac);
     frame.extend_from_slice(&[0x86, 0xdd]);
-    frame.extend_from_slice(&ip);
+    frame.extend_from_slice(&request);
+    // A locally generated echo request the other way (raw IPv6 socket, IPV6_HDRINCL).
+    let local = icmpv6(node, far, 128);
     let seen = lab
-        .run(&[Injected::Frame {
-            iface: "eth0".into(),
-            frame,
-        }])
+        .run(&[
+            Injected::Frame {
+                iface: "eth0".into(),
+                frame,
+            },
+            Injected::Local { ip: local.clone() },
+        ])
         .expect("run");
     let k = &seen.observation;
     assert_eq!(seen.resent, 0);
+    assert!(seen.local_errors.is_empty(), "{:?}", seen.local_errors);
     // Bytes = IPv6 header + payload (NETFILTER.md §5 for IPv6).
     assert_eq!(
         counters(&k.ruleset, "INPUT"),
@@ -727,21 +740,22 @@ fn ipv6_echo_is_answered_and_nothing_else_is_emitted() {
     );
     assert_eq!(
         counters(&k.ruleset, "OUTPUT"),
-        (vec![], Counters::new(1, 56))
+        (vec![], Counters::new(2, 112)),
+        "the echo reply and the local request"
     );
-    // Exactly the echo reply: no MLD report, neighbour solicitation or router solicitation
-    // of the set-up leaks into the capture.
+    // Exactly those two: no MLD report, neighbour solicitation or router solicitation of
+    // the set-up leaks into the capture.
     assert_eq!(k.emitted["cni0"].len(), 0, "{:02x?}", k.emitted["cni0"]);
     let out = &k.emitted["eth0"];
-    assert_eq!(out.len(), 1, "{out:02x?}");
+    assert_eq!(out.len(), 2, "{out:02x?}");
     let reply = &out[0];
     assert_eq!(reply[0..6], gw_mac);
     assert_eq!(
         reply[14 + 8..14 + 24],
-        dst.octets(),
+        node.octets(),
         "from the pinged address"
     );
-    assert_eq!(reply[14 + 24..14 + 40], src.octets());
+    assert_eq!(reply[14 + 24..14 + 40], far.octets());
     assert_eq!(reply[14 + 40], 129, "echo reply");
     // With auto_flowlabels=0 (a lab setting) the host's own IPv6 packets carry flow label 0
     // instead of a hash keyed per boot (stock: 1, seen here as 0x2f1dc).
@@ -750,4 +764,45 @@ fn ipv6_echo_is_answered_and_nothing_else_is_emitted() {
         [0x60, 0, 0, 0],
         "traffic class 0, flow label 0"
     );
+    assert_eq!(out[1][0..6], gw_mac);
+    assert_eq!(out[1][14..], local[..], "the local packet leaves as given");
+}
+
+#[test]
+fn a_frame_that_cannot_arrive_is_reported_lost() {
+    if !kernel_ok() {
+        return;
+    }
+    let toml = r#"
+[[interface]]
+name = "up0"
+addresses = ["192.0.2.1/24"]
+
+[[interface]]
+name = "down0"
+up = false
+addresses = ["198.51.100.1/24"]
+"#;
+    let host = Host::from_toml_str("down.toml", toml).expect("host");
+    let lab = Lab::new(&host, &[]).expect("lab");
+    let ip = ipv4([198, 51, 100, 9], [192, 0, 2, 1], 17, 64, &udp(1, 2, 0));
+    let frame = eth([2, 0, 0, 0, 0, 9], [2, 0, 0, 0, 0, 8], &ip);
+    let err = lab
+        .run(&[Injected::Frame {
+            iface: "down0".into(),
+            frame,
+        }])
+        .expect_err("a frame into a down interface never arrives");
+    assert!(
+        matches!(err, fwbench::verify::VerifyError::Lost(_)),
+        "{err}"
+    );
+    assert!(err.to_string().contains("packet 1"), "{err}");
+    let err = lab
+        .run(&[Injected::Frame {
+            iface: "eth7".into(),
+            frame: vec![0; 60],
+        }])
+        .expect_err("no such interface");
+    assert!(err.to_string().contains("eth7"), "{err}");
 }
