@@ -806,3 +806,91 @@ addresses = ["198.51.100.1/24"]
         .expect_err("no such interface");
     assert!(err.to_string().contains("eth7"), "{err}");
 }
+
+// ---- TCP states as conntrack -L prints them ------------------------------------------------
+
+/// A TCP segment with a valid checksum: ports, seq, ack, flags, no options, no data.
+fn tcp(src: [u8; 4], dst: [u8; 4], ports: (u16, u16), seq: u32, ack: u32, flags: u8) -> Vec<u8> {
+    use fwbench::wire::checksum;
+    let mut t = Vec::new();
+    t.extend_from_slice(&ports.0.to_be_bytes());
+    t.extend_from_slice(&ports.1.to_be_bytes());
+    t.extend_from_slice(&seq.to_be_bytes());
+    t.extend_from_slice(&ack.to_be_bytes());
+    t.extend_from_slice(&[5 << 4, flags, 0xff, 0xff, 0, 0, 0, 0]);
+    let pseudo = checksum::pseudo_header_v4(&src, &dst, 6, t.len() as u16);
+    let c = checksum::finish(checksum::combine(&[pseudo, checksum::data(&t)]));
+    t[16..18].copy_from_slice(&c.to_be_bytes());
+    ipv4(src, dst, 6, 64, &t)
+}
+
+const SYN: u8 = 0x02;
+const ACK: u8 = 0x10;
+
+#[test]
+fn tcp_handshake_through_masquerade_reads_back_with_states() {
+    if !kernel_ok() {
+        return;
+    }
+    let host = Host::kubernetes_node();
+    let lab = Lab::new(
+        &host,
+        &[
+            (
+                "eth0".to_string(),
+                "192.168.0.1".parse().unwrap(),
+                Some(GATEWAY_MAC),
+            ),
+            (
+                "cni0".to_string(),
+                "10.1.0.5".parse().unwrap(),
+                Some(POD_MAC),
+            ),
+        ],
+    )
+    .expect("lab");
+    let rules = "*nat\n:PREROUTING ACCEPT [0:0]\n:INPUT ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n\
+                 :POSTROUTING ACCEPT [0:0]\n-A POSTROUTING -o eth0 -j MASQUERADE\nCOMMIT\n";
+    lab.load(rules, None, Family::Ipv4, Backend::Nft)
+        .expect("load");
+    let (pod, far, node) = ([10, 1, 0, 5], [198, 51, 100, 7], [192, 168, 0, 2]);
+    let from_pod = |ip: Vec<u8>| Injected::Frame {
+        iface: "cni0".into(),
+        frame: eth(CNI0_MAC, POD_MAC, &ip),
+    };
+    let from_far = |ip: Vec<u8>| Injected::Frame {
+        iface: "eth0".into(),
+        frame: eth(ETH0_MAC, GATEWAY_MAC, &ip),
+    };
+    let state = |packets: Vec<Injected>| {
+        let o = lab.run(&packets).expect("run").observation;
+        assert_eq!(o.conntrack.len(), 1, "{:?}", o.conntrack);
+        o.conntrack[0].clone()
+    };
+    let syn = state(vec![from_pod(tcp(pod, far, (40000, 80), 100, 0, SYN))]);
+    assert_eq!(syn.state.as_deref(), Some("SYN_SENT"));
+    assert!(syn.unreplied && !syn.assured);
+    assert!((110..=120).contains(&syn.timeout), "{syn}");
+    assert_eq!(syn.reply.dst, IpAddr::from(node));
+    assert_eq!(syn.reply.dport, Some(40000));
+    let synack = state(vec![from_far(tcp(
+        far,
+        node,
+        (80, 40000),
+        500,
+        101,
+        SYN | ACK,
+    ))]);
+    assert_eq!(synack.state.as_deref(), Some("SYN_RECV"));
+    assert!(!synack.unreplied && !synack.assured);
+    let est = state(vec![from_pod(tcp(pod, far, (40000, 80), 101, 501, ACK))]);
+    assert_eq!(est.state.as_deref(), Some("ESTABLISHED"));
+    assert!(est.assured, "{est}");
+    assert!(est.timeout > 431000, "{est}");
+    // The masqueraded counter counted the connection once.
+    let r = lab.read_counters().expect("counters");
+    assert_eq!(
+        chain_counts(&r, TableKind::Nat, "POSTROUTING"),
+        (vec![1], 0)
+    );
+}
