@@ -894,3 +894,49 @@ fn tcp_handshake_through_masquerade_reads_back_with_states() {
         (vec![1], 0)
     );
 }
+
+#[test]
+fn ipsets_are_loaded_before_the_rules_that_use_them() {
+    if !kernel_ok() {
+        return;
+    }
+    if root_with(&["ipset"]).is_err() {
+        return skip("ipset is not installed");
+    }
+    let lab = Lab::new(
+        &Host::kubernetes_node(),
+        &[(
+            "eth0".to_string(),
+            "192.168.0.1".parse().unwrap(),
+            Some(GATEWAY_MAC),
+        )],
+    )
+    .expect("lab");
+    let sets =
+        "create BLOCKED hash:ip family inet hashsize 1024 maxelem 65536\nadd BLOCKED 10.1.0.5\n";
+    let rules = "*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n\
+                 -A FORWARD -m set --match-set BLOCKED src -j DROP\nCOMMIT\n";
+    lab.load(rules, Some(sets), Family::Ipv4, Backend::Nft)
+        .expect("load");
+    let blocked = ipv4([10, 1, 0, 5], [198, 51, 100, 7], 17, 64, &udp(1, 2, 0));
+    let passed = ipv4([10, 1, 0, 6], [198, 51, 100, 7], 17, 64, &udp(1, 2, 0));
+    let k = lab
+        .run(&[
+            Injected::Frame {
+                iface: "cni0".into(),
+                frame: eth(CNI0_MAC, POD_MAC, &blocked),
+            },
+            Injected::Frame {
+                iface: "cni0".into(),
+                frame: eth(CNI0_MAC, POD_MAC, &passed),
+            },
+        ])
+        .expect("run")
+        .observation;
+    assert_eq!(
+        counters(&k.ruleset, "FORWARD"),
+        (vec![Counters::new(1, 28)], Counters::new(1, 28))
+    );
+    assert_eq!(k.emitted["eth0"].len(), 1);
+    assert_eq!(k.emitted["eth0"][0][14 + 12..14 + 16], [10, 1, 0, 6]);
+}
