@@ -53,7 +53,30 @@ pub enum Command {
     /// Deterministic: the same --rules and --seed give the same file on every machine.
     ///
     /// Example: fwbench generate --rules 100000 --seed 7 > big.rules
+    ///
+    /// The shipped examples come from here too: `fwbench generate --example-ruleset >
+    /// rulesets/k8s-node.rules` and `fwbench generate --example-capture
+    /// captures/k8s-node.pcapng` (with the default --seed 1).
     Generate(GenerateArgs),
+    /// Replay captures through the ruleset as the kernel would: counters and outcomes.
+    ///
+    /// Every packet goes through the host's hooks and tables in the kernel's order, with
+    /// conntrack and NAT, routing by the host model (--host, --host-from-ip, or the built-in
+    /// Kubernetes node), and the host's own answers (REJECT, resets, ICMP errors). Prints the
+    /// counters of every table as `iptables -L -v` would after the same traffic, then a
+    /// summary that puts every packet read in exactly one outcome.
+    ///
+    /// Example: fwbench replay captures/k8s-node.pcapng --rules rulesets/k8s-node.rules
+    Replay(ReplayArgs),
+    /// Follow one packet of a capture through the host, rule by rule.
+    ///
+    /// Replays the packets before it (so conntrack, NAT bindings and rate limits are as they
+    /// would be), then shows for the chosen packet every chain walked in every table, each
+    /// rule evaluated and whether it matched, the verdicts, conntrack's classification, NAT
+    /// rewrites, the routing decision and the outcome.
+    ///
+    /// Example: fwbench trace captures/k8s-node.pcapng --rules rulesets/k8s-node.rules --packet 5
+    Trace(TraceArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
     ///
     /// Example: fwbench completions bash > /etc/bash_completion.d/fwbench
@@ -65,6 +88,94 @@ pub enum Command {
     ///
     /// Example: fwbench man | man -l -
     Man,
+}
+
+/// The machine the ruleset runs on.
+#[derive(Debug, Args)]
+pub struct HostArgs {
+    /// The host model: interfaces, addresses, routes, sysctls (TOML; see the README).
+    #[arg(long, value_name = "FILE", conflicts_with = "host_from_ip")]
+    pub host: Option<PathBuf>,
+    /// The host model from `ip -j addr show` and `ip -j route show` output of the machine.
+    #[arg(long, num_args = 2, value_names = ["ADDR_JSON", "ROUTE_JSON"])]
+    pub host_from_ip: Option<Vec<PathBuf>>,
+    /// The arrival interface of packets whose capture does not name one (default: the
+    /// host's first interface).
+    #[arg(long, value_name = "NAME")]
+    pub in_interface: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ReplayArgs {
+    /// The captures (pcap or pcapng), replayed one after the other.
+    #[arg(required = true, value_name = "CAPTURE")]
+    pub captures: Vec<PathBuf>,
+    #[command(flatten)]
+    pub ruleset: RulesetArgs,
+    #[command(flatten)]
+    pub host: HostArgs,
+    /// Seed for `-m statistic --mode random` and NAT port choices.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Write what the host sent (rewritten packets, its own answers) to this pcapng file,
+    /// each packet with a comment saying what happened.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Write the packets that were dropped or rejected to this pcapng file, each with the
+    /// rule or policy that decided.
+    #[arg(long, value_name = "FILE")]
+    pub drops: Option<PathBuf>,
+    /// What becomes of packets handed to userspace by QUEUE/NFQUEUE.
+    #[arg(long, value_enum, default_value_t = QueueVerdict::Accept)]
+    pub queue_verdict: QueueVerdict,
+    /// Do not make the host answer packets delivered to it (TCP resets, port unreachable,
+    /// echo replies): for captures that already hold the host's own answers.
+    #[arg(long)]
+    pub no_local_replies: bool,
+    /// List only this table (default: every table of the ruleset).
+    #[arg(short = 't', long, value_enum)]
+    pub table: Option<TableArg>,
+    /// Numeric output (`-n`).
+    #[arg(short = 'n', long)]
+    pub numeric: bool,
+    /// Exact counters (`-x`).
+    #[arg(short = 'x', long)]
+    pub exact: bool,
+    /// Number the rules (`--line-numbers`).
+    #[arg(long)]
+    pub line_numbers: bool,
+    /// Also print the connection table (`conntrack -L`) at the end of the capture.
+    #[arg(long)]
+    pub conntrack: bool,
+    /// Write LOG / NFLOG lines to this file.
+    #[arg(long, value_name = "FILE")]
+    pub log: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct TraceArgs {
+    /// The captures (pcap or pcapng), replayed one after the other.
+    #[arg(required = true, value_name = "CAPTURE")]
+    pub captures: Vec<PathBuf>,
+    #[command(flatten)]
+    pub ruleset: RulesetArgs,
+    #[command(flatten)]
+    pub host: HostArgs,
+    /// The packet to follow: its number in the captures, from 1 (as Wireshark counts).
+    #[arg(long, short = 'p', value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub packet: u64,
+    /// Seed for `-m statistic --mode random` and NAT port choices.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Print rules with numeric addresses and ports.
+    #[arg(short = 'n', long)]
+    pub numeric: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum QueueVerdict {
+    Accept,
+    Drop,
 }
 
 /// Where the ruleset comes from and how to read it.
@@ -151,4 +262,12 @@ pub struct GenerateArgs {
     /// Seed of the generator.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
+    /// Print the shipped example ruleset instead (rulesets/k8s-node.rules: a Kubernetes
+    /// node with kube-proxy, kubelet and CNI rules).
+    #[arg(long, conflicts_with = "rules")]
+    pub example_ruleset: bool,
+    /// Write the shipped example capture (captures/k8s-node.pcapng: traffic that matches
+    /// the example ruleset on the built-in host) to FILE, as pcapng.
+    #[arg(long, value_name = "FILE", conflicts_with = "rules")]
+    pub example_capture: Option<PathBuf>,
 }

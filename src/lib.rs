@@ -5,10 +5,12 @@
 //! issues add (capture, wire, engine, conntrack, replay, ...) slot in below `rules`.
 
 pub mod capture;
+pub mod conntrack;
 pub mod engine;
 pub mod gen;
 pub mod host;
 pub mod netfilter;
+pub mod replay;
 pub mod rules;
 pub mod verify;
 pub mod wire;

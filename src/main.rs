@@ -15,6 +15,8 @@ fn main() {
         Command::Save(args) => cmd::save::run(args),
         Command::Check(args) => cmd::check::run(args),
         Command::Generate(args) => cmd::generate::run(args),
+        Command::Replay(args) => cmd::replay::run(args),
+        Command::Trace(args) => cmd::trace::run(args),
         Command::Completions { shell } => cmd::completions::completions(*shell),
         Command::Man => cmd::completions::man(),
     };

@@ -4,7 +4,9 @@ pub mod check;
 pub mod completions;
 pub mod generate;
 pub mod list;
+pub mod replay;
 pub mod save;
+pub mod trace;
 
 use std::io::Read;
 use std::path::Path;
@@ -73,6 +75,30 @@ pub fn load_ruleset(args: &RulesetArgs) -> Result<Ruleset, Failure> {
         }
     }
     Ok(ruleset)
+}
+
+/// The ipsets named on the command line (empty without `--ipsets`).
+pub fn load_ipsets(args: &RulesetArgs) -> Result<IpSets, Failure> {
+    match &args.ipsets {
+        Some(path) => {
+            let (file, text) = read_text(path, "ipset save")?;
+            IpSets::parse(&text, &file).map_err(|d| Failure(d.to_string()))
+        }
+        None => IpSets::parse("", "<none>").map_err(|d| Failure(d.to_string())),
+    }
+}
+
+/// The host model named on the command line, or the built-in Kubernetes node.
+pub fn load_host(args: &crate::cli::HostArgs) -> Result<fwbench::host::Host, Failure> {
+    use fwbench::host::Host;
+    if let Some(path) = &args.host {
+        return Host::from_toml_file(path).map_err(|e| Failure(e.to_string()));
+    }
+    if let Some(files) = &args.host_from_ip {
+        return Host::from_ip_json_files(&files[0], &files[1], None)
+            .map_err(|e| Failure(e.to_string()));
+    }
+    Ok(Host::kubernetes_node())
 }
 
 pub fn table_kind(t: TableArg) -> TableKind {

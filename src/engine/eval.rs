@@ -9,8 +9,11 @@
 //! meets one anyway (or a packet the kernel would hot-drop) records it in
 //! [`StatelessPacket::unsupported`], so the caller discards that walk's answer.
 
+use std::borrow::Cow;
 use std::net::IpAddr;
 
+use super::ct::CtView;
+use super::stateful::{Facts, MatchState};
 use super::walk::{Packet, TargetAction, Verdict};
 use crate::host::Host;
 use crate::rules::ext::{Ecn, LimitIface, MatchExt, MultiportDir, PktType, TargetExt};
@@ -85,9 +88,28 @@ pub struct LinkHeader {
     pub dst: [u8; 6],
 }
 
-/// One IPv4 or IPv6 packet as the walk sees it, without connection state.
-pub struct StatelessPacket<'a> {
-    bytes: &'a [u8],
+/// What a walk asks the replay to do besides its verdict: effects the kernel performs
+/// inside a target, which need more than one packet's view (the connection table, the
+/// host's output path, the log).
+#[derive(Clone, Debug, PartialEq)]
+pub enum Effect {
+    /// A NAT target hit (DNAT, SNAT, MASQUERADE, REDIRECT, NETMAP): set up the binding.
+    Nat(TargetExt),
+    /// REJECT: send this answer.
+    Reject(crate::rules::ext::RejectWith),
+    /// `-j CT --notrack` / `-j NOTRACK`: the packet is untracked from here on.
+    Untrack,
+    /// `-j TRACE`: the packet is traced from here on.
+    Trace,
+    /// `-j LOG` / `-j NFLOG` hit: the line, formatted when the rule hit.
+    Log(String),
+}
+
+/// One IPv4 or IPv6 packet as a walk sees it: its bytes (changed in place by mangle
+/// targets), interfaces, mark, and optionally its conntrack entry and the replay's
+/// stateful-match state.
+pub struct EvalPacket<'a> {
+    bytes: Cow<'a, [u8]>,
     info: IpInfo,
     /// The Ethernet header of a received packet; `None` for a locally generated one or
     /// when the caller does not know it (matches that need it then give up).
@@ -97,10 +119,23 @@ pub struct StatelessPacket<'a> {
     /// `skb->mark`; MARK changes it as the walk goes, later `-m mark` sees the new value.
     pub mark: u32,
     host: &'a Host,
+    /// The packet's conntrack facts; `None` when conntrack is not consulted at all
+    /// (stateless evaluation: matches that need it give up).
+    pub ct: Option<CtView>,
+    state: Option<&'a mut MatchState>,
+    now_ns: i64,
+    packet_index: u64,
+    /// What targets asked for, in order; the caller drains it after each walk.
+    pub effects: Vec<Effect>,
+    /// When tracing: every rule evaluated, as (chain, rule, matched).
+    pub trace: Option<Vec<(usize, usize, bool)>>,
     unsupported: Option<Unsupported>,
 }
 
-impl<'a> StatelessPacket<'a> {
+/// The name under which the stateless tests know the evaluator.
+pub type StatelessPacket<'a> = EvalPacket<'a>;
+
+impl<'a> EvalPacket<'a> {
     /// `bytes` start at the IP header; `info` is `ip::parse(bytes)`.
     pub fn new(
         bytes: &'a [u8],
@@ -109,17 +144,30 @@ impl<'a> StatelessPacket<'a> {
         out_iface: Option<&'a str>,
         mark: u32,
         host: &'a Host,
-    ) -> StatelessPacket<'a> {
-        StatelessPacket {
-            bytes,
+    ) -> EvalPacket<'a> {
+        EvalPacket {
+            bytes: Cow::Borrowed(bytes),
             info,
             link: None,
             in_iface,
             out_iface,
             mark,
             host,
+            ct: None,
+            state: None,
+            now_ns: 0,
+            packet_index: 0,
+            effects: Vec::new(),
+            trace: None,
             unsupported: None,
         }
+    }
+
+    /// A packet the walk may rewrite (the replay's own copy).
+    pub fn owned(bytes: Vec<u8>, info: IpInfo, host: &'a Host) -> EvalPacket<'a> {
+        let mut p = EvalPacket::new(&[], info, None, None, 0, host);
+        p.bytes = Cow::Owned(bytes);
+        p
     }
 
     /// The packet arrived on an Ethernet device with this header.
@@ -128,11 +176,55 @@ impl<'a> StatelessPacket<'a> {
         self
     }
 
+    /// Stateful matches use `state`, at capture time `now_ns`, for the replay's
+    /// `packet_index`-th packet.
+    pub fn with_state(mut self, state: &'a mut MatchState, now_ns: i64, packet_index: u64) -> Self {
+        self.state = Some(state);
+        self.now_ns = now_ns;
+        self.packet_index = packet_index;
+        self
+    }
+
+    pub fn set_interfaces(&mut self, in_iface: Option<&'a str>, out_iface: Option<&'a str>) {
+        self.in_iface = in_iface;
+        self.out_iface = out_iface;
+    }
+
+    pub fn bytes(&self) -> &[u8] {
+        &self.bytes
+    }
+
+    pub fn info(&self) -> &IpInfo {
+        &self.info
+    }
+
+    /// Changes the bytes (NAT, TTL, ...) and re-reads the header summary; an error leaves
+    /// the packet as it was.
+    pub fn rewrite<T>(
+        &mut self,
+        f: impl FnOnce(&mut Vec<u8>) -> crate::wire::Result<T>,
+    ) -> crate::wire::Result<T> {
+        let mut bytes = self.bytes.to_vec();
+        let out = f(&mut bytes)?;
+        self.info = crate::wire::ip::parse(&bytes)?;
+        self.bytes = Cow::Owned(bytes);
+        Ok(out)
+    }
+
+    /// Takes the bytes back (after the walks).
+    pub fn into_bytes(self) -> Vec<u8> {
+        self.bytes.into_owned()
+    }
+
     /// The first reason the last walk could not be evaluated faithfully, if any: a match or
     /// target this evaluator lacks, or a packet the kernel would hot-drop (which ends the
     /// walk without counting, something the walk cannot express).
     pub fn unsupported(&self) -> Option<&Unsupported> {
         self.unsupported.as_ref()
+    }
+
+    pub fn take_unsupported(&mut self) -> Option<Unsupported> {
+        self.unsupported.take()
     }
 
     fn give_up(&mut self, why: String) -> bool {
@@ -356,6 +448,15 @@ impl<'a> StatelessPacket<'a> {
             }
             // hl_mt6 (ip6t_hl.c).
             MatchExt::Hl(h) => h.mode.test(self.info.ttl, h.hop_limit),
+            // state_mt (xt_state.c) and conntrack_mt (xt_conntrack.c): the entry's facts.
+            MatchExt::State(st) => self.ct_view(m)?.state_matches(&st.states),
+            MatchExt::Conntrack(c) => self.ct_view(m)?.conntrack_matches(c),
+            // connmark_mt (xt_connmark.c): no entry, no match.
+            MatchExt::Connmark(c) => self
+                .ct_view(m)?
+                .conn
+                .as_ref()
+                .is_some_and(|conn| ((conn.mark & c.0.mask) == c.0.mark) != c.0.invert),
             other => {
                 return Err(format!(
                     "match `{}' is not evaluated statelessly",
@@ -363,6 +464,30 @@ impl<'a> StatelessPacket<'a> {
                 ))
             }
         })
+    }
+
+    /// The conntrack view, or why a match that needs it cannot be evaluated.
+    fn ct_view(&self, m: &MatchExt) -> Result<&CtView, String> {
+        self.ct
+            .as_ref()
+            .ok_or_else(|| format!("match `{}' needs conntrack", m.name()))
+    }
+
+    /// A match of [`MatchState`]'s (statistic, limit, recent, set, ...), if `m` is one.
+    fn stateful_match(&mut self, rule: &Rule, m: &MatchExt) -> Option<Result<bool, String>> {
+        let facts = Facts {
+            bytes: &self.bytes,
+            info: &self.info,
+            now_ns: self.now_ns,
+            packet_index: self.packet_index,
+            ct: self.ct.as_ref(),
+            in_iface: self.in_iface,
+            out_iface: self.out_iface,
+        };
+        match self.state.as_deref_mut() {
+            Some(state) => state.eval_match(rule as *const Rule as usize, m, &facts),
+            None => None,
+        }
     }
 
     /// ecn_mt4 / ecn_mt6 (xt_ecn.c): ECT bits of the DS field (match_ip), then the TCP ECE
@@ -452,13 +577,193 @@ impl<'a> StatelessPacket<'a> {
     }
 }
 
-impl Packet for StatelessPacket<'_> {
+impl EvalPacket<'_> {
+    /// What LOG prints besides the packet.
+    fn log_context(&self) -> super::log::LogContext<'_> {
+        let ethertype = if self.info.is_ipv6() { 0x86dd } else { 0x0800 };
+        super::log::LogContext {
+            in_iface: self.in_iface,
+            out_iface: self.out_iface,
+            link: self.link.map(|l| (l.dst, l.src, ethertype)),
+            mark: self.mark,
+        }
+    }
+
+    /// One target extension, as the kernel's target function of that name does it.
+    fn apply_target(&mut self, target: &TargetExt) -> Result<TargetAction, String> {
+        use crate::rules::ext::{ConnmarkMode, HopMode, ShiftDir};
+        use crate::wire::mangle::{self, HopLimitOp};
+        let cont = Ok(TargetAction::Continue);
+        let mangle_err = |e: crate::wire::Error| format!("cannot rewrite the packet: {e}");
+        match target {
+            // mark_tg (xt_mark.c): `skb->mark = (skb->mark & ~mask) ^ mark`.
+            TargetExt::Mark(m) => {
+                self.mark = (self.mark & !m.mask) ^ m.mark;
+                cont
+            }
+            // log_tg (xt_LOG.c) and nflog_tg (xt_NFLOG.c) log and return XT_CONTINUE.
+            TargetExt::Log(l) => {
+                let line = super::log::log_line(l, &self.log_context(), &self.bytes);
+                self.effects.push(Effect::Log(line));
+                cont
+            }
+            TargetExt::Nflog(n) => {
+                let line = super::log::nflog_line(n, &self.log_context(), &self.bytes);
+                self.effects.push(Effect::Log(line));
+                cont
+            }
+            // reject_tg (ipt_REJECT.c) sends its answer and returns NF_DROP.
+            TargetExt::Reject(r) => {
+                self.effects.push(Effect::Reject(r.with));
+                Ok(TargetAction::Verdict(Verdict::Drop))
+            }
+            // xt_nat.c, xt_MASQUERADE.c, xt_REDIRECT.c, xt_NETMAP.c: nf_nat_setup_info,
+            // then NF_ACCEPT. The binding needs the connection, so the caller makes it.
+            TargetExt::Dnat(_)
+            | TargetExt::Snat(_)
+            | TargetExt::Masquerade(_)
+            | TargetExt::Redirect(_)
+            | TargetExt::Netmap(_) => {
+                if self.ct.is_none() {
+                    return Err(format!("target `{}' needs conntrack", target.name()));
+                }
+                self.effects.push(Effect::Nat(target.clone()));
+                Ok(TargetAction::Verdict(Verdict::Accept))
+            }
+            // connmark_tg_shift (xt_connmark.c); without an entry nothing happens.
+            TargetExt::Connmark(c) => {
+                let Some(ct) = self.ct.as_mut() else {
+                    return Err("target `CONNMARK' needs conntrack".into());
+                };
+                let Some(conn) = ct.conn.as_mut() else {
+                    return cont;
+                };
+                let shift = |v: u32| match c.shift_dir {
+                    ShiftDir::Left => v << c.shift_bits,
+                    ShiftDir::Right => v >> c.shift_bits,
+                };
+                match c.mode {
+                    ConnmarkMode::Set => {
+                        conn.mark = shift((conn.mark & !c.ctmask) ^ c.ctmark);
+                    }
+                    ConnmarkMode::Save => {
+                        conn.mark = (conn.mark & !c.ctmask) ^ shift(self.mark & c.nfmask);
+                    }
+                    ConnmarkMode::Restore => {
+                        self.mark = (self.mark & !c.nfmask) ^ shift(conn.mark & c.ctmask);
+                    }
+                }
+                cont
+            }
+            // xt_CT.c: `--notrack` attaches the untracked entry; helpers, zones and timeout
+            // policies are not modelled.
+            TargetExt::Notrack(_) => {
+                self.effects.push(Effect::Untrack);
+                cont
+            }
+            TargetExt::Ct(ct) => {
+                if ct.flags & 1 == 0 || ct.helper.is_some() || ct.timeout.is_some() || ct.zone != 0
+                {
+                    return Err("target `CT' other than --notrack is not modelled".into());
+                }
+                self.effects.push(Effect::Untrack);
+                cont
+            }
+            TargetExt::Trace(_) => {
+                self.effects.push(Effect::Trace);
+                cont
+            }
+            // ttl_tg / hl_tg6 (xt_HL.c).
+            TargetExt::Ttl(crate::rules::ext::TtlTarget { mode, value })
+            | TargetExt::Hl(crate::rules::ext::HlTarget { mode, value }) => {
+                let op = match mode {
+                    HopMode::Set => HopLimitOp::Set(*value),
+                    HopMode::Inc => HopLimitOp::Inc(*value),
+                    HopMode::Dec => HopLimitOp::Dec(*value),
+                };
+                self.rewrite(|b| mangle::hop_limit(b, op))
+                    .map_err(mangle_err)?;
+                cont
+            }
+            // tos_tg (xt_DSCP.c): `tos = (tos & ~mask) ^ value`.
+            TargetExt::Tos(t) => {
+                self.rewrite(|b| mangle::tos(b, t.value, t.mask))
+                    .map_err(mangle_err)?;
+                cont
+            }
+            TargetExt::Dscp(d) => {
+                self.rewrite(|b| mangle::dscp(b, d.dscp))
+                    .map_err(mangle_err)?;
+                cont
+            }
+            TargetExt::Ecn(e) => {
+                if e.ece.is_some() || e.cwr.is_some() {
+                    return Err("target `ECN' on TCP bits is not modelled".into());
+                }
+                if let Some(ect) = e.ip_ect {
+                    self.rewrite(|b| mangle::ecn(b, ect)).map_err(mangle_err)?;
+                }
+                cont
+            }
+            // tcpmss_tg4 / tcpmss_tg6 (xt_TCPMSS.c), with the kernel's checksum arithmetic.
+            TargetExt::Tcpmss(t) => match t.mss {
+                crate::rules::ext::Mss::Value(mss) => {
+                    if self.info.is_later_fragment() {
+                        return cont;
+                    }
+                    self.rewrite(|b| mangle::tcpmss(b, mss))
+                        .map_err(mangle_err)?;
+                    cont
+                }
+                crate::rules::ext::Mss::ClampToPmtu => {
+                    Err("TCPMSS --clamp-mss-to-pmtu is not modelled".into())
+                }
+            },
+            // CLASSIFY sets skb->priority, CONNSECMARK copies SELinux labels, AUDIT writes
+            // an audit record, CHECKSUM fills checksums only of packets with a partial
+            // checksum (never a replayed one): none changes the verdict or the bytes.
+            TargetExt::Classify(_)
+            | TargetExt::Connsecmark(_)
+            | TargetExt::Audit(_)
+            | TargetExt::Checksum(_) => cont,
+            // nfqueue_tg (xt_NFQUEUE.c): handed to userspace.
+            TargetExt::Nfqueue(_) => Ok(TargetAction::Verdict(Verdict::Queue)),
+            other => {
+                let facts = Facts {
+                    bytes: &self.bytes,
+                    info: &self.info,
+                    now_ns: self.now_ns,
+                    packet_index: self.packet_index,
+                    ct: self.ct.as_ref(),
+                    in_iface: self.in_iface,
+                    out_iface: self.out_iface,
+                };
+                match self.state.as_deref_mut() {
+                    Some(state) => match state.eval_target(0, other, &facts) {
+                        Some(done) => done.map(|()| TargetAction::Continue),
+                        None => Err(format!("target `{}' is not modelled", other.name())),
+                    },
+                    None => Err(format!(
+                        "target `{}' is not evaluated statelessly",
+                        other.name()
+                    )),
+                }
+            }
+        }
+    }
+}
+
+impl Packet for EvalPacket<'_> {
     fn matches(&mut self, rule: &Rule) -> bool {
         if !self.header_matches(rule) {
             return false;
         }
         for m in &rule.matches {
-            match self.ext_matches(&m.ext) {
+            let answer = match self.stateful_match(rule, &m.ext) {
+                Some(answer) => answer,
+                None => self.ext_matches(&m.ext),
+            };
+            match answer {
                 Ok(true) => {}
                 Ok(false) => return false,
                 Err(why) => return self.give_up(why),
@@ -468,21 +773,10 @@ impl Packet for StatelessPacket<'_> {
     }
 
     fn target(&mut self, target: &TargetExt) -> TargetAction {
-        match target {
-            // mark_tg (xt_mark.c): `skb->mark = (skb->mark & ~mask) ^ mark`.
-            TargetExt::Mark(m) => {
-                self.mark = (self.mark & !m.mask) ^ m.mark;
-                TargetAction::Continue
-            }
-            // log_tg (xt_LOG.c) returns XT_CONTINUE.
-            TargetExt::Log(_) => TargetAction::Continue,
-            // reject_tg (ipt_REJECT.c) sends its answer and returns NF_DROP.
-            TargetExt::Reject(_) => TargetAction::Verdict(Verdict::Drop),
-            other => {
-                self.give_up(format!(
-                    "target `{}' is not evaluated statelessly",
-                    other.name()
-                ));
+        match self.apply_target(target) {
+            Ok(action) => action,
+            Err(why) => {
+                self.give_up(why);
                 TargetAction::Continue
             }
         }
@@ -490,6 +784,12 @@ impl Packet for StatelessPacket<'_> {
 
     fn counted_len(&self) -> u64 {
         u64::from(self.info.total_len)
+    }
+
+    fn visited(&mut self, chain: usize, rule: usize, matched: bool) {
+        if let Some(t) = self.trace.as_mut() {
+            t.push((chain, rule, matched));
+        }
     }
 }
 

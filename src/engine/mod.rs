@@ -14,9 +14,17 @@
 //! Invariant: the ruleset was validated, so no chain is reachable from itself; the walk
 //! always ends after at most one visit per rule per return point.
 
+pub mod ct;
 mod eval;
+pub mod stateful;
 mod walk;
 
-pub use eval::{supported, LinkHeader, StatelessPacket, Unsupported};
+pub use eval::{supported, Effect, EvalPacket, LinkHeader, StatelessPacket, Unsupported};
 
 pub use walk::{walk, Counts, DecidedBy, Decision, Packet, TargetAction, Verdict};
+
+mod log;
+mod reject;
+
+pub use log::{log_line, nflog_line, nft_trace_line, trace_line, LogContext, TraceKind};
+pub use reject::{error_source, reject_reply, reject_reply_at, time_exceeded, RejectSite};

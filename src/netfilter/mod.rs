@@ -9,6 +9,8 @@
 //! Invariant: a path lists the steps in the order the kernel takes them, routing decisions
 //! and conntrack points included, so the engine can walk it without knowing the priorities.
 
+pub mod stack;
+
 use crate::rules::{Backend, Hook, TableKind};
 
 /// Where a packet goes through the host.

@@ -32,6 +32,7 @@ pub mod ipv4;
 pub mod ipv6;
 pub mod mangle;
 pub mod refrag;
+pub mod reply;
 pub mod rewrite;
 pub mod sctp;
 pub mod tcp;

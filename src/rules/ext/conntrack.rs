@@ -179,6 +179,25 @@ pub struct CtAddr {
 }
 
 impl CtAddr {
+    /// conntrack_addrcmp: `a` under this address's mask equals the address under it.
+    pub fn contains(&self, a: IpAddr) -> bool {
+        match (self.addr, a) {
+            (IpAddr::V4(n), IpAddr::V4(a)) => {
+                let m = u32::MAX
+                    .checked_shl(32 - u32::from(self.prefix))
+                    .unwrap_or(0);
+                u32::from(n) & m == u32::from(a) & m
+            }
+            (IpAddr::V6(n), IpAddr::V6(a)) => {
+                let m = u128::MAX
+                    .checked_shl(128 - u32::from(self.prefix))
+                    .unwrap_or(0);
+                u128::from(n) & m == u128::from(a) & m
+            }
+            _ => false,
+        }
+    }
+
     fn parse(o: &OptArg, v6: bool) -> Result<Neg<CtAddr>, ExtError> {
         let (addr, prefix) = parse_host_mask(o.arg(), v6).map_err(|e| o.bad(e))?;
         Ok(Neg::new(o.invert, CtAddr { addr, prefix }))

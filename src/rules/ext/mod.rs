@@ -51,11 +51,25 @@ mod tos;
 use super::model::{Family, Hook, Proto, TableKind};
 use super::names::Names;
 pub use addrx::{AddrTypes, LimitIface};
+pub use adjust::Mss;
+pub use basic::{Reject, RejectWith};
+pub use connection::{Connbytes, ConnbytesDir, ConnbytesWhat, Connlimit, MarkMatch};
+pub use conntrack::{Conntrack, CtAddr, CtDir, CtStates, CtStatus, PortSpan, State};
 pub use header::Ecn;
+pub use log::{Log, LogFlags, Nflog};
+pub use mark::{Connmark as ConnmarkTarget, ConnmarkMode, Mark as MarkTarget, ShiftDir};
 pub use multiport::MultiportDir;
+pub use nat::{Dnat, Masquerade, NatRange, Netmap, Redirect, Snat};
 pub use packet::PktType;
 pub use proto::{PortRange, Tcp, Udp};
+pub use rewrite::{Hl as HlTarget, HopMode, Ttl as TtlTarget};
 pub use util::{ExtError, OptArg};
+// The stateful engine (engine::stateful) evaluates these.
+pub use hashlimit::{Hashlimit, HashlimitMode};
+pub use misc::{SetRef, SetTarget};
+pub use rate::Limit;
+pub use set::{CounterMatch, CounterOp, Set, SetDir};
+pub use tally::{Nfacct, Probability, Quota, Recent, RecentCmd, Statistic, StatisticMode};
 
 /// How many arguments an option takes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

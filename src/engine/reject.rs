@@ -1,0 +1,134 @@
+//! What `-j REJECT` sends back (`reject_tg` in ipt_REJECT.c, `reject_tg6` in ip6t_REJECT.c,
+//! with `nf_send_unreach`/`nf_send_reset` of nf_reject_ipv4.c and their IPv6 twins).
+//!
+//! The packet itself is built by `wire::reply`; this module makes the choices that need the
+//! host and the hook (NETFILTER.md §6, measured in tests/reply_kernel.rs):
+//! - an ICMP error's source is the offending packet's destination when that was an address
+//!   of this host (`__icmp_send`: `RTCF_LOCAL`; `icmp6_send`: `ipv6_chk_addr`); otherwise
+//!   the source the route back to the sender selects (`icmp_route_lookup` with saddr 0;
+//!   `net.ipv4.icmp_errors_use_inbound_ifaddr` is 0 by default);
+//! - a TCP reset is always sent from the offending packet's destination, also for a
+//!   forwarded packet (spoofed);
+//! - nothing is sent for a later fragment, for a packet to a broadcast or multicast address,
+//!   or for a packet from the wire whose upper-layer checksum is wrong (`nf_reject_verify_csum`
+//!   exempts UDP without checksum and protocols with other integrity checks; locally
+//!   generated packets, `CHECKSUM_PARTIAL`, are not checked).
+
+use std::net::IpAddr;
+
+use crate::host::{Host, RouteType};
+use crate::rules::ext::RejectWith;
+use crate::wire::{ip, reply, IpInfo, IpProtocol};
+
+/// Where REJECT met the packet, beyond the bytes.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct RejectSite {
+    /// Routing delivered the packet to this host (INPUT; `RTCF_LOCAL`).
+    pub local: bool,
+    /// The packet was sent by this host (OUTPUT / POSTROUTING of a local packet): its
+    /// checksums are not verified before answering.
+    pub locally_generated: bool,
+}
+
+/// REJECT's reply to `offending` (see the module notes); `local`: the packet was routed to
+/// this host. A packet from the wire is assumed (checksums verified).
+pub fn reject_reply(
+    with: &RejectWith,
+    offending: &[u8],
+    info: &IpInfo,
+    host: &Host,
+    local: bool,
+) -> Option<Vec<u8>> {
+    let site = RejectSite {
+        local,
+        locally_generated: false,
+    };
+    reject_reply_at(with, offending, info, host, site)
+}
+
+/// [`reject_reply`] with every fact about where the packet was met.
+pub fn reject_reply_at(
+    with: &RejectWith,
+    offending: &[u8],
+    info: &IpInfo,
+    host: &Host,
+    site: RejectSite,
+) -> Option<Vec<u8>> {
+    if info.is_later_fragment() || to_broadcast(info, host) {
+        return None;
+    }
+    match *with {
+        RejectWith::TcpReset => {
+            if info.protocol != IpProtocol::Tcp {
+                return None;
+            }
+            if !site.locally_generated && !reply::l4_checksum_ok(offending, info) {
+                return None;
+            }
+            reply::tcp_reset(offending)
+        }
+        RejectWith::Icmp { v6, kind, code } => {
+            if v6 != info.is_ipv6() {
+                return None;
+            }
+            if !site.locally_generated
+                && needs_checksum(offending, info)
+                && !reply::l4_checksum_ok(offending, info)
+            {
+                return None;
+            }
+            let src = error_source(info, host, site.local)?;
+            reply::icmp_error(offending, kind, code, src)
+        }
+    }
+}
+
+/// `rt_flags & (RTCF_BROADCAST | RTCF_MULTICAST)`: neither REJECT type answers those.
+fn to_broadcast(info: &IpInfo, host: &Host) -> bool {
+    match info.dst {
+        IpAddr::V4(d) => {
+            d.is_multicast()
+                || d.is_broadcast()
+                || host.addr_type_table(info.dst, None) == RouteType::Broadcast
+        }
+        IpAddr::V6(d) => d.is_multicast(),
+    }
+}
+
+/// nf_reject_verify_csum: whether the upper layer carries a checksum netfilter checks
+/// before answering (UDP only when its checksum is not zero; never GRE, AH, ESP, SCTP,
+/// UDP-Lite, DCCP).
+fn needs_checksum(offending: &[u8], info: &IpInfo) -> bool {
+    match info.protocol {
+        IpProtocol::Udp => {
+            let at = usize::from(info.l4_offset) + 6;
+            offending.get(at..at + 2).is_some_and(|c| c != [0, 0])
+        }
+        IpProtocol::Gre
+        | IpProtocol::Ah
+        | IpProtocol::Esp
+        | IpProtocol::Sctp
+        | IpProtocol::UdpLite
+        | IpProtocol::Dccp => false,
+        _ => true,
+    }
+}
+
+/// The source of an ICMP error about `info` (see the module notes).
+pub fn error_source(info: &IpInfo, host: &Host, local: bool) -> Option<IpAddr> {
+    if local || (info.is_ipv6() && host.is_local(info.dst)) {
+        return Some(info.dst);
+    }
+    host.route_output(info.src, None, 0).ok()?.src
+}
+
+/// The ICMP time exceeded the kernel sends for a packet it would forward with TTL ≤ 1
+/// (`ip_forward`: `icmp_send(skb, ICMP_TIME_EXCEEDED, ICMP_EXC_TTL, 0)`; `ip6_forward`:
+/// `icmpv6_send(skb, ICMPV6_TIME_EXCEED, ICMPV6_EXC_HOPLIMIT, 0)`), from the address the
+/// route back selects.
+pub fn time_exceeded(offending: &[u8], host: &Host) -> Option<Vec<u8>> {
+    let info = ip::parse(offending).ok()?;
+    let src = error_source(&info, host, false)?;
+    let kind = if info.is_ipv6() { 3 } else { 11 };
+    reply::icmp_error(offending, kind, 0, src)
+}

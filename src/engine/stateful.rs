@@ -1,0 +1,199 @@
+//! Matches and targets whose answer depends on what earlier packets did: `-m statistic`,
+//! `-m limit`, `-m hashlimit`, `-m recent`, `-m quota`, `-m connlimit`, `-m connbytes`,
+//! `-m set` and `-j SET`, `-m nfacct`. Their state lives here, keyed by match (its address in
+//! the immutable ruleset) or by name for the tables several rules share, and advances with
+//! capture time, never the wall clock.
+//!
+//! Randomness (`--mode random`) is drawn from the replay's seed, the packet's ordinal and
+//! the ordinal of the draw within that packet, so a replay is reproducible.
+//!
+//! Call [`MatchState::prepare`] with the ruleset before the first packet: it does what the
+//! kernel's check functions do when the rules are loaded (recent tables get their mask and
+//! ring size from all the rules that name them). Without it, state is set up when a rule is
+//! first evaluated, which is the same unless rules sharing a recent table disagree.
+
+mod recent;
+mod statistic;
+
+use std::collections::HashMap;
+
+use crate::engine::ct::CtView;
+use crate::rules::ext::{MatchExt, TargetExt};
+use crate::rules::ipset::IpSets;
+use crate::rules::Ruleset;
+use crate::wire::ip::IpInfo;
+
+pub use recent::{jiffies, HZ};
+
+/// Identifies a rule for per-rule state: its address in the (immutable) ruleset.
+pub type RuleKey = usize;
+
+/// What a stateful match may read of the packet besides its own state.
+pub struct Facts<'a> {
+    /// The packet from its IP header.
+    pub bytes: &'a [u8],
+    pub info: &'a IpInfo,
+    /// Capture time of the packet, in nanoseconds.
+    pub now_ns: i64,
+    /// Ordinal of the packet in the replay (0 for the first packet read).
+    pub packet_index: u64,
+    pub ct: Option<&'a CtView>,
+    pub in_iface: Option<&'a str>,
+    pub out_iface: Option<&'a str>,
+}
+
+impl Facts<'_> {
+    /// The packet passes an output device without having been made here (FORWARD,
+    /// POSTROUTING of a forwarded packet): what xt_recent takes for "before forwarding".
+    /// A packet with no input device is taken as the host's own.
+    fn forwarded(&self) -> bool {
+        self.out_iface.is_some() && self.in_iface.is_some()
+    }
+}
+
+/// Per-match state, keyed by the match's address.
+type MatchKey = usize;
+
+fn key(m: &MatchExt) -> MatchKey {
+    m as *const MatchExt as usize
+}
+
+/// The state of every stateful match and target of a replay.
+pub struct MatchState {
+    seed: u64,
+    ipsets: IpSets,
+    /// `-m statistic --mode nth` counters.
+    nth: HashMap<MatchKey, u32>,
+    /// The packet the last random draw was for, and how many draws it has had.
+    draws: (u64, u64),
+    recent: recent::Tables,
+    /// `-m quota`: bytes left.
+    quota: HashMap<MatchKey, u64>,
+}
+
+impl MatchState {
+    pub fn new(seed: u64, ipsets: IpSets) -> MatchState {
+        MatchState {
+            seed,
+            ipsets,
+            nth: HashMap::new(),
+            draws: (u64::MAX, 0),
+            recent: recent::Tables::default(),
+            quota: HashMap::new(),
+        }
+    }
+
+    /// What the kernel's check functions do when `ruleset` is loaded, in load order (tables
+    /// as declared, rules in order): recent tables take the first rule's mask and the
+    /// largest ring any of their rules asks for.
+    pub fn prepare(&mut self, ruleset: &Ruleset) {
+        for table in &ruleset.tables {
+            for chain in table.chains() {
+                for rule in &chain.rules {
+                    for m in &rule.matches {
+                        if let MatchExt::Recent(r) = &m.ext {
+                            self.recent.register(r);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// The ipsets as the replay has changed them.
+    pub fn ipsets(&self) -> &IpSets {
+        &self.ipsets
+    }
+
+    /// The addresses a recent table holds, least recently updated first.
+    pub fn recent_addresses(&self, name: &str) -> Vec<std::net::IpAddr> {
+        self.recent.addresses(name)
+    }
+
+    /// A 32-bit random number for `packet_index`'s next draw (`get_random_u32`).
+    fn random_u32(&mut self, packet_index: u64) -> u32 {
+        if self.draws.0 != packet_index {
+            self.draws = (packet_index, 0);
+        }
+        let n = self.draws.1;
+        self.draws.1 += 1;
+        let x = statistic::mix(self.seed ^ statistic::mix(packet_index) ^ statistic::mix(!n));
+        (x >> 32) as u32
+    }
+
+    /// Evaluates a stateful match: `None` when `m` is not one of this module's, `Some(Err)`
+    /// when it cannot be evaluated (saying why).
+    pub fn eval_match(
+        &mut self,
+        _rule: RuleKey,
+        m: &MatchExt,
+        facts: &Facts,
+    ) -> Option<Result<bool, String>> {
+        let answer = match m {
+            MatchExt::Statistic(s) => Ok(match s.mode {
+                crate::rules::ext::StatisticMode::Nth { every, packet } => {
+                    let count = self.nth.entry(key(m)).or_insert(packet);
+                    statistic::nth(count, every) != s.invert
+                }
+                crate::rules::ext::StatisticMode::Random { probability } => {
+                    let r = self.random_u32(facts.packet_index);
+                    statistic::random(r, probability) != s.invert
+                }
+            }),
+            MatchExt::Recent(r) => self.recent.eval(
+                r,
+                &recent::Seen {
+                    src: facts.info.src,
+                    dst: facts.info.dst,
+                    ttl: facts.info.ttl,
+                    forwarded: facts.forwarded(),
+                    now_ns: facts.now_ns,
+                },
+            ),
+            MatchExt::Quota(q) => {
+                let left = self.quota.entry(key(m)).or_insert(q.quota);
+                Ok(quota(left, u64::from(facts.info.total_len)) != q.invert)
+            }
+            // nfacct_mt: counts into the object and matches unless the object has a quota
+            // it is still under; objects come from `nfacct add`, outside the ruleset, and
+            // are taken to have none.
+            MatchExt::Nfacct(_) => Ok(true),
+            MatchExt::Limit(_)
+            | MatchExt::Hashlimit(_)
+            | MatchExt::Connlimit(_)
+            | MatchExt::Connbytes(_)
+            | MatchExt::Set(_) => Err(format!("match `{}' is not evaluated yet", m.name())),
+            _ => return None,
+        };
+        Some(answer)
+    }
+
+    /// Applies a stateful target (`-j SET`): `None` when `t` is not one of this module's.
+    pub fn eval_target(
+        &mut self,
+        _rule: RuleKey,
+        t: &TargetExt,
+        _facts: &Facts,
+    ) -> Option<Result<(), String>> {
+        match t {
+            TargetExt::Set(_) => Some(Err("target `SET' is not evaluated yet".into())),
+            _ => None,
+        }
+    }
+}
+
+/// quota_mt (xt_quota.c): the packet's length (`skb->len`, the IP length) comes off what
+/// is left if it fits; a packet that does not fit empties the quota, so no later packet,
+/// however small, matches.
+fn quota(left: &mut u64, len: u64) -> bool {
+    if *left >= len {
+        *left -= len;
+        true
+    } else {
+        *left = 0;
+        false
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,264 @@
+//! Unit tests of the stateful matches, with synthetic capture times.
+
+use std::net::IpAddr;
+
+use super::*;
+use crate::rules::parse::{parse_ruleset, ParseOptions};
+use crate::rules::TableKind;
+use crate::wire::ip;
+
+/// A ruleset of INPUT rules (`lines`, each without `-A INPUT`).
+fn ruleset(lines: &[&str]) -> Ruleset {
+    let mut text = String::from("*filter\n:INPUT ACCEPT [0:0]\n");
+    for l in lines {
+        text.push_str("-A INPUT ");
+        text.push_str(l);
+        text.push('\n');
+    }
+    text.push_str("COMMIT\n");
+    parse_ruleset(&text, "t", ParseOptions::default()).unwrap_or_else(|d| panic!("{d}"))
+}
+
+/// The last match of rule `i`.
+fn matcher(rs: &Ruleset, i: usize) -> &MatchExt {
+    let chain = &rs.table(TableKind::Filter).expect("filter").chains()[0];
+    &chain.rules[i].matches.last().expect("a match").ext
+}
+
+/// An IPv4 UDP packet `src` → 10.0.0.1 with `ttl` and `len` bytes in all.
+fn udp4(src: &str, ttl: u8, len: u16) -> Vec<u8> {
+    let s: std::net::Ipv4Addr = src.parse().expect("address");
+    let mut p = vec![0x45, 0, 0, 0, 0, 1, 0, 0, ttl, 17, 0, 0];
+    p[2..4].copy_from_slice(&len.to_be_bytes());
+    p.extend_from_slice(&s.octets());
+    p.extend_from_slice(&[10, 0, 0, 1]);
+    p.extend_from_slice(&[0x30, 0x39, 0, 53]);
+    p.extend_from_slice(&(len - 20).to_be_bytes());
+    p.extend_from_slice(&[0, 0]);
+    p.resize(usize::from(len), 0);
+    p
+}
+
+/// Asks `state` about match `m` for `bytes` at `now_ns` (packet `index`), received on eth0.
+fn ask(state: &mut MatchState, m: &MatchExt, bytes: &[u8], now_ns: i64, index: u64) -> bool {
+    let info = ip::parse(bytes).expect("packet parses");
+    let facts = Facts {
+        bytes,
+        info: &info,
+        now_ns,
+        packet_index: index,
+        ct: None,
+        in_iface: Some("eth0"),
+        out_iface: None,
+    };
+    match state.eval_match(0, m, &facts) {
+        Some(Ok(v)) => v,
+        other => panic!("{} gave {other:?}", m.name()),
+    }
+}
+
+fn state() -> MatchState {
+    MatchState::new(7, IpSets::default())
+}
+
+const SEC: i64 = 1_000_000_000;
+
+#[test]
+fn nth_counts_from_packet_and_wraps() {
+    let rs = ruleset(&[
+        "-m statistic --mode nth --every 3 --packet 0",
+        "-m statistic --mode nth --every 3 --packet 2",
+        "-m statistic --mode nth ! --every 2 --packet 1",
+    ]);
+    let mut st = state();
+    let p = udp4("10.0.0.2", 64, 40);
+    let hits = |st: &mut MatchState, i| {
+        (0..7)
+            .map(|n| ask(st, matcher(&rs, i), &p, 0, n))
+            .collect::<Vec<_>>()
+    };
+    // Counter 0 → 1, 2, 0 (match), ...: every third packet, the third first.
+    assert_eq!(
+        hits(&mut st, 0),
+        [false, false, true, false, false, true, false]
+    );
+    // Started at 2: the first packet brings it to 0.
+    assert_eq!(
+        hits(&mut st, 1),
+        [true, false, false, true, false, false, true]
+    );
+    // every 2 stored as 1, started at 1: 0 (match, inverted), 1, 0, ...
+    assert_eq!(
+        hits(&mut st, 2),
+        [false, true, false, true, false, true, false]
+    );
+}
+
+#[test]
+fn random_is_reproducible_and_follows_the_probability() {
+    let rs = ruleset(&[
+        "-m statistic --mode random --probability 0.25",
+        "-m statistic --mode random --probability 1",
+        "-m statistic --mode random --probability 0",
+        "-m statistic --mode random ! --probability 0.25",
+    ]);
+    let p = udp4("10.0.0.2", 64, 40);
+    let run = |seed| {
+        let mut st = MatchState::new(seed, IpSets::default());
+        (0..4000u64)
+            .map(|n| ask(&mut st, matcher(&rs, 0), &p, 0, n))
+            .collect::<Vec<_>>()
+    };
+    let a = run(1);
+    assert_eq!(a, run(1));
+    assert_ne!(a, run(2));
+    let hits = a.iter().filter(|&&h| h).count();
+    assert!((850..1150).contains(&hits), "{hits} of 4000 at p = 0.25");
+    let mut st = state();
+    for n in 0..200 {
+        assert!(ask(&mut st, matcher(&rs, 1), &p, 0, n));
+        assert!(!ask(&mut st, matcher(&rs, 2), &p, 0, n));
+    }
+    // Two draws for the same packet differ from each other but not between replays.
+    let mut s1 = state();
+    let mut s2 = state();
+    let d1: Vec<u32> = (0..3).map(|_| s1.random_u32(5)).collect();
+    let d2: Vec<u32> = (0..3).map(|_| s2.random_u32(5)).collect();
+    assert_eq!(d1, d2);
+    assert_ne!(d1[0], d1[1]);
+    // The inverted rule matches exactly where a fresh draw fails.
+    let mut s3 = state();
+    let mut s4 = state();
+    for n in 0..100 {
+        assert_ne!(
+            ask(&mut s3, matcher(&rs, 0), &p, 0, n),
+            ask(&mut s4, matcher(&rs, 3), &p, 0, n)
+        );
+    }
+}
+
+#[test]
+fn recent_set_then_rcheck_with_seconds_as_kube_proxy_uses_it() {
+    let rs = ruleset(&[
+        "-m recent --set --name SVC --mask 255.255.255.255 --rsource",
+        "-m recent --rcheck --seconds 10800 --reap --name SVC --mask 255.255.255.255 --rsource",
+    ]);
+    let mut st = state();
+    st.prepare(&rs);
+    let a = udp4("10.0.0.2", 64, 40);
+    let b = udp4("10.0.0.3", 64, 40);
+    assert!(!ask(&mut st, matcher(&rs, 1), &a, 0, 0));
+    assert!(ask(&mut st, matcher(&rs, 0), &a, 0, 1));
+    assert!(ask(&mut st, matcher(&rs, 1), &a, 10 * SEC, 2));
+    assert!(!ask(&mut st, matcher(&rs, 1), &b, 10 * SEC, 3));
+    assert!(ask(&mut st, matcher(&rs, 1), &a, 10800 * SEC, 4));
+    // One jiffy past the window: no longer recent, and --reap drops it.
+    assert!(!ask(
+        &mut st,
+        matcher(&rs, 1),
+        &a,
+        10800 * SEC + 4_000_000,
+        5
+    ));
+    assert!(st.recent_addresses("SVC").is_empty());
+}
+
+#[test]
+fn recent_hitcount_update_remove_and_mask() {
+    let rs = ruleset(&[
+        "-m recent --set --name L --mask 255.255.255.0",
+        "-m recent --update --seconds 10 --hitcount 3 --name L",
+        "-m recent --remove --name L",
+        "-m recent ! --rcheck --name L",
+    ]);
+    let mut st = state();
+    st.prepare(&rs);
+    let a = udp4("10.0.0.2", 64, 40);
+    let a2 = udp4("10.0.0.77", 64, 40);
+    assert!(ask(&mut st, matcher(&rs, 0), &a, 0, 0));
+    // The table's mask (the first rule's) applies to every rule: .77 is the same entry.
+    assert!(ask(&mut st, matcher(&rs, 0), &a2, SEC, 1));
+    assert_eq!(
+        st.recent_addresses("L"),
+        ["10.0.0.0".parse::<IpAddr>().expect("ip")]
+    );
+    // Two stamps: --hitcount 3 fails and --update does not stamp a failed check.
+    assert!(!ask(&mut st, matcher(&rs, 1), &a, 2 * SEC, 2));
+    assert!(!ask(&mut st, matcher(&rs, 1), &a, 2 * SEC, 3));
+    assert!(ask(&mut st, matcher(&rs, 0), &a, 3 * SEC, 4));
+    // Three stamps within 10 s: match, and the update adds a fourth.
+    assert!(ask(&mut st, matcher(&rs, 1), &a, 5 * SEC, 5));
+    // At 11 s the window starts at 1 s, inclusive: 1, 3 and 5 s count; 11 s is stamped.
+    assert!(ask(&mut st, matcher(&rs, 1), &a, 11 * SEC, 6));
+    // At 14 s only 5 and 11 s are in the window.
+    assert!(!ask(&mut st, matcher(&rs, 1), &a, 14 * SEC, 7));
+    assert!(!ask(&mut st, matcher(&rs, 3), &a, 16 * SEC, 8));
+    assert!(ask(&mut st, matcher(&rs, 2), &a, 16 * SEC, 9));
+    assert!(!ask(&mut st, matcher(&rs, 2), &a, 16 * SEC, 10));
+    assert!(ask(&mut st, matcher(&rs, 3), &a, 16 * SEC, 11));
+}
+
+#[test]
+fn recent_rttl_and_list_size() {
+    let rs = ruleset(&[
+        "-m recent --set --name T",
+        "-m recent --rcheck --rttl --name T",
+    ]);
+    let mut st = state();
+    st.prepare(&rs);
+    assert!(ask(
+        &mut st,
+        matcher(&rs, 0),
+        &udp4("10.0.0.2", 64, 40),
+        0,
+        0
+    ));
+    assert!(ask(
+        &mut st,
+        matcher(&rs, 1),
+        &udp4("10.0.0.2", 64, 40),
+        0,
+        1
+    ));
+    assert!(!ask(
+        &mut st,
+        matcher(&rs, 1),
+        &udp4("10.0.0.2", 63, 40),
+        0,
+        2
+    ));
+    // ip_list_tot: the 101st address pushes out the least recently updated.
+    for n in 0..100u32 {
+        let src = format!("10.1.{}.{}", n / 200, n % 200 + 1);
+        assert!(ask(&mut st, matcher(&rs, 0), &udp4(&src, 64, 40), SEC, 3));
+    }
+    let listed = st.recent_addresses("T");
+    assert_eq!(listed.len(), 100);
+    assert!(!listed.contains(&"10.0.0.2".parse::<IpAddr>().expect("ip")));
+}
+
+#[test]
+fn quota_takes_ip_lengths_until_one_does_not_fit() {
+    let rs = ruleset(&["-m quota --quota 100", "-m quota ! --quota 100"]);
+    let mut st = state();
+    let hits: Vec<bool> = [40u16, 50, 28, 28]
+        .iter()
+        .map(|&len| ask(&mut st, matcher(&rs, 0), &udp4("10.0.0.2", 64, len), 0, 0))
+        .collect();
+    // 40 + 50 fit; 28 does not and empties the quota, so the next 28 fails too.
+    assert_eq!(hits, [true, true, false, false]);
+    assert!(!ask(
+        &mut st,
+        matcher(&rs, 1),
+        &udp4("10.0.0.2", 64, 100),
+        0,
+        0
+    ));
+    assert!(ask(
+        &mut st,
+        matcher(&rs, 1),
+        &udp4("10.0.0.2", 64, 28),
+        0,
+        0
+    ));
+}

@@ -1,0 +1,1232 @@
+//! The host's network stack as netfilter sees it: one packet at a time through the hooks of
+//! its path, with conntrack and NAT at the kernel's points, routing by the host model, and
+//! the packets the host sends itself (REJECT answers, resets for closed ports, ICMP errors,
+//! echo replies) sent through OUTPUT.
+//!
+//! What happens where (NETFILTER.md §1–§6, measured on Linux 6.18):
+//! - arriving: raw PREROUTING, conntrack, mangle PREROUTING, nat PREROUTING (DNAT), routing;
+//!   then INPUT (mangle, filter, nat and security in the variant's order) or FORWARD (TTL
+//!   decremented first, as `ip_forward` does before the hook; mangle, filter, security)
+//!   followed by POSTROUTING (mangle, nat SNAT); conntrack confirms a new entry at the end;
+//! - locally generated (source is a local address): routing, raw OUTPUT, conntrack, mangle
+//!   OUTPUT, nat OUTPUT, filter OUTPUT, security OUTPUT, POSTROUTING; to a local address it
+//!   then loops back through `lo`;
+//! - conntrack runs only when a rule needs it (a NAT target, a conntrack match, ...): the
+//!   kernel loads it on demand. Without it the nat chains see no packet at all;
+//! - the nat chains run only for the first packet of a connection; every packet of a
+//!   translated connection is rewritten by its binding, replies un-NATed.
+//!
+//! Invariant: every packet handed to [`Stack::receive`] or [`Stack::send_local`] ends in
+//! exactly one [`Outcome`].
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+
+use crate::conntrack::{self, ConnId, CtState, Dir, Lookup};
+use crate::engine::ct::{CtConn, CtTuple, CtView};
+use crate::engine::stateful::MatchState;
+use crate::engine::{walk, Counts, DecidedBy, Effect, EvalPacket, LinkHeader, Verdict};
+use crate::host::{Host, RouteDecision};
+use crate::rules::ext::{CtStates, MatchExt, RejectWith, TargetExt};
+use crate::rules::ipset::IpSets;
+use crate::rules::{Backend, Hook, Rule, Ruleset, TableKind, Target};
+use crate::wire::ip::{IpInfo, IpProtocol, L4Info};
+use crate::wire::rewrite::Manip;
+
+/// How to replay.
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub backend: Backend,
+    /// Seeds `-m statistic --mode random` and NAT port choices.
+    pub seed: u64,
+    /// What happens to a packet handed to userspace by QUEUE/NFQUEUE.
+    pub queue_verdict: Verdict,
+    /// Whether the host answers packets delivered to it as a host without listening
+    /// sockets does (TCP reset, ICMP port unreachable, echo reply). Off for captures that
+    /// already hold the host's own answers.
+    pub local_replies: bool,
+}
+
+impl Default for Config {
+    fn default() -> Config {
+        Config {
+            backend: Backend::Nft,
+            seed: 0,
+            queue_verdict: Verdict::Accept,
+            local_replies: true,
+        }
+    }
+}
+
+/// Where a rule or policy sits: table, chain index and rule index in the table.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct RuleRef {
+    pub table: TableKind,
+    pub chain: usize,
+    /// `None` for the chain's policy.
+    pub rule: Option<usize>,
+}
+
+/// What became of one packet read (every packet ends in exactly one).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// Routed out of another interface.
+    Forwarded { out: String },
+    /// Delivered to a local socket (INPUT accepted).
+    Delivered,
+    /// Locally generated and sent out of an interface.
+    Sent { out: String },
+    /// A rule's DROP (or a target that drops: a failed NAT binding).
+    DroppedByRule(RuleRef),
+    /// A rule's REJECT (its answer is among the emitted packets).
+    Rejected(RuleRef),
+    /// A built-in chain's policy.
+    DroppedByPolicy(RuleRef),
+    /// Handed to userspace by QUEUE/NFQUEUE, then accepted or dropped by `--queue-verdict`.
+    Queued { accepted: bool },
+    /// The routing decision failed (no route, martian, forwarding off, ...).
+    NoRoute(String),
+    /// A forwarded packet whose TTL / hop limit ran out.
+    TtlExceeded,
+    /// The frame is not IPv4 or IPv6 (ARP, LLDP, ...).
+    NotIp,
+    /// An IP header the kernel refuses (`ip_rcv_core`: bad version, length, checksum).
+    InvalidHeader(String),
+    /// Sent to another host's MAC address (`PACKET_OTHERHOST`): never reaches IP.
+    OtherHost,
+    /// A fragment held for reassembly (the datagram counts when complete).
+    FragmentHeld,
+    /// A fragment the reassembly dropped.
+    FragmentDropped(String),
+    /// A match or target that fwbench does not model decided this packet's fate; the
+    /// result would be a guess.
+    Unsupported(String),
+}
+
+impl Outcome {
+    /// The summary's category.
+    pub fn category(&self) -> &'static str {
+        match self {
+            Outcome::Forwarded { .. } => "forwarded",
+            Outcome::Delivered => "delivered locally",
+            Outcome::Sent { .. } => "sent by the host",
+            Outcome::DroppedByRule(_) => "dropped by a rule",
+            Outcome::Rejected(_) => "rejected by a rule",
+            Outcome::DroppedByPolicy(_) => "dropped by a policy",
+            Outcome::Queued { .. } => "queued to userspace",
+            Outcome::NoRoute(_) => "no route",
+            Outcome::TtlExceeded => "TTL exceeded",
+            Outcome::NotIp => "not IP",
+            Outcome::InvalidHeader(_) => "invalid header",
+            Outcome::OtherHost => "not for this host (MAC)",
+            Outcome::FragmentHeld => "fragment held for reassembly",
+            Outcome::FragmentDropped(_) => "fragment dropped by reassembly",
+            Outcome::Unsupported(_) => "not evaluated (unsupported)",
+        }
+    }
+}
+
+/// Why a packet the host emitted exists.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EmitKind {
+    /// A packet read from the capture, forwarded or sent.
+    Packet,
+    /// An answer the host made itself (REJECT, reset, ICMP error, echo reply).
+    HostReply,
+}
+
+/// A frame the host sends out of an interface.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Emitted {
+    pub iface: String,
+    /// The Ethernet frame (the IP packet behind a header with the interface's MAC as source
+    /// and the next hop's, when known, as destination).
+    pub frame: Vec<u8>,
+    pub kind: EmitKind,
+}
+
+/// The result of one packet read.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Processed {
+    pub outcome: Outcome,
+    /// What the host sent because of it, in order.
+    pub emitted: Vec<Emitted>,
+    /// The packet as it left or was delivered (after NAT and mangling), from its IP header.
+    pub final_bytes: Option<Vec<u8>>,
+    /// LOG / NFLOG lines.
+    pub log: Vec<String>,
+    /// The rules whose ACCEPT (or accepting target) let the packet through a chain.
+    pub accepted_by: Vec<RuleRef>,
+    /// With tracing on ([`Stack::set_tracing`]): every step, in order.
+    pub trace: Vec<TraceStep>,
+}
+
+impl Processed {
+    /// Nothing happened yet.
+    pub fn new() -> Processed {
+        Processed {
+            outcome: Outcome::Delivered,
+            emitted: Vec::new(),
+            final_bytes: None,
+            log: Vec::new(),
+            accepted_by: Vec::new(),
+            trace: Vec::new(),
+        }
+    }
+}
+
+/// One step of a traced packet's way through the host.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TraceStep {
+    /// A built-in chain walked: every rule evaluated as (chain, rule, matched), and how the
+    /// walk ended.
+    Chain {
+        table: TableKind,
+        hook: Hook,
+        visits: Vec<(usize, usize, bool)>,
+        verdict: Verdict,
+        by: DecidedBy,
+    },
+    /// Anything else: conntrack's classification, a NAT rewrite, the routing decision.
+    Note(String),
+}
+
+/// Per-packet state carried from hook to hook (`struct sk_buff`'s relevant fields).
+struct Flight<'h> {
+    bytes: Vec<u8>,
+    info: IpInfo,
+    mark: u32,
+    link: Option<LinkHeader>,
+    in_iface: Option<&'h str>,
+    out_iface: Option<&'h str>,
+    /// The conntrack entry and this packet's direction in it.
+    conn: Option<(ConnId, Dir)>,
+    ct: Option<CtView>,
+    /// The first packet of a connection not confirmed yet.
+    unconfirmed: bool,
+    untracked: bool,
+    /// Made by the host itself (REJECT, reset, ICMP): never NEW, never meets nat chains.
+    host_made: bool,
+    /// POSTROUTING: the output interface and next hop (MASQUERADE's source choice).
+    route: Option<(u32, IpAddr)>,
+}
+
+impl Flight<'_> {
+    /// Changes the bytes and re-reads the header summary.
+    fn rewrite<T>(
+        &mut self,
+        f: impl FnOnce(&mut Vec<u8>) -> crate::wire::Result<T>,
+    ) -> crate::wire::Result<T> {
+        let mut bytes = self.bytes.clone();
+        let out = f(&mut bytes)?;
+        self.info = crate::wire::ip::parse(&bytes)?;
+        self.bytes = bytes;
+        Ok(out)
+    }
+}
+
+/// How a hook's chains ended for a packet.
+enum HookEnd {
+    Accept,
+    Stop(Outcome),
+}
+
+/// The emulated host: ruleset, host model, connection table, counters.
+pub struct Stack<'r> {
+    ruleset: &'r Ruleset,
+    host: &'r Host,
+    config: Config,
+    /// Counters per table present in the ruleset.
+    counts: HashMap<TableKind, Counts>,
+    conntrack: Option<conntrack::Table>,
+    state: MatchState,
+    defrag: crate::wire::defrag::Defrag,
+    /// Link-layer addresses learned from frames read: source IP → MAC.
+    neighbours: HashMap<IpAddr, [u8; 6]>,
+    /// Packets read so far (for per-packet randomness and traces).
+    index: u64,
+    /// Packets the host made itself, by outcome category.
+    host_replies: HashMap<&'static str, u64>,
+    tracing: bool,
+}
+
+impl<'r> Stack<'r> {
+    pub fn new(ruleset: &'r Ruleset, host: &'r Host, ipsets: IpSets, config: Config) -> Stack<'r> {
+        let counts = ruleset
+            .tables
+            .iter()
+            .map(|t| (t.kind, Counts::new(t)))
+            .collect();
+        let conntrack = needs_conntrack(ruleset).then(|| {
+            conntrack::Table::new(conntrack::Config {
+                seed: config.seed,
+                ..conntrack::Config::default()
+            })
+        });
+        Stack {
+            ruleset,
+            host,
+            state: MatchState::new(config.seed, ipsets),
+            config,
+            counts,
+            conntrack,
+            defrag: Default::default(),
+            neighbours: HashMap::new(),
+            index: 0,
+            host_replies: HashMap::new(),
+            tracing: false,
+        }
+    }
+
+    /// The counters of `table` (shaped by [`Counts::new`]), if the ruleset has it.
+    pub fn counts(&self, table: TableKind) -> Option<&Counts> {
+        self.counts.get(&table)
+    }
+
+    /// The ruleset with the replay's counters in place of the file's.
+    pub fn counted_ruleset(&self) -> Ruleset {
+        let mut rs = self.ruleset.clone();
+        for table in &mut rs.tables {
+            let Some(c) = self.counts.get(&table.kind) else {
+                continue;
+            };
+            for (i, chain) in table.chains_mut().iter_mut().enumerate() {
+                chain.counters = c.policy[i];
+                for (j, rule) in chain.rules.iter_mut().enumerate() {
+                    rule.counters = c.rules[i][j];
+                }
+            }
+        }
+        rs
+    }
+
+    /// Records every step of the packets processed from now on in [`Processed::trace`].
+    pub fn set_tracing(&mut self, on: bool) {
+        self.tracing = on;
+    }
+
+    /// Whether conntrack runs (some rule needs it).
+    pub fn tracks_connections(&self) -> bool {
+        self.conntrack.is_some()
+    }
+
+    /// `conntrack -L` lines at capture time `now_ns`.
+    pub fn conntrack_list(&self, now_ns: i64) -> Vec<String> {
+        self.conntrack
+            .as_ref()
+            .map_or_else(Vec::new, |t| t.list(now_ns))
+    }
+
+    /// Packets the host made itself, per outcome category.
+    pub fn host_replies(&self) -> &HashMap<&'static str, u64> {
+        &self.host_replies
+    }
+
+    /// A frame received on `iface` at capture time `now_ns`. `ip` starts at the IP header;
+    /// `link` is its Ethernet header when it had one.
+    pub fn receive(
+        &mut self,
+        now_ns: i64,
+        iface: &str,
+        link: Option<LinkHeader>,
+        ip: &[u8],
+    ) -> Processed {
+        self.index += 1;
+        let mut out = Processed::new();
+        out.outcome = self.receive_inner(now_ns, iface, link, ip, &mut out);
+        out
+    }
+
+    /// A packet a local process sent (its source is an address of this host).
+    pub fn send_local(&mut self, now_ns: i64, ip: &[u8]) -> Processed {
+        self.index += 1;
+        let mut out = Processed::new();
+        out.outcome = match crate::wire::ip::parse(ip) {
+            Ok(info) => {
+                let f = self.flight(ip, info, None, None);
+                self.output(now_ns, f, &mut out)
+            }
+            Err(e) => Outcome::InvalidHeader(e.to_string()),
+        };
+        out
+    }
+
+    fn flight<'h>(
+        &self,
+        ip: &[u8],
+        info: IpInfo,
+        link: Option<LinkHeader>,
+        in_iface: Option<&'h str>,
+    ) -> Flight<'h> {
+        let len = (info.total_len as usize).min(ip.len());
+        Flight {
+            bytes: ip[..len].to_vec(),
+            info,
+            mark: 0,
+            link,
+            in_iface,
+            out_iface: None,
+            conn: None,
+            ct: None,
+            unconfirmed: false,
+            untracked: false,
+            host_made: false,
+            route: None,
+        }
+    }
+
+    fn receive_inner(
+        &mut self,
+        now_ns: i64,
+        iface: &str,
+        link: Option<LinkHeader>,
+        ip: &[u8],
+        out: &mut Processed,
+    ) -> Outcome {
+        let host = self.host;
+        let Some(dev) = host.interface(iface) else {
+            return Outcome::NoRoute(format!("no interface `{iface}' in the host model"));
+        };
+        // ip_rcv: frames for another host's MAC are dropped before IP.
+        if let (Some(l), Some(mac)) = (link, dev.mac) {
+            if l.dst[0] & 1 == 0 && l.dst != mac {
+                return Outcome::OtherHost;
+            }
+        }
+        let info = match ip_rcv_checks(ip) {
+            Ok(info) => info,
+            Err(why) => return Outcome::InvalidHeader(why),
+        };
+        if let Some(l) = link {
+            self.neighbours.insert(info.src, l.src);
+        }
+        let mut f = self.flight(ip, info, link, Some(dev.name.as_str()));
+        // Conntrack reassembles before raw PREROUTING (nf_defrag_ipv4/ipv6).
+        if self.conntrack.is_some() && info.frag.is_some() {
+            use crate::wire::defrag::Outcome as D;
+            match self.defrag.push(now_ns, &f.bytes) {
+                D::NotFragment | D::PassedMalformed => {}
+                D::Queued => return Outcome::FragmentHeld,
+                D::Dropped(why) => return Outcome::FragmentDropped(format!("{why:?}")),
+                D::Complete(whole) => {
+                    let Ok(info) = crate::wire::ip::parse(&whole.packet) else {
+                        return Outcome::FragmentDropped("reassembled datagram unreadable".into());
+                    };
+                    f.bytes = whole.packet.clone();
+                    f.info = info;
+                }
+            }
+        }
+        if let HookEnd::Stop(o) = self.prerouting(now_ns, &mut f, out) {
+            return o;
+        }
+        // The routing decision, after DNAT and with the mark mangle set.
+        let route = host.route_input(f.info.dst, f.info.src, dev.index, f.mark);
+        let route = match route {
+            Ok(r) => r,
+            Err(e) => {
+                self.forget(&f);
+                if let Some(code) = e.icmp_unreachable_code(host.forwarding(dev)) {
+                    self.host_icmp_error(now_ns, &f, 3, code, out);
+                }
+                return Outcome::NoRoute(format!("{} ({:?})", e.errno.message(), e.reason));
+            }
+        };
+        if self.tracing {
+            let what = if route.is_local_delivery() {
+                "deliver locally".to_string()
+            } else {
+                let dev = host
+                    .interface_by_index(route.dev)
+                    .map_or("?", |d| d.name.as_str());
+                format!("forward out of {dev} via {}", route.next_hop(f.info.dst))
+            };
+            out.trace.push(TraceStep::Note(format!("routing: {what}")));
+        }
+        if route.is_local_delivery() {
+            self.input(now_ns, f, out)
+        } else {
+            self.forward(now_ns, f, &route, out)
+        }
+    }
+
+    /// raw, conntrack, mangle and nat PREROUTING.
+    fn prerouting(&mut self, now_ns: i64, f: &mut Flight<'r>, out: &mut Processed) -> HookEnd {
+        self.enter_hook_untracked(f);
+        if let HookEnd::Stop(o) = self.chain(now_ns, TableKind::Raw, Hook::Prerouting, f, out) {
+            return HookEnd::Stop(o);
+        }
+        self.conntrack_in(now_ns, f, out);
+        if let HookEnd::Stop(o) = self.chain(now_ns, TableKind::Mangle, Hook::Prerouting, f, out) {
+            return HookEnd::Stop(o);
+        }
+        self.nat_hook(now_ns, Hook::Prerouting, Manip::Dst, f, out)
+    }
+
+    fn input(&mut self, now_ns: i64, mut f: Flight<'r>, out: &mut Processed) -> Outcome {
+        use TableKind::*;
+        let order: [(TableKind, Hook); 4] = match self.config.backend {
+            Backend::Nft => [
+                (Mangle, Hook::Input),
+                (Filter, Hook::Input),
+                (Nat, Hook::Input),
+                (Security, Hook::Input),
+            ],
+            Backend::Legacy => [
+                (Mangle, Hook::Input),
+                (Filter, Hook::Input),
+                (Security, Hook::Input),
+                (Nat, Hook::Input),
+            ],
+        };
+        for (table, hook) in order {
+            let end = if table == Nat {
+                self.nat_hook(now_ns, hook, Manip::Src, &mut f, out)
+            } else {
+                self.chain(now_ns, table, hook, &mut f, out)
+            };
+            if let HookEnd::Stop(o) = end {
+                return o;
+            }
+        }
+        self.confirm(&mut f);
+        if self.config.local_replies && !f.host_made {
+            self.local_stack_reply(now_ns, &f, out);
+        }
+        out.final_bytes = Some(f.bytes);
+        Outcome::Delivered
+    }
+
+    fn forward(
+        &mut self,
+        now_ns: i64,
+        mut f: Flight<'r>,
+        route: &RouteDecision,
+        out: &mut Processed,
+    ) -> Outcome {
+        let host = self.host;
+        let Some(odev) = host.interface_by_index(route.dev) else {
+            self.forget(&f);
+            return Outcome::NoRoute("route to an unknown interface".into());
+        };
+        // ip_forward / ip6_forward: a TTL that would reach 0 is answered with time exceeded
+        // and the packet never meets FORWARD; otherwise it is decremented before the hook.
+        if f.info.ttl <= 1 {
+            self.forget(&f);
+            self.time_exceeded(now_ns, &f, out);
+            return Outcome::TtlExceeded;
+        }
+        if let Err(e) = f
+            .rewrite(|b| crate::wire::mangle::hop_limit(b, crate::wire::mangle::HopLimitOp::Dec(1)))
+        {
+            self.forget(&f);
+            return Outcome::InvalidHeader(e.to_string());
+        }
+        f.out_iface = Some(odev.name.as_str());
+        for table in [TableKind::Mangle, TableKind::Filter, TableKind::Security] {
+            if let HookEnd::Stop(o) = self.chain(now_ns, table, Hook::Forward, &mut f, out) {
+                return o;
+            }
+        }
+        let next_hop = route.next_hop(f.info.dst);
+        if let HookEnd::Stop(o) = self.postrouting(now_ns, &mut f, odev.index, next_hop, out) {
+            return o;
+        }
+        let name = odev.name.clone();
+        self.emit(&name, next_hop, &f.bytes, EmitKind::Packet, out);
+        out.final_bytes = Some(f.bytes);
+        Outcome::Forwarded { out: name }
+    }
+
+    /// mangle and nat POSTROUTING, then conntrack confirms.
+    fn postrouting(
+        &mut self,
+        now_ns: i64,
+        f: &mut Flight<'r>,
+        out_dev: u32,
+        next_hop: IpAddr,
+        out: &mut Processed,
+    ) -> HookEnd {
+        if let HookEnd::Stop(o) = self.chain(now_ns, TableKind::Mangle, Hook::Postrouting, f, out) {
+            return HookEnd::Stop(o);
+        }
+        f.route = Some((out_dev, next_hop));
+        if let HookEnd::Stop(o) = self.nat_hook(now_ns, Hook::Postrouting, Manip::Src, f, out) {
+            return HookEnd::Stop(o);
+        }
+        self.confirm(f);
+        HookEnd::Accept
+    }
+
+    /// A locally generated packet: routing, OUTPUT, POSTROUTING; to a local address it
+    /// loops back through `lo` into PREROUTING and INPUT.
+    fn output(&mut self, now_ns: i64, mut f: Flight<'r>, out: &mut Processed) -> Outcome {
+        let host = self.host;
+        let route = match host.route_output(f.info.dst, Some(f.info.src), f.mark) {
+            Ok(r) => r,
+            Err(e) => return Outcome::NoRoute(format!("{} ({:?})", e.errno.message(), e.reason)),
+        };
+        let Some(mut odev) = host.interface_by_index(route.dev) else {
+            return Outcome::NoRoute("route to an unknown interface".into());
+        };
+        f.out_iface = Some(odev.name.as_str());
+        self.enter_hook_untracked(&mut f);
+        if let HookEnd::Stop(o) = self.chain(now_ns, TableKind::Raw, Hook::Output, &mut f, out) {
+            return o;
+        }
+        self.conntrack_in(now_ns, &mut f, out);
+        let before = (f.info.dst, f.mark);
+        if let HookEnd::Stop(o) = self.chain(now_ns, TableKind::Mangle, Hook::Output, &mut f, out) {
+            return o;
+        }
+        if let HookEnd::Stop(o) = self.nat_hook(now_ns, Hook::Output, Manip::Dst, &mut f, out) {
+            return o;
+        }
+        let mut route = route;
+        // ip_route_me_harder: a changed destination or mark routes the packet again.
+        if (f.info.dst, f.mark) != before {
+            route = match host.route_output(f.info.dst, Some(f.info.src), f.mark) {
+                Ok(r) => r,
+                Err(e) => {
+                    self.forget(&f);
+                    return Outcome::NoRoute(format!("{} ({:?})", e.errno.message(), e.reason));
+                }
+            };
+            match host.interface_by_index(route.dev) {
+                Some(d) => odev = d,
+                None => return Outcome::NoRoute("route to an unknown interface".into()),
+            }
+            f.out_iface = Some(odev.name.as_str());
+        }
+        for table in [TableKind::Filter, TableKind::Security] {
+            if let HookEnd::Stop(o) = self.chain(now_ns, table, Hook::Output, &mut f, out) {
+                return o;
+            }
+        }
+        let next_hop = route.next_hop(f.info.dst);
+        if let HookEnd::Stop(o) = self.postrouting(now_ns, &mut f, odev.index, next_hop, out) {
+            return o;
+        }
+        if odev.loopback {
+            return self.loop_back(now_ns, f, out);
+        }
+        let name = odev.name.clone();
+        self.emit(&name, next_hop, &f.bytes, EmitKind::Packet, out);
+        out.final_bytes = Some(f.bytes);
+        Outcome::Sent { out: name }
+    }
+
+    /// A packet sent to a local address comes back in through `lo`.
+    fn loop_back(&mut self, now_ns: i64, f: Flight<'r>, out: &mut Processed) -> Outcome {
+        let host = self.host;
+        let Some(lo) = host.interface_by_index(crate::host::LOOPBACK_IFINDEX) else {
+            return Outcome::NoRoute("no loopback interface".into());
+        };
+        let f_dst = f.info.dst;
+        let mut g = Flight {
+            in_iface: Some(lo.name.as_str()),
+            out_iface: None,
+            link: None,
+            conn: None,
+            ct: None,
+            unconfirmed: false,
+            untracked: false,
+            route: None,
+            ..f
+        };
+        g.host_made = f.host_made;
+        if let HookEnd::Stop(o) = self.prerouting(now_ns, &mut g, out) {
+            return o;
+        }
+        // The output route stays attached to a looped-back packet (ip_rcv_finish routes
+        // only packets without one), unless nat PREROUTING changed its destination
+        // (nf_nat_ipv4_in drops the route then).
+        if g.info.dst == f_dst {
+            return self.input(now_ns, g, out);
+        }
+        match host.route_input(g.info.dst, g.info.src, lo.index, g.mark) {
+            Ok(r) if r.is_local_delivery() => self.input(now_ns, g, out),
+            Ok(r) => self.forward(now_ns, g, &r, out),
+            Err(e) => {
+                self.forget(&g);
+                Outcome::NoRoute(format!("{} ({:?})", e.errno.message(), e.reason))
+            }
+        }
+    }
+
+    /// Walks one built-in chain, applies what its targets asked for, and says whether the
+    /// packet goes on.
+    fn chain(
+        &mut self,
+        now_ns: i64,
+        table: TableKind,
+        hook: Hook,
+        f: &mut Flight<'r>,
+        out: &mut Processed,
+    ) -> HookEnd {
+        let host = self.host;
+        let Some(t) = self.ruleset.table(table) else {
+            return HookEnd::Accept;
+        };
+        let Some(start) = t.chains().iter().position(|c| c.hook == Some(hook)) else {
+            return HookEnd::Accept;
+        };
+        let Some(counts) = self.counts.get_mut(&table) else {
+            return HookEnd::Accept;
+        };
+        let mut p = EvalPacket::owned(std::mem::take(&mut f.bytes), f.info, host).with_state(
+            &mut self.state,
+            now_ns,
+            self.index,
+        );
+        if let Some(l) = f.link {
+            p = p.with_link(l);
+        }
+        p.set_interfaces(f.in_iface, f.out_iface);
+        p.mark = f.mark;
+        p.ct = f.ct.take();
+        if self.tracing {
+            p.trace = Some(Vec::new());
+        }
+        let decision = walk(t, start, &mut p, counts);
+        if let Some(visits) = p.trace.take() {
+            out.trace.push(TraceStep::Chain {
+                table,
+                hook,
+                visits,
+                verdict: decision.verdict,
+                by: decision.by,
+            });
+        }
+        let unsupported = p.take_unsupported();
+        let effects = std::mem::take(&mut p.effects);
+        f.mark = p.mark;
+        f.ct = p.ct.take();
+        f.info = *p.info();
+        f.bytes = p.into_bytes();
+        // The connection mark a CONNMARK changed goes back to the entry.
+        if let (Some((id, _)), Some(ct), Some(table)) = (f.conn, &f.ct, self.conntrack.as_mut()) {
+            if let Some(c) = &ct.conn {
+                table.conn_mut(id).mark = c.mark;
+            }
+        }
+        if let Some(why) = unsupported {
+            self.forget(f);
+            return HookEnd::Stop(Outcome::Unsupported(why.0));
+        }
+        let at = |by: DecidedBy| match by {
+            DecidedBy::Rule { chain, rule } => RuleRef {
+                table,
+                chain,
+                rule: Some(rule),
+            },
+            DecidedBy::Policy { chain } => RuleRef {
+                table,
+                chain,
+                rule: None,
+            },
+        };
+        let mut rejected = None;
+        for effect in effects {
+            match effect {
+                Effect::Nat(target) => {
+                    if let Err(why) = self.setup_nat(hook, &target, f) {
+                        self.forget(f);
+                        let _ = why;
+                        return HookEnd::Stop(Outcome::DroppedByRule(at(decision.by)));
+                    }
+                }
+                Effect::Reject(with) => rejected = Some(with),
+                Effect::Untrack => f.untracked = true,
+                Effect::Trace => {}
+                Effect::Log(line) => out.log.push(line),
+            }
+        }
+        match decision.verdict {
+            Verdict::Accept => {
+                if let DecidedBy::Rule { .. } = decision.by {
+                    out.accepted_by.push(at(decision.by));
+                }
+                HookEnd::Accept
+            }
+            Verdict::Drop => {
+                self.forget(f);
+                match (rejected, decision.by) {
+                    (Some(with), DecidedBy::Rule { .. }) => {
+                        self.reject(now_ns, f, hook, with, out);
+                        HookEnd::Stop(Outcome::Rejected(at(decision.by)))
+                    }
+                    (_, DecidedBy::Rule { .. }) => {
+                        HookEnd::Stop(Outcome::DroppedByRule(at(decision.by)))
+                    }
+                    (_, DecidedBy::Policy { .. }) => {
+                        HookEnd::Stop(Outcome::DroppedByPolicy(at(decision.by)))
+                    }
+                }
+            }
+            Verdict::Queue => {
+                if self.config.queue_verdict == Verdict::Accept {
+                    HookEnd::Accept
+                } else {
+                    self.forget(f);
+                    HookEnd::Stop(Outcome::Queued { accepted: false })
+                }
+            }
+        }
+    }
+
+    /// Before conntrack has seen a packet, `-m conntrack` sees INVALID (no entry) or
+    /// UNTRACKED (after `-j CT --notrack`).
+    fn enter_hook_untracked(&self, f: &mut Flight<'r>) {
+        if self.conntrack.is_some() {
+            f.ct = Some(if f.untracked {
+                CtView::untracked()
+            } else {
+                CtView::invalid()
+            });
+        }
+    }
+
+    /// nf_conntrack_in at PREROUTING / OUTPUT.
+    fn conntrack_in(&mut self, now_ns: i64, f: &mut Flight<'r>, out: &mut Processed) {
+        let Some(table) = self.conntrack.as_mut() else {
+            return;
+        };
+        if f.untracked {
+            f.ct = Some(CtView::untracked());
+            return;
+        }
+        let hook = if f.in_iface.is_none() {
+            conntrack::CtHook::Output
+        } else {
+            conntrack::CtHook::Prerouting
+        };
+        match table.packet_in_at(hook, now_ns, &f.bytes, &f.info) {
+            Lookup::Invalid { reason } => {
+                if self.tracing {
+                    out.trace
+                        .push(TraceStep::Note(format!("conntrack: INVALID ({reason})")));
+                }
+                f.conn = None;
+                f.ct = Some(CtView::invalid());
+            }
+            Lookup::Untracked => {
+                f.conn = None;
+                f.ct = Some(CtView::untracked());
+            }
+            Lookup::Tracked { id, dir, state } => {
+                if self.tracing {
+                    let c = table.conn(id);
+                    let o = &c.original;
+                    out.trace.push(TraceStep::Note(format!(
+                        "conntrack: {state:?}, {dir:?} direction of protocol {} {}:{} > {}:{}",
+                        o.protocol, o.src, o.src_port, o.dst, o.dst_port
+                    )));
+                }
+                f.conn = Some((id, dir));
+                f.unconfirmed = state == CtState::New && !table.conn(id).is_confirmed();
+                f.ct = Some(view(table, id, dir, state, now_ns));
+            }
+        }
+    }
+
+    /// The nat chain of `hook` for a new connection, the null binding when no rule bound
+    /// it, then the packet rewritten by the connection's binding (nf_nat_inet_fn).
+    fn nat_hook(
+        &mut self,
+        now_ns: i64,
+        hook: Hook,
+        manip: Manip,
+        f: &mut Flight<'r>,
+        out: &mut Processed,
+    ) -> HookEnd {
+        let Some((id, dir)) = f.conn else {
+            return HookEnd::Accept;
+        };
+        let is_new = f.ct.as_ref().is_some_and(|c| c.state == CtStates::NEW);
+        let done = self
+            .conntrack
+            .as_ref()
+            .map_or(true, |t| t.nat_done(id, manip));
+        if is_new && !done && !f.host_made {
+            if let HookEnd::Stop(o) = self.chain(now_ns, TableKind::Nat, hook, f, out) {
+                return HookEnd::Stop(o);
+            }
+            if let Some(t) = self.conntrack.as_mut() {
+                if !t.nat_done(id, manip) && t.setup_nat(id, manip, None).is_err() {
+                    self.forget(f);
+                    return HookEnd::Stop(Outcome::NoRoute("NAT null binding failed".into()));
+                }
+            }
+        }
+        self.nat_packet(id, dir, manip, f, out);
+        HookEnd::Accept
+    }
+
+    /// nf_nat_packet: rewrite the packet as its connection's binding says; for an ICMP
+    /// error RELATED to a connection, the quoted datagram too
+    /// (nf_nat_icmp_reply_translation).
+    fn nat_packet(
+        &mut self,
+        id: ConnId,
+        dir: Dir,
+        manip: Manip,
+        f: &mut Flight<'r>,
+        out: &mut Processed,
+    ) {
+        let Some(t) = self.conntrack.as_ref() else {
+            return;
+        };
+        let Some((addr, port)) = t.nat_rewrite(id, dir, manip) else {
+            return;
+        };
+        if self.tracing {
+            let port = port.map_or(String::new(), |p| format!(" port {p}"));
+            out.trace.push(TraceStep::Note(format!(
+                "NAT: {} rewritten to {addr}{port}",
+                if manip == Manip::Dst {
+                    "destination"
+                } else {
+                    "source"
+                }
+            )));
+        }
+        let related = f.ct.as_ref().is_some_and(|c| c.state == CtStates::RELATED);
+        let result = if related {
+            f.rewrite(|b| {
+                crate::wire::rewrite::nat_embedded(b, manip.invert(), addr, port)?;
+                crate::wire::rewrite::nat(b, manip, addr, None)
+            })
+        } else {
+            f.rewrite(|b| crate::wire::rewrite::nat(b, manip, addr, port))
+        };
+        // A packet too short to rewrite stays as it is; the kernel drops such packets
+        // earlier (conntrack marks them INVALID).
+        let _ = result;
+        if let Some(table) = self.conntrack.as_ref() {
+            if let Some(ct) = f.ct.as_mut() {
+                let state = ct.state;
+                *ct = view(table, id, dir, state_of(state), 0);
+            }
+        }
+    }
+
+    /// A NAT target's binding (nf_nat_setup_info with the range the target computes).
+    fn setup_nat(&mut self, hook: Hook, target: &TargetExt, f: &Flight<'r>) -> Result<(), String> {
+        let Some((id, _)) = f.conn else {
+            return Err("NAT target without a connection".into());
+        };
+        let manip = match hook {
+            Hook::Prerouting | Hook::Output => Manip::Dst,
+            _ => Manip::Src,
+        };
+        let range = nat_range(self.host, hook, target, f)?;
+        let table = self
+            .conntrack
+            .as_mut()
+            .ok_or_else(|| "NAT without conntrack".to_string())?;
+        table.setup_nat(id, manip, range.as_ref()).map_err(|e| e.0)
+    }
+
+    /// __nf_conntrack_confirm at the end of POSTROUTING / INPUT.
+    fn confirm(&mut self, f: &mut Flight<'r>) {
+        if let (Some((id, _)), Some(t)) = (f.conn, self.conntrack.as_mut()) {
+            if f.unconfirmed {
+                t.confirm(id);
+                f.unconfirmed = false;
+            }
+        }
+    }
+
+    /// The packet ends here: a new entry it made is forgotten.
+    fn forget(&mut self, f: &Flight<'r>) {
+        if let (Some((id, _)), Some(t)) = (f.conn, self.conntrack.as_mut()) {
+            if f.unconfirmed {
+                t.drop_unconfirmed(id);
+            }
+        }
+    }
+}
+
+/// Whether any rule of the ruleset makes the kernel load conntrack for the namespace
+/// (checkentry functions that call `nf_ct_netns_get`).
+pub fn needs_conntrack(ruleset: &Ruleset) -> bool {
+    ruleset.tables.iter().any(|t| {
+        t.chains()
+            .iter()
+            .any(|c| c.rules.iter().any(rule_needs_conntrack))
+    })
+}
+
+fn rule_needs_conntrack(rule: &Rule) -> bool {
+    let by_match = rule.matches.iter().any(|m| {
+        matches!(
+            m.ext,
+            MatchExt::State(_)
+                | MatchExt::Conntrack(_)
+                | MatchExt::Connmark(_)
+                | MatchExt::Connbytes(_)
+                | MatchExt::Connlimit(_)
+                | MatchExt::Helper(_)
+        )
+    });
+    let by_target = match &rule.target {
+        Target::Ext(t) => match t {
+            TargetExt::Dnat(_)
+            | TargetExt::Snat(_)
+            | TargetExt::Masquerade(_)
+            | TargetExt::Redirect(_)
+            | TargetExt::Netmap(_)
+            | TargetExt::Connmark(_)
+            | TargetExt::Connsecmark(_) => true,
+            // xt_ct_tg_check returns before nf_ct_netns_get for --notrack.
+            TargetExt::Ct(ct) => ct.flags & 1 == 0,
+            _ => false,
+        },
+        _ => false,
+    };
+    by_match || by_target
+}
+
+/// ip_rcv_core / ipv6_rcv's checks: what makes the kernel drop a packet before any hook.
+fn ip_rcv_checks(ip: &[u8]) -> Result<IpInfo, String> {
+    let info = crate::wire::ip::parse(ip).map_err(|e| e.to_string())?;
+    if !info.is_ipv6() {
+        let ihl = usize::from(ip[0] & 0x0f) * 4;
+        if !crate::wire::checksum::verifies(crate::wire::checksum::data(&ip[..ihl])) {
+            return Err("bad IPv4 header checksum".into());
+        }
+    }
+    Ok(info)
+}
+
+impl<'r> Stack<'r> {
+    /// Sends `ip` out of `iface` behind an Ethernet header: the interface's MAC as source,
+    /// the next hop's (learned from frames read, else zero) as destination.
+    fn emit(&self, iface: &str, next_hop: IpAddr, ip: &[u8], kind: EmitKind, out: &mut Processed) {
+        let src = self
+            .host
+            .interface(iface)
+            .and_then(|i| i.mac)
+            .unwrap_or([0; 6]);
+        let dst = self.neighbours.get(&next_hop).copied().unwrap_or([0; 6]);
+        let ethertype: u16 = if ip.first().is_some_and(|b| b >> 4 == 6) {
+            0x86dd
+        } else {
+            0x0800
+        };
+        let mut frame = Vec::with_capacity(14 + ip.len());
+        frame.extend_from_slice(&dst);
+        frame.extend_from_slice(&src);
+        frame.extend_from_slice(&ethertype.to_be_bytes());
+        frame.extend_from_slice(ip);
+        out.emitted.push(Emitted {
+            iface: iface.to_string(),
+            frame,
+            kind,
+        });
+    }
+
+    /// REJECT's answer, sent through OUTPUT.
+    fn reject(
+        &mut self,
+        now_ns: i64,
+        f: &Flight<'r>,
+        hook: Hook,
+        with: RejectWith,
+        out: &mut Processed,
+    ) {
+        let site = crate::engine::RejectSite {
+            local: matches!(hook, Hook::Input | Hook::Output) && self.host.is_local(f.info.dst),
+            locally_generated: f.in_iface.is_none(),
+        };
+        if let Some(reply) =
+            crate::engine::reject_reply_at(&with, &f.bytes, &f.info, self.host, site)
+        {
+            self.send_from_host(now_ns, reply, out);
+        }
+    }
+
+    /// An ICMP error about `f` (destination unreachable), from the address icmp_send
+    /// picks, sent through OUTPUT.
+    fn host_icmp_error(
+        &mut self,
+        now_ns: i64,
+        f: &Flight<'r>,
+        typ: u8,
+        code: u8,
+        out: &mut Processed,
+    ) {
+        let local = self.host.is_local(f.info.dst);
+        let Some(src) = crate::engine::error_source(&f.info, self.host, local) else {
+            return;
+        };
+        if let Some(reply) = crate::wire::reply::icmp_error(&f.bytes, typ, code, src) {
+            self.send_from_host(now_ns, reply, out);
+        }
+    }
+
+    /// Time exceeded for a packet whose TTL ran out while forwarding.
+    fn time_exceeded(&mut self, now_ns: i64, f: &Flight<'r>, out: &mut Processed) {
+        if let Some(reply) = crate::engine::time_exceeded(&f.bytes, self.host) {
+            self.send_from_host(now_ns, reply, out);
+        }
+    }
+
+    /// What the host's own stack answers to a packet delivered to it when nothing listens
+    /// (tcp_v4_send_reset, icmp port unreachable, icmp_echo).
+    fn local_stack_reply(&mut self, now_ns: i64, f: &Flight<'r>, out: &mut Processed) {
+        // tcp_v4_rcv / __udp4_lib_rcv drop a segment with a bad checksum without answering.
+        if f.in_iface.is_some() && !crate::wire::reply::l4_checksum_ok(&f.bytes, &f.info) {
+            return;
+        }
+        let reply = match (f.info.protocol, f.info.l4) {
+            (IpProtocol::Tcp, L4Info::Tcp { .. }) => {
+                crate::wire::reply::closed_port_reset(&f.bytes)
+            }
+            (IpProtocol::Udp, L4Info::Ports { .. }) => {
+                let code = if f.info.is_ipv6() { 4 } else { 3 };
+                let typ = if f.info.is_ipv6() { 1 } else { 3 };
+                crate::wire::reply::icmp_error(&f.bytes, typ, code, f.info.dst)
+            }
+            (IpProtocol::Icmp, L4Info::Icmp { msg_type: 8, .. })
+            | (IpProtocol::Icmpv6, L4Info::Icmp { msg_type: 128, .. }) => {
+                crate::wire::reply::echo_reply(&f.bytes, f.info.dst)
+            }
+            _ => None,
+        };
+        if let Some(reply) = reply {
+            self.send_from_host(now_ns, reply, out);
+        }
+    }
+
+    /// A packet the host makes itself goes through OUTPUT and POSTROUTING.
+    fn send_from_host(&mut self, now_ns: i64, ip: Vec<u8>, out: &mut Processed) {
+        let Ok(info) = crate::wire::ip::parse(&ip) else {
+            return;
+        };
+        let mut f = self.flight(&ip, info, None, None);
+        f.host_made = true;
+        let mut inner = Processed::new();
+        let outcome = self.output(now_ns, f, &mut inner);
+        *self.host_replies.entry(outcome.category()).or_insert(0) += 1;
+        for e in &mut inner.emitted {
+            e.kind = EmitKind::HostReply;
+        }
+        out.emitted.extend(inner.emitted);
+        out.log.extend(inner.log);
+    }
+}
+
+/// The engine's view of a connection for the packet at hand.
+fn view(t: &conntrack::Table, id: ConnId, dir: Dir, state: CtState, now_ns: i64) -> CtView {
+    let c = t.conn(id);
+    let tuple = |x: &conntrack::Tuple| CtTuple {
+        src: x.src,
+        dst: x.dst,
+        protocol: x.protocol,
+        src_port: x.src_port,
+        dst_port: x.dst_port,
+    };
+    CtView {
+        state: match state {
+            CtState::New => CtStates::NEW,
+            CtState::Established => CtStates::ESTABLISHED,
+            CtState::Related => CtStates::RELATED,
+        },
+        reply_dir: dir == Dir::Reply,
+        conn: Some(CtConn {
+            original: tuple(&c.original),
+            reply: tuple(&c.reply),
+            status: c.status.0,
+            mark: c.mark,
+            expires_s: u64::try_from((c.expires_ns - now_ns) / 1_000_000_000).unwrap_or(0),
+            packets: c.packets,
+            bytes: c.bytes,
+        }),
+    }
+}
+
+fn state_of(bit: u16) -> CtState {
+    match bit {
+        CtStates::NEW => CtState::New,
+        CtStates::RELATED => CtState::Related,
+        _ => CtState::Established,
+    }
+}
+
+/// The range a NAT target binds to (xt_nat.c, xt_MASQUERADE.c's nf_nat_masquerade_ipv4,
+/// xt_REDIRECT.c's nf_nat_redirect_ipv4, xt_NETMAP.c).
+fn nat_range(
+    host: &Host,
+    hook: Hook,
+    target: &TargetExt,
+    f: &Flight,
+) -> Result<Option<conntrack::NatRange>, String> {
+    use crate::rules::ext::NatRange as R;
+    let dst_side = matches!(hook, Hook::Prerouting | Hook::Output);
+    let current = if dst_side { f.info.dst } else { f.info.src };
+    let from = |r: &R, fixed: Option<IpAddr>| {
+        let (min_addr, max_addr) = match (fixed, r.addrs) {
+            (Some(a), _) => (a, a),
+            (None, Some((lo, hi))) => (lo, hi),
+            (None, None) => (current, current),
+        };
+        conntrack::NatRange {
+            min_addr,
+            max_addr,
+            ports: r.ports,
+            random: r.random,
+            random_fully: r.random_fully,
+            persistent: r.persistent,
+        }
+    };
+    Ok(Some(match target {
+        TargetExt::Dnat(d) => from(&d.range, None),
+        TargetExt::Snat(s) => from(&s.range, None),
+        TargetExt::Masquerade(m) => {
+            let Some((dev, next_hop)) = f.route else {
+                return Err("MASQUERADE outside POSTROUTING".into());
+            };
+            let Some(addr) = host.masquerade_source(dev, next_hop) else {
+                return Err("MASQUERADE: the output interface has no address".into());
+            };
+            from(&m.range, Some(addr))
+        }
+        TargetExt::Redirect(r) => {
+            let addr = if hook == Hook::Output {
+                if f.info.is_ipv6() {
+                    IpAddr::V6(std::net::Ipv6Addr::LOCALHOST)
+                } else {
+                    IpAddr::V4(std::net::Ipv4Addr::LOCALHOST)
+                }
+            } else {
+                // The first address of the arrival interface; none drops the packet.
+                let dev = f.in_iface.and_then(|n| host.interface(n));
+                let first = dev.and_then(|d| {
+                    d.addresses
+                        .iter()
+                        .find(|a| a.is_v6() == f.info.is_ipv6())
+                        .map(|a| a.local)
+                });
+                first.ok_or_else(|| "REDIRECT: the arrival interface has no address".to_string())?
+            };
+            from(&r.range, Some(addr))
+        }
+        TargetExt::Netmap(n) => {
+            let mapped = match (current, n.to.addr, n.to.mask) {
+                (IpAddr::V4(a), IpAddr::V4(net), IpAddr::V4(mask)) => {
+                    let m = u32::from(mask);
+                    IpAddr::V4((u32::from(a) & !m | u32::from(net) & m).into())
+                }
+                (IpAddr::V6(a), IpAddr::V6(net), IpAddr::V6(mask)) => {
+                    let m = u128::from(mask);
+                    IpAddr::V6((u128::from(a) & !m | u128::from(net) & m).into())
+                }
+                _ => return Err("NETMAP across address families".into()),
+            };
+            from(&R::default(), Some(mapped))
+        }
+        _ => return Ok(None),
+    }))
+}
