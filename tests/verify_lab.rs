@@ -185,6 +185,14 @@ fn check_copy(label: &str, host: &Host) {
             .settings()
             .iter()
             .any(|s| s.contains("icmp_ratelimit=0")));
+        for i in host.interfaces().iter().filter(|i| !i.loopback) {
+            assert_eq!(
+                lab.interface_mac(&i.name).ok(),
+                i.mac,
+                "{label}: {}",
+                i.name
+            );
+        }
     }
     let listed = netns_list();
     for n in &names {
@@ -785,6 +793,9 @@ addresses = ["198.51.100.1/24"]
 "#;
     let host = Host::from_toml_str("down.toml", toml).expect("host");
     let lab = Lab::new(&host, &[]).expect("lab");
+    // No MAC in the model: the kernel chose one, and the lab tells it.
+    let mac = lab.interface_mac("up0").expect("a MAC");
+    assert!(mac != [0; 6] && mac[0] & 1 == 0, "{mac:02x?}");
     let ip = ipv4([198, 51, 100, 9], [192, 0, 2, 1], 17, 64, &udp(1, 2, 0));
     let frame = eth([2, 0, 0, 0, 0, 9], [2, 0, 0, 0, 0, 8], &ip);
     let err = lab

@@ -138,6 +138,19 @@ impl Lab {
         &self.neighbours
     }
 
+    /// The MAC address the DUT's interface `iface` has (the model's, or the one the kernel
+    /// chose when the model gives none).
+    pub fn interface_mac(&self, iface: &str) -> Result<[u8; 6], VerifyError> {
+        let text = self.ip(&["-br", "link", "show", "dev", iface])?;
+        // `eth0@if2   UP   02:00:00:00:00:01 <BROADCAST,...>`
+        text.split_whitespace()
+            .find_map(crate::host::parse_mac)
+            .ok_or_else(|| VerifyError::Parse {
+                what: format!("ip -br link show dev {iface}"),
+                message: format!("no MAC address in `{}'", text.trim()),
+            })
+    }
+
     /// Settings applied that differ from a stock kernel, one per line.
     pub fn settings(&self) -> Vec<String> {
         self.settings.clone()
