@@ -25,10 +25,11 @@ pub struct Allowance {
     pub reason: &'static str,
 }
 
-pub const ICMP_ERROR_ID: Allowance = Allowance {
-    name: "icmp-error-ip-id",
-    reason: "the IPv4 id of an ICMP error the kernel sends (no DF) comes from ip_select_ident, \
-             a keyed hash the emulation cannot reproduce",
+pub const ICMP_IP_ID: Allowance = Allowance {
+    name: "icmp-ip-id",
+    reason: "the IPv4 id of an ICMP error or echo/timestamp reply the kernel sends (no DF) \
+             comes from ip_select_ident, a keyed hash with a random per-boot key: two runs of \
+             the kernel itself differ here",
 };
 pub const NAT_PORT: Allowance = Allowance {
     name: "nat-port",
@@ -47,7 +48,7 @@ pub const CHECKSUM_FOLLOWS: Allowance = Allowance {
 };
 
 /// Every allowance, for documentation and `--help`.
-pub const ALLOWANCES: &[Allowance] = &[ICMP_ERROR_ID, NAT_PORT, RANDOM_ENDPOINT, CHECKSUM_FOLLOWS];
+pub const ALLOWANCES: &[Allowance] = &[ICMP_IP_ID, NAT_PORT, RANDOM_ENDPOINT, CHECKSUM_FOLLOWS];
 
 /// What to compare and which randomness to accept. The default compares everything from the
 /// IP header on exactly, with only the ICMP-error IP id allowed to differ.
@@ -62,6 +63,77 @@ pub struct CompareOptions {
     /// Backend addresses a random choice may pick: when kernel and emulation differ in an
     /// address and both are in this set, the difference is allowed.
     pub random_endpoints: BTreeSet<IpAddr>,
+}
+
+impl CompareOptions {
+    /// The randomness a ruleset allows: the DNAT destinations of the chains that
+    /// `-m statistic --mode random` rules of the nat table jump to are interchangeable
+    /// endpoints; with SNAT or MASQUERADE (a clash makes the kernel pick a port) or
+    /// `--random`/`--random-fully`, any port from 1024 (or the lowest port of a given range)
+    /// to 65535 is accepted where the two sides differ. Link-layer addresses stay off.
+    pub fn for_ruleset(ruleset: &Ruleset) -> CompareOptions {
+        let mut opts = CompareOptions::default();
+        let Some(nat) = ruleset.table(TableKind::Nat) else {
+            return opts;
+        };
+        let text = |r: &crate::rules::Rule| {
+            let mut t = String::new();
+            save_rule_body(&mut t, ruleset, r, Names::system());
+            t
+        };
+        for g in random_groups(ruleset, nat) {
+            for c in g.targets.iter().filter_map(|t| nat.chain(t)) {
+                for r in &c.rules {
+                    if let Some(a) =
+                        option_value(&text(r), "--to-destination").and_then(nat_address)
+                    {
+                        opts.random_endpoints.insert(a);
+                    }
+                }
+            }
+        }
+        let mut low: Option<u16> = None;
+        for r in nat.chains().iter().flat_map(|c| &c.rules) {
+            let t = text(r);
+            let snat = t.contains("-j SNAT") || t.contains("-j MASQUERADE");
+            if snat || t.contains("--random") {
+                let range_low = option_value(&t, "--to-source")
+                    .or_else(|| option_value(&t, "--to-ports"))
+                    .and_then(range_low_port);
+                let l = range_low.unwrap_or(1024).min(1024);
+                low = Some(low.map_or(l, |x| x.min(l)));
+            }
+        }
+        opts.nat_ports = low.map(|l| (l, 65535));
+        opts
+    }
+}
+
+/// The word after `option` in a rule's save text.
+fn option_value<'t>(text: &'t str, option: &str) -> Option<&'t str> {
+    let mut words = text.split_whitespace();
+    words.find(|w| *w == option)?;
+    words.next()
+}
+
+/// The first address of a `--to-destination` value: `A`, `A:P`, `A-B:P`, `[A6]:P`.
+fn nat_address(value: &str) -> Option<IpAddr> {
+    if let Some(rest) = value.strip_prefix('[') {
+        return rest.split(']').next()?.split('-').next()?.parse().ok();
+    }
+    let addr = value.split(['-', ':']).next()?;
+    addr.parse()
+        .ok()
+        .or_else(|| value.split('-').next()?.parse().ok())
+}
+
+/// The lowest port of `A:LO-HI`, `:LO-HI`, `LO-HI` or `LO`.
+fn range_low_port(value: &str) -> Option<u16> {
+    let ports = match value.rsplit_once(':') {
+        Some((_, p)) if !value.ends_with(']') => p,
+        _ => value,
+    };
+    ports.split('-').next()?.parse().ok()
 }
 
 /// One counter that differs.
@@ -225,6 +297,21 @@ fn render_difference(d: &Difference) -> String {
 /// Compares what the kernel did with what the emulation did: see the module documentation.
 pub fn compare(kernel: &Observation, emulated: &Observation, opts: &CompareOptions) -> Comparison {
     let mut out = Comparison::default();
+    if let Some((lo, hi)) = opts.nat_ports {
+        out.notes.push(format!(
+            "ports that differ are accepted when both are in {lo}-{hi} (NAT may pick them at random)"
+        ));
+    }
+    if !opts.random_endpoints.is_empty() {
+        out.notes.push(format!(
+            "addresses that differ are accepted when both are among the endpoints chosen at random: {}",
+            opts.random_endpoints
+                .iter()
+                .map(IpAddr::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
     compare_rulesets(&kernel.ruleset, &emulated.ruleset, &mut out);
     compare_emitted(&kernel.emitted, &emulated.emitted, opts, &mut out);
     compare_conntrack(&kernel.conntrack, &emulated.conntrack, opts, &mut out);
@@ -667,7 +754,10 @@ fn allow(field: &Field, k: &[u8], e: &[u8], opts: &CompareOptions) -> Option<All
             let proto = k.get(ETH_HEADER + 9)?;
             let ihl = usize::from(k.get(ETH_HEADER)? & 0xf) * 4;
             let icmp_type = k.get(ETH_HEADER + ihl)?;
-            (*proto == 1 && crate::wire::icmpv4::is_error(*icmp_type)).then_some(ICMP_ERROR_ID)
+            let replies = [0, 14];
+            (*proto == 1
+                && (crate::wire::icmpv4::is_error(*icmp_type) || replies.contains(icmp_type)))
+            .then_some(ICMP_IP_ID)
         }
         "TCP source port" | "TCP destination port" | "UDP source port" | "UDP destination port" => {
             let (lo, hi) = opts.nat_ports?;

@@ -11,7 +11,13 @@
 //! ICMP rate limits off (every REJECT answers), redirects off, permanent neighbour entries for
 //! every next hop (no ARP/ND on the wire, no first packet queued), IPv6 duplicate address
 //! detection off and no automatic link-local addresses (addresses usable at once, no
-//! unsolicited ND traffic), IPv6 off in the peers (they only inject and capture).
+//! unsolicited ND traffic), MLD reports of the set-up sent at once (they would otherwise leave
+//! during the run), no automatic IPv6 flow labels (they hash with a per-boot key), IPv6 off
+//! in the peers (they only inject and capture). [`Lab::settings`] lists them for the output.
+//!
+//! Locally generated packets go out through a raw socket with the header included: the kernel
+//! still fills in the IPv4 header checksum and total length, and an id of 0 is replaced
+//! (`raw_send_hdrinc`), so callers should give final headers.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::IpAddr;
@@ -132,6 +138,19 @@ impl Lab {
         &self.neighbours
     }
 
+    /// The MAC address the DUT's interface `iface` has (the model's, or the one the kernel
+    /// chose when the model gives none).
+    pub fn interface_mac(&self, iface: &str) -> Result<[u8; 6], VerifyError> {
+        let text = self.ip(&["-br", "link", "show", "dev", iface])?;
+        // `eth0@if2   UP   02:00:00:00:00:01 <BROADCAST,...>`
+        text.split_whitespace()
+            .find_map(crate::host::parse_mac)
+            .ok_or_else(|| VerifyError::Parse {
+                what: format!("ip -br link show dev {iface}"),
+                message: format!("no MAC address in `{}'", text.trim()),
+            })
+    }
+
     /// Settings applied that differ from a stock kernel, one per line.
     pub fn settings(&self) -> Vec<String> {
         self.settings.clone()
@@ -205,6 +224,11 @@ impl Lab {
                 "net.ipv6.icmp.ratelimit",
                 "0",
                 "every ICMPv6 error is sent (stock: 1000 ms)",
+            ),
+            (
+                "net.ipv6.auto_flowlabels",
+                "0",
+                "the host's own IPv6 packets carry flow label 0 (stock: 1, a hash with a per-boot key)",
             ),
             (
                 "net.ipv6.conf.all.accept_dad",

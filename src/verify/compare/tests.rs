@@ -223,9 +223,9 @@ fn the_ip_id_of_an_icmp_error_may_differ_but_not_that_of_other_packets() {
         &CompareOptions::default(),
     );
     assert!(c.is_exact(), "{}", c.render());
-    assert_eq!(c.allowed.get(ICMP_ERROR_ID.name), Some(&1));
+    assert_eq!(c.allowed.get(ICMP_IP_ID.name), Some(&1));
     assert_eq!(c.allowed.get(CHECKSUM_FOLLOWS.name), Some(&1));
-    assert!(c.render().contains("allowed 1x icmp-error-ip-id"));
+    assert!(c.render().contains("allowed 1x icmp-ip-id"));
     // An echo request's id is the sender's, not random.
     let k = frame(
         1,
@@ -360,6 +360,46 @@ fn random_chains_are_compared_by_totals() {
         &c.differences[..],
         [Difference::Counter(CounterDiff { rule: Some(1), .. })]
     ));
+}
+
+#[test]
+fn options_follow_the_ruleset() {
+    let opts = CompareOptions::for_ruleset(&ruleset(RANDOM_NAT));
+    let want: BTreeSet<IpAddr> = ["10.244.1.3", "10.244.2.7"]
+        .iter()
+        .map(|a| a.parse().unwrap())
+        .collect();
+    assert_eq!(opts.random_endpoints, want);
+    assert_eq!(opts.nat_ports, None, "DNAT alone keeps source ports");
+    assert!(!opts.link_layer);
+    let masq = RANDOM_NAT.replace(
+        "COMMIT",
+        "-A POSTROUTING -o eth0 -j MASQUERADE\n-A POSTROUTING -o eth1 -p udp -j SNAT --to-source 192.0.2.1:500-600\nCOMMIT",
+    );
+    let opts = CompareOptions::for_ruleset(&ruleset(&masq));
+    assert_eq!(opts.nat_ports, Some((500, 65535)));
+    assert_eq!(
+        CompareOptions::for_ruleset(&ruleset(FILTER)).nat_ports,
+        None
+    );
+    assert_eq!(
+        nat_address("10.0.0.1-10.0.0.9:80"),
+        Some("10.0.0.1".parse().unwrap())
+    );
+    assert_eq!(
+        nat_address("[2001:db8::7]:53"),
+        Some("2001:db8::7".parse().unwrap())
+    );
+    assert_eq!(
+        nat_address("2001:db8::7"),
+        Some("2001:db8::7".parse().unwrap())
+    );
+    assert_eq!(range_low_port("192.0.2.1:500-600"), Some(500));
+    // The options are named in the output.
+    let c = compare(&obs(FILTER, &[], ""), &obs(FILTER, &[], ""), &opts);
+    assert!(c
+        .render()
+        .contains("ports that differ are accepted when both are in 500-65535"));
 }
 
 #[test]
