@@ -18,7 +18,7 @@ use crate::capture;
 use crate::engine::LinkHeader;
 use crate::host::Host;
 use crate::netfilter::stack::{Config, Stack};
-use crate::rules::ext::{MatchExt, StatisticMode, TargetExt};
+use crate::rules::ext::TargetExt;
 use crate::rules::ipset::IpSets;
 use crate::rules::{Family, Ruleset, Target};
 
@@ -199,7 +199,7 @@ pub fn verify(inputs: VerifyInputs) -> Result<VerifyReport, VerifyError> {
     )?;
     let injected: Vec<Injected> = inputs.packets.iter().map(|t| t.packet.clone()).collect();
     let kernel = lab.run(&injected)?;
-    let opts = compare_options(inputs.ruleset);
+    let opts = CompareOptions::for_ruleset(inputs.ruleset);
     let comparison = compare(&kernel.observation, &emulated, &opts);
     Ok(VerifyReport {
         kernel: kernel.observation,
@@ -208,46 +208,6 @@ pub fn verify(inputs: VerifyInputs) -> Result<VerifyReport, VerifyError> {
         settings: lab.settings(),
         resent: kernel.resent,
     })
-}
-
-/// The randomness a ruleset lets the kernel use: NAT ports when a NAT target asks for
-/// random ports, and the DNAT endpoints behind `-m statistic --mode random` rules.
-pub fn compare_options(ruleset: &Ruleset) -> CompareOptions {
-    let mut opts = CompareOptions::default();
-    let rules = ruleset
-        .tables
-        .iter()
-        .flat_map(|t| t.chains().iter())
-        .flat_map(|c| c.rules.iter());
-    let mut random_choice = false;
-    let mut endpoints = BTreeSet::new();
-    for r in rules {
-        let random = |m: &crate::rules::Match| matches!(&m.ext, MatchExt::Statistic(s) if matches!(s.mode, StatisticMode::Random { .. }));
-        if r.matches.iter().any(random) {
-            random_choice = true;
-        }
-        if let Target::Ext(t) = &r.target {
-            let range = match t {
-                TargetExt::Dnat(d) => Some(&d.range),
-                TargetExt::Snat(s) => Some(&s.range),
-                TargetExt::Masquerade(m) => Some(&m.range),
-                _ => None,
-            };
-            if let Some(range) = range {
-                if range.random || range.random_fully {
-                    opts.nat_ports = Some((1024, 65535));
-                }
-                if let (TargetExt::Dnat(_), Some((lo, hi))) = (t, range.addrs) {
-                    endpoints.insert(lo);
-                    endpoints.insert(hi);
-                }
-            }
-        }
-    }
-    if random_choice {
-        opts.random_endpoints = endpoints;
-    }
-    opts
 }
 
 /// Every address a DNAT rule can translate to (ranges of up to 256 addresses).
