@@ -44,6 +44,4 @@ pub use error::VerifyError;
 pub use lab::{Injected, KernelObservation, Lab};
 pub use netns::{install_signal_cleanup, live_namespaces};
 pub use observe::{parse_conntrack, CtEntry, CtTuple, Observation};
-pub use session::{
-    compare_options, emulate, packets_of_capture, verify, Timed, VerifyInputs, VerifyReport,
-};
+pub use session::{emulate, packets_of_capture, verify, Timed, VerifyInputs, VerifyReport};
