@@ -1,0 +1,321 @@
+//! Connection tracking against the kernel: scripted packet sequences are forwarded by a
+//! device namespace whose mangle PREROUTING classifies every packet by ctstate (one counter
+//! rule per packet and state, the packet told apart by its TTL); the per-packet states and
+//! the final `conntrack -L` are compared with what `conntrack::Table` says for the same
+//! bytes.
+//!
+//! Layout: peer ns (p0, no address: it only injects frames over AF_PACKET, both the
+//! client's and the "server's", and its stack ignores what comes back) ── d0 [device ns] d1
+//! ── far ns (p1, no address: a sink). The device forwards 10.9.0.0/24 out of d0 and
+//! 10.9.1.0/24 out of d1 with permanent neighbours, redirects off, so nothing but the
+//! injected packets ever reaches conntrack.
+
+mod common;
+#[allow(dead_code)]
+mod engine_support;
+
+use std::net::{IpAddr, Ipv4Addr};
+
+use common::{kernel_available, skip, Netns};
+use engine_support::{mac_of, send_frames};
+use fwbench::conntrack::{Config, CtState, Lookup, NatRange, Table};
+use fwbench::engine::LinkHeader;
+use fwbench::wire::{ip, ipv4, verify};
+
+const CLIENT: [u8; 4] = [10, 9, 0, 2];
+const SERVER: [u8; 4] = [10, 9, 1, 2];
+const SYN: u8 = 0x02;
+const ACK: u8 = 0x10;
+const FIN: u8 = 0x01;
+const RST: u8 = 0x04;
+const PSH: u8 = 0x08;
+const FIRST_TTL: u8 = 20;
+const STATES: [&str; 4] = ["NEW", "ESTABLISHED", "RELATED", "INVALID"];
+
+fn v4(src: [u8; 4], dst: [u8; 4], proto: u8, l4: &[u8]) -> Vec<u8> {
+    let total = 20 + l4.len();
+    let mut p = vec![0x45, 0, (total >> 8) as u8, total as u8, 0, 1, 0x40, 0, 64, proto, 0, 0];
+    p.extend_from_slice(&src);
+    p.extend_from_slice(&dst);
+    p.extend_from_slice(l4);
+    verify::recompute(&mut p).expect("valid packet");
+    p
+}
+
+/// A TCP segment with window 64240 and `data` payload bytes.
+#[allow(clippy::too_many_arguments)]
+fn tcp(src: [u8; 4], sport: u16, dst: [u8; 4], dport: u16, seq: u32, ack: u32, flags: u8, data: usize) -> Vec<u8> {
+    let mut l4 = Vec::new();
+    l4.extend_from_slice(&sport.to_be_bytes());
+    l4.extend_from_slice(&dport.to_be_bytes());
+    l4.extend_from_slice(&seq.to_be_bytes());
+    l4.extend_from_slice(&ack.to_be_bytes());
+    l4.extend_from_slice(&[0x50, flags, 0xfa, 0xf0, 0, 0, 0, 0]);
+    l4.resize(l4.len() + data, b'x');
+    v4(src, dst, 6, &l4)
+}
+
+fn c2s(sport: u16, seq: u32, ack: u32, flags: u8, data: usize) -> Vec<u8> {
+    tcp(CLIENT, sport, SERVER, 80, seq, ack, flags, data)
+}
+
+fn s2c(dport: u16, seq: u32, ack: u32, flags: u8, data: usize) -> Vec<u8> {
+    tcp(SERVER, 80, CLIENT, dport, seq, ack, flags, data)
+}
+
+fn udp(src: [u8; 4], sport: u16, dst: [u8; 4], dport: u16) -> Vec<u8> {
+    let mut l4 = Vec::new();
+    l4.extend_from_slice(&sport.to_be_bytes());
+    l4.extend_from_slice(&dport.to_be_bytes());
+    l4.extend_from_slice(&[0, 12, 0, 0, b'p', b'i', b'n', b'g']);
+    v4(src, dst, 17, &l4)
+}
+
+fn icmp(src: [u8; 4], dst: [u8; 4], ty: u8, code: u8, rest: [u8; 4], data: &[u8]) -> Vec<u8> {
+    let mut l4 = vec![ty, code, 0, 0];
+    l4.extend_from_slice(&rest);
+    l4.extend_from_slice(data);
+    v4(src, dst, 1, &l4)
+}
+
+/// The scripted sequence: (what it exercises, packet).
+fn script() -> Vec<(&'static str, Vec<u8>)> {
+    let quoted = udp(CLIENT, 6000, SERVER, 53);
+    let mut bad = c2s(1009, 100, 0, SYN, 0);
+    bad[36] ^= 0x55;
+    vec![
+        // Full handshake, data both ways: ESTABLISHED, ASSURED.
+        ("hs syn", c2s(1001, 1000, 0, SYN, 0)),
+        ("hs synack", s2c(1001, 5000, 1001, SYN | ACK, 0)),
+        ("hs ack", c2s(1001, 1001, 5001, ACK, 0)),
+        ("hs data", c2s(1001, 1001, 5001, ACK | PSH, 100)),
+        ("hs data ack", s2c(1001, 5001, 1101, ACK, 0)),
+        // SYN only: SYN_SENT; a retransmission stays NEW.
+        ("syn only", c2s(1002, 2000, 0, SYN, 0)),
+        ("syn retrans", c2s(1002, 2000, 0, SYN, 0)),
+        // SYN, SYN/ACK: SYN_RECV.
+        ("half syn", c2s(1003, 3000, 0, SYN, 0)),
+        ("half synack", s2c(1003, 7000, 3001, SYN | ACK, 0)),
+        // Full close: TIME_WAIT, then a new SYN on the same tuple reopens it.
+        ("close syn", c2s(1004, 4000, 0, SYN, 0)),
+        ("close synack", s2c(1004, 8000, 4001, SYN | ACK, 0)),
+        ("close ack", c2s(1004, 4001, 8001, ACK, 0)),
+        ("close fin", c2s(1004, 4001, 8001, FIN | ACK, 0)),
+        ("close fin ack", s2c(1004, 8001, 4002, ACK, 0)),
+        ("close fin2", s2c(1004, 8001, 4002, FIN | ACK, 0)),
+        ("close last ack", c2s(1004, 4002, 8002, ACK, 0)),
+        ("tw close syn", c2s(1005, 9000, 0, SYN, 0)),
+        ("tw close synack", s2c(1005, 9500, 9001, SYN | ACK, 0)),
+        ("tw close ack", c2s(1005, 9001, 9501, ACK, 0)),
+        ("tw close fin", c2s(1005, 9001, 9501, FIN | ACK, 0)),
+        ("tw close fin2", s2c(1005, 9501, 9002, FIN | ACK, 0)),
+        ("tw close last ack", c2s(1005, 9002, 9502, ACK, 0)),
+        ("tw reopen syn", c2s(1005, 20000, 0, SYN, 0)),
+        // Half close by the client: FIN_WAIT, then its ACK: CLOSE_WAIT.
+        ("fin only syn", c2s(1006, 100, 0, SYN, 0)),
+        ("fin only synack", s2c(1006, 200, 101, SYN | ACK, 0)),
+        ("fin only ack", c2s(1006, 101, 201, ACK, 0)),
+        ("fin only fin", c2s(1006, 101, 201, FIN | ACK, 0)),
+        ("fin only fin ack", s2c(1006, 201, 102, ACK, 0)),
+        // Loose pick-up of a mid-stream ACK.
+        ("loose ack", c2s(1007, 55555, 66666, ACK, 0)),
+        // RST answering a SYN kills the entry; RST after the handshake: CLOSE.
+        ("rst syn", c2s(1008, 500, 0, SYN, 0)),
+        ("rst reply", s2c(1008, 0, 501, RST | ACK, 0)),
+        ("rst2 syn", c2s(1010, 600, 0, SYN, 0)),
+        ("rst2 synack", s2c(1010, 900, 601, SYN | ACK, 0)),
+        ("rst2 ack", c2s(1010, 601, 901, ACK, 0)),
+        ("rst2 rst", c2s(1010, 601, 901, RST | ACK, 0)),
+        // INVALID: RST / SYN-ACK with no connection, originator ACK in SYN_SENT, bad
+        // checksum, a bare FIN.
+        ("rst nothing", c2s(1011, 1, 0, RST, 0)),
+        ("synack nothing", c2s(1012, 1, 1, SYN | ACK, 0)),
+        ("ack in syn_sent syn", c2s(1013, 700, 0, SYN, 0)),
+        ("ack in syn_sent ack", c2s(1013, 701, 1, ACK, 0)),
+        ("bad checksum", bad),
+        ("bare fin", c2s(1014, 1, 0, FIN, 0)),
+        // UDP one way, and replied.
+        ("udp one way", udp(CLIENT, 6001, SERVER, 53)),
+        ("udp req", quoted.clone()),
+        ("udp reply", udp(SERVER, 53, CLIENT, 6000)),
+        // ICMP echo and reply; a reply without request.
+        ("echo", icmp(CLIENT, SERVER, 8, 0, [0, 7, 0, 1], b"ping")),
+        ("echo reply", icmp(SERVER, CLIENT, 0, 0, [0, 7, 0, 1], b"ping")),
+        ("stray echo reply", icmp(SERVER, CLIENT, 0, 0, [0, 8, 0, 1], b"ping")),
+        // ICMP errors quoting a known flow (RELATED) and an unknown one (INVALID).
+        ("port unreachable", icmp(SERVER, CLIENT, 3, 3, [0; 4], &quoted)),
+        ("unreachable unknown", icmp(SERVER, CLIENT, 3, 3, [0; 4], &udp(CLIENT, 6999, SERVER, 53))),
+        // Generic protocol (GRE) one way.
+        ("gre", v4(CLIENT, SERVER, 47, &[0, 0, 0x08, 0x00, 0x45, 0, 0, 20])),
+    ]
+}
+
+/// Gives packet `i` its TTL (its identity in the counter rules). Only the IP header
+/// checksum is refreshed, so a deliberately bad L4 checksum stays bad.
+fn with_ttl(mut p: Vec<u8>, ttl: u8) -> Vec<u8> {
+    p[8] = ttl;
+    ipv4::Packet::new_unchecked(&mut p[..]).fill_checksum();
+    p
+}
+
+fn ruleset(n: usize) -> String {
+    let mut r = String::from("*mangle\n:PREROUTING ACCEPT [0:0]\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n:POSTROUTING ACCEPT [0:0]\n");
+    for i in 0..n {
+        for s in STATES {
+            r.push_str(&format!(
+                "-A PREROUTING -m ttl --ttl-eq {} -m conntrack --ctstate {s}\n",
+                FIRST_TTL as usize + i
+            ));
+        }
+    }
+    r.push_str("COMMIT\n");
+    r
+}
+
+/// `conntrack -L` lines with the timeout replaced by `*` and spacing normalised, sorted,
+/// each with its timeout.
+fn normalise(lines: &[String]) -> Vec<(String, i64)> {
+    let mut out: Vec<(String, i64)> = lines
+        .iter()
+        .filter(|l| l.contains("src="))
+        .map(|l| {
+            let mut f: Vec<&str> = l.split_whitespace().collect();
+            let secs = f.get(2).and_then(|s| s.parse().ok()).unwrap_or(-1);
+            if f.len() > 2 {
+                f[2] = "*";
+            }
+            (f.join(" "), secs)
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+fn addr(o: [u8; 4]) -> IpAddr {
+    IpAddr::V4(Ipv4Addr::from(o))
+}
+
+#[test]
+fn ctstate_and_table_agree_with_kernel() {
+    if let Err(why) = kernel_available()
+        .and_then(|()| common::root_with(&["ethtool", "python3", "conntrack"]))
+    {
+        return skip(&why);
+    }
+    let dev = Netns::new("ct");
+    let peer = Netns::new("ct");
+    let far = Netns::new("ct");
+    dev.out(&format!(
+        "set -e
+         ip link set lo up
+         ip link add d0 type veth peer name p0 netns {peer}
+         ip link add d1 type veth peer name p1 netns {far}
+         ip addr add 10.9.0.1/24 dev d0
+         ip addr add 10.9.1.1/24 dev d1
+         ip link set d0 up
+         ip link set d1 up
+         sysctl -qw net.ipv4.ip_forward=1
+         sysctl -qw net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.default.rp_filter=0 net.ipv4.conf.d0.rp_filter=0 net.ipv4.conf.d1.rp_filter=0
+         sysctl -qw net.ipv4.conf.all.send_redirects=0 net.ipv4.conf.d0.send_redirects=0 net.ipv4.conf.d1.send_redirects=0
+         sysctl -qw net.ipv6.conf.all.disable_ipv6=1
+         ethtool -K d0 rx off tx off tso off gso off gro off >/dev/null 2>&1 || true
+         ethtool -K d1 rx off tx off tso off gso off gro off >/dev/null 2>&1 || true",
+        peer = peer.name,
+        far = far.name
+    ));
+    for (ns, dev_name) in [(&peer, "p0"), (&far, "p1")] {
+        ns.out(&format!(
+            "set -e
+             ip link set lo up
+             sysctl -qw net.ipv6.conf.all.disable_ipv6=1
+             ip link set {dev_name} up
+             ethtool -K {dev_name} rx off tx off tso off gso off gro off >/dev/null 2>&1 || true"
+        ));
+    }
+    let d0_mac = mac_of(&dev.out("cat /sys/class/net/d0/address"));
+    let p0_mac = mac_of(&peer.out("cat /sys/class/net/p0/address"));
+    let p1_mac = far.out("cat /sys/class/net/p1/address");
+    let p0_text = peer.out("cat /sys/class/net/p0/address");
+    dev.out(&format!(
+        "set -e
+         ip neigh replace 10.9.0.2 lladdr {} dev d0 nud permanent
+         ip neigh replace 10.9.1.2 lladdr {} dev d1 nud permanent",
+        p0_text.trim(),
+        p1_mac.trim()
+    ));
+
+    let packets: Vec<(&str, Vec<u8>)> = script()
+        .into_iter()
+        .enumerate()
+        .map(|(i, (what, p))| (what, with_ttl(p, FIRST_TTL + i as u8)))
+        .collect();
+    let o = dev.sh("iptables-nft-restore", &ruleset(packets.len()));
+    assert!(o.status.success(), "restore: {}", String::from_utf8_lossy(&o.stderr));
+
+    let link = LinkHeader {
+        dst: d0_mac,
+        src: p0_mac,
+    };
+    let frames: Vec<(LinkHeader, &[u8])> = packets.iter().map(|(_, p)| (link, &p[..])).collect();
+    send_frames(&peer, "p0", 0x0800, &frames);
+    let saved = dev.out("iptables-nft-save -c -t mangle");
+    let kernel_list: Vec<String> = dev.out("conntrack -L 2>/dev/null").lines().map(String::from).collect();
+
+    // The kernel's state per packet, from the counters.
+    let mut kernel_states = vec![Vec::new(); packets.len()];
+    for line in saved.lines().filter(|l| l.contains("--ttl-eq")) {
+        let f: Vec<&str> = line.split_whitespace().collect();
+        let hits: u64 = f[0].trim_matches(['[', ']']).split(':').next().and_then(|p| p.parse().ok()).expect("counter");
+        let ttl: usize = f[f.iter().position(|w| *w == "--ttl-eq").expect("ttl") + 1].parse().expect("ttl");
+        let state = f[f.iter().position(|w| *w == "--ctstate").expect("state") + 1];
+        if hits > 0 {
+            kernel_states[ttl - FIRST_TTL as usize].push(state.to_string());
+        }
+    }
+
+    // fwbench's side: every packet in order, 2 ms apart; new connections survive.
+    let mut table = Table::new(Config::default());
+    let mut now = 1_000_000_000_000i64;
+    let mut problems = Vec::new();
+    for (i, (what, p)) in packets.iter().enumerate() {
+        let info = ip::parse(p).expect("parsable");
+        let l = table.packet_in(now, p, &info);
+        let ours = match l {
+            Lookup::Invalid { .. } => "INVALID",
+            Lookup::Untracked => "UNTRACKED",
+            Lookup::Tracked { state, id, .. } => {
+                if table.get(id).is_some_and(|c| !c.is_confirmed()) {
+                    table.confirm(id);
+                }
+                match state {
+                    CtState::New => "NEW",
+                    CtState::Established => "ESTABLISHED",
+                    CtState::Related => "RELATED",
+                }
+            }
+        };
+        if kernel_states[i] != [ours] {
+            problems.push(format!("packet {i} ({what}): kernel {:?}, fwbench {ours}", kernel_states[i]));
+        }
+        now += 2_000_000;
+    }
+    let ours = normalise(&table.list(now));
+    let theirs = normalise(&kernel_list);
+    let find = |list: &[(String, i64)], l: &str| list.iter().find(|(x, _)| x == l).map(|&(_, s)| s);
+    for (l, secs) in &theirs {
+        match find(&ours, l) {
+            None => problems.push(format!("only in kernel: {l}")),
+            // The kernel's clock ran on while we slept before reading: allow 3 s.
+            Some(ours) if !(0..=3).contains(&(ours - secs)) => {
+                problems.push(format!("timeout: kernel {secs}, fwbench {ours}: {l}"))
+            }
+            Some(_) => {}
+        }
+    }
+    for (l, _) in ours.iter().filter(|(l, _)| find(&theirs, l).is_none()) {
+        problems.push(format!("only in fwbench: {l}"));
+    }
+    assert!(theirs.len() >= 10, "conntrack -L shows too little: {theirs:?}");
+    assert!(problems.is_empty(), "{} differences:\n{}", problems.len(), problems.join("\n"));
+    let _ = (addr(CLIENT), NatRange::single(addr(SERVER)));
+}
