@@ -195,12 +195,20 @@ fn addr(o: [u8; 4]) -> IpAddr {
     IpAddr::V4(Ipv4Addr::from(o))
 }
 
-#[test]
-fn ctstate_and_table_agree_with_kernel() {
+/// The three namespaces, wired and quiet (see the module notes).
+struct Topology {
+    dev: Netns,
+    peer: Netns,
+    _far: Netns,
+    link: LinkHeader,
+}
+
+fn topology() -> Option<Topology> {
     if let Err(why) = kernel_available()
         .and_then(|()| common::root_with(&["ethtool", "python3", "conntrack"]))
     {
-        return skip(&why);
+        skip(&why);
+        return None;
     }
     let dev = Netns::new("ct");
     let peer = Netns::new("ct");
@@ -233,17 +241,36 @@ fn ctstate_and_table_agree_with_kernel() {
         ));
     }
     let d0_mac = mac_of(&dev.out("cat /sys/class/net/d0/address"));
-    let p0_mac = mac_of(&peer.out("cat /sys/class/net/p0/address"));
-    let p1_mac = far.out("cat /sys/class/net/p1/address");
     let p0_text = peer.out("cat /sys/class/net/p0/address");
-    dev.out(&format!(
-        "set -e
-         ip neigh replace 10.9.0.2 lladdr {} dev d0 nud permanent
-         ip neigh replace 10.9.1.2 lladdr {} dev d1 nud permanent",
-        p0_text.trim(),
-        p1_mac.trim()
+    let p1_text = far.out("cat /sys/class/net/p1/address");
+    let mut neigh = String::from("set -e\n");
+    for host in 2..40 {
+        neigh.push_str(&format!(
+            "ip neigh replace 10.9.0.{host} lladdr {} dev d0 nud permanent\n",
+            p0_text.trim()
+        ));
+    }
+    neigh.push_str(&format!(
+        "ip neigh replace 10.9.1.2 lladdr {} dev d1 nud permanent\n",
+        p1_text.trim()
     ));
+    dev.out(&neigh);
+    let link = LinkHeader {
+        dst: d0_mac,
+        src: mac_of(&p0_text),
+    };
+    Some(Topology {
+        dev,
+        peer,
+        _far: far,
+        link,
+    })
+}
 
+#[test]
+fn ctstate_and_table_agree_with_kernel() {
+    // `_far` stays bound: dropping it would delete the sink and its veth with it.
+    let Some(Topology { dev, peer, link, _far }) = topology() else { return };
     let packets: Vec<(&str, Vec<u8>)> = script()
         .into_iter()
         .enumerate()
@@ -252,10 +279,6 @@ fn ctstate_and_table_agree_with_kernel() {
     let o = dev.sh("iptables-nft-restore", &ruleset(packets.len()));
     assert!(o.status.success(), "restore: {}", String::from_utf8_lossy(&o.stderr));
 
-    let link = LinkHeader {
-        dst: d0_mac,
-        src: p0_mac,
-    };
     let frames: Vec<(LinkHeader, &[u8])> = packets.iter().map(|(_, p)| (link, &p[..])).collect();
     send_frames(&peer, "p0", 0x0800, &frames);
     let saved = dev.out("iptables-nft-save -c -t mangle");
@@ -318,4 +341,186 @@ fn ctstate_and_table_agree_with_kernel() {
     assert!(theirs.len() >= 10, "conntrack -L shows too little: {theirs:?}");
     assert!(problems.is_empty(), "{} differences:\n{}", problems.len(), problems.join("\n"));
     let _ = (addr(CLIENT), NatRange::single(addr(SERVER)));
+}
+
+const NAT_RULES: &str = "*nat
+:PREROUTING ACCEPT [0:0]
+:INPUT ACCEPT [0:0]
+:OUTPUT ACCEPT [0:0]
+:POSTROUTING ACCEPT [0:0]
+-A PREROUTING -d 10.9.1.77/32 -p udp -m udp --dport 53 -j DNAT --to-destination 10.9.1.2:5353
+-A POSTROUTING -p udp -m udp --dport 9 -j SNAT --to-source 10.9.1.100-10.9.1.120
+-A POSTROUTING -p udp -m udp --dport 11 -j SNAT --to-source 10.9.1.100-10.9.1.120 --persistent
+-A POSTROUTING -p tcp -j SNAT --to-source 10.9.1.50
+-A POSTROUTING -p udp -m udp --dport 10 -j SNAT --to-source 10.9.1.60:2000-2010
+COMMIT
+";
+
+fn host(h: u8) -> [u8; 4] {
+    [10, 9, 0, h]
+}
+
+/// What the NAT rules above do to a new connection's first packet, as the replay driver
+/// will ask `Table` for it: DNAT in PREROUTING (else the null binding), then SNAT in
+/// POSTROUTING on the translated packet (else the null binding).
+fn nat_like_rules(table: &mut Table, id: fwbench::conntrack::ConnId) {
+    use fwbench::wire::rewrite::Manip;
+    let t = table.conn(id).original;
+    let udp_to = |port: u16| t.protocol == 17 && t.dst_port == port;
+    let dnat = (t.dst == addr([10, 9, 1, 77]) && udp_to(53)).then(|| NatRange {
+        ports: Some((5353, 5353)),
+        ..NatRange::single(addr(SERVER))
+    });
+    table.setup_nat(id, Manip::Dst, dnat.as_ref()).expect("dnat");
+    let now = table.conn(id).reply.invert();
+    let spread = |persistent| NatRange {
+        max_addr: addr([10, 9, 1, 120]),
+        persistent,
+        ..NatRange::single(addr([10, 9, 1, 100]))
+    };
+    let snat = if now.protocol == 17 && now.dst_port == 9 {
+        Some(spread(false))
+    } else if now.protocol == 17 && now.dst_port == 11 {
+        Some(spread(true))
+    } else if now.protocol == 6 {
+        Some(NatRange::single(addr([10, 9, 1, 50])))
+    } else if now.protocol == 17 && now.dst_port == 10 {
+        Some(NatRange {
+            ports: Some((2000, 2010)),
+            ..NatRange::single(addr([10, 9, 1, 60]))
+        })
+    } else {
+        None
+    };
+    table.setup_nat(id, Manip::Src, snat.as_ref()).expect("snat");
+}
+
+/// The reply tuple's destination port of a `conntrack -L` line (the NATed source port).
+fn reply_dport(line: &str) -> Option<u16> {
+    line.split_whitespace()
+        .filter_map(|w| w.strip_prefix("dport="))
+        .nth(1)
+        .and_then(|p| p.parse().ok())
+}
+
+/// The line with its reply destination port masked.
+fn mask_reply_dport(line: &str) -> String {
+    let mut seen = 0;
+    line.split_whitespace()
+        .map(|w| {
+            if w.starts_with("dport=") {
+                seen += 1;
+                if seen == 2 {
+                    return "dport=?".to_string();
+                }
+            }
+            w.to_string()
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+#[test]
+fn nat_bindings_agree_with_kernel() {
+    // `_far` stays bound: dropping it would delete the sink and its veth with it.
+    let Some(Topology { dev, peer, link, _far }) = topology() else { return };
+    let o = dev.sh("iptables-nft-restore", NAT_RULES);
+    assert!(o.status.success(), "restore: {}", String::from_utf8_lossy(&o.stderr));
+
+    let mut packets: Vec<Vec<u8>> = Vec::new();
+    // Address choice within a range: the kernel's jhash of source and destination.
+    for h in 2..32 {
+        packets.push(udp(host(h), 7000, SERVER, 9));
+        packets.push(udp(host(h), 7000, SERVER, 11));
+    }
+    // Port kept; then clashes in each port class; the reply finds the SNATed connection.
+    let mut random_port: Vec<(&str, std::ops::RangeInclusive<u16>)> = Vec::new();
+    packets.push(tcp(host(2), 7000, SERVER, 80, 1, 0, SYN, 0));
+    packets.push(tcp(host(3), 7000, SERVER, 80, 1, 0, SYN, 0));
+    random_port.push(("src=10.9.0.3 dst=10.9.1.2 sport=7000 dport=80", 1024..=65535));
+    packets.push(tcp(host(4), 700, SERVER, 80, 1, 0, SYN, 0));
+    packets.push(tcp(host(5), 700, SERVER, 80, 1, 0, SYN, 0));
+    random_port.push(("src=10.9.0.5 dst=10.9.1.2 sport=700 dport=80", 600..=1023));
+    packets.push(tcp(host(6), 300, SERVER, 80, 1, 0, SYN, 0));
+    packets.push(tcp(host(7), 300, SERVER, 80, 1, 0, SYN, 0));
+    random_port.push(("src=10.9.0.7 dst=10.9.1.2 sport=300 dport=80", 1..=511));
+    packets.push(tcp(SERVER, 80, [10, 9, 1, 50], 7000, 9, 2, SYN | ACK, 0));
+    // A port range: out of range → somewhere in it; in range → kept.
+    packets.push(udp(host(3), 2005, SERVER, 10));
+    packets.push(udp(host(2), 7001, SERVER, 10));
+    random_port.push(("src=10.9.0.2 dst=10.9.1.2 sport=7001 dport=10", 2000..=2010));
+    // DNAT with a port.
+    packets.push(udp(host(8), 7002, [10, 9, 1, 77], 53));
+    packets.push(udp(SERVER, 5353, host(8), 7002));
+
+    let frames: Vec<(LinkHeader, &[u8])> = packets.iter().map(|p| (link, &p[..])).collect();
+    send_frames(&peer, "p0", 0x0800, &frames);
+    let kernel_list: Vec<String> =
+        dev.out("conntrack -L 2>/dev/null").lines().map(String::from).collect();
+
+    let mut table = Table::new(Config::default());
+    let mut now = 1_000_000_000_000i64;
+    for p in &packets {
+        let info = ip::parse(p).expect("parsable");
+        if let Lookup::Tracked { id, state: CtState::New, .. } = table.packet_in(now, p, &info) {
+            if !table.conn(id).is_confirmed() {
+                nat_like_rules(&mut table, id);
+                table.confirm(id);
+            }
+        }
+        now += 2_000_000;
+    }
+    let ours = normalise(&table.list(now));
+    let theirs = normalise(&kernel_list);
+    assert_eq!(theirs.len(), ours.len(), "kernel: {theirs:#?}\nfwbench: {ours:#?}");
+    let mut problems = Vec::new();
+    for (line, _) in &theirs {
+        let class = |p: u16| match p {
+            1..=511 => 1..=511,
+            512..=1023 => 600..=1023,
+            _ => 1024..=65535,
+        };
+        let orig_sport = line
+            .split_whitespace()
+            .find_map(|w| w.strip_prefix("sport="))
+            .and_then(|p| p.parse::<u16>().ok())
+            .expect("sport");
+        // A port the kernel changed on a clash inside the address range: random there.
+        let moved = (line.contains("dport=9 ") || line.contains("dport=11 "))
+            && reply_dport(line) != Some(orig_sport);
+        let clash = ("", class(orig_sport));
+        let random = random_port
+            .iter()
+            .find(|(orig, _)| line.contains(orig))
+            .or(moved.then_some(&clash));
+        let found = match random {
+            None => ours.iter().any(|(l, _)| l == line),
+            Some((_, range)) => {
+                let kernel_port = reply_dport(line).expect("port");
+                if !range.contains(&kernel_port) {
+                    problems.push(format!("kernel port {kernel_port} outside {range:?}: {line}"));
+                }
+                ours.iter().any(|(l, _)| {
+                    mask_reply_dport(l) == mask_reply_dport(line)
+                        && reply_dport(l).is_some_and(|p| range.contains(&p))
+                })
+            }
+        };
+        if !found {
+            problems.push(format!("no fwbench entry like the kernel's {line}"));
+        }
+    }
+    // Two connections from one source share its mapping (find_appropriate_src), whatever
+    // port it got.
+    let mapping = |list: &[(String, i64)], src: &str| -> Vec<Option<u16>> {
+        list.iter().filter(|(l, _)| l.contains(src)).map(|(l, _)| reply_dport(l)).collect()
+    };
+    for h in 2..32 {
+        let src = format!("src=10.9.0.{h} dst=10.9.1.2 sport=7000 dport=");
+        let (k, f) = (mapping(&theirs, &src), mapping(&ours, &src));
+        if k.len() >= 2 && k.iter().all(|p| *p == k[0]) && !f.iter().all(|p| *p == f[0]) {
+            problems.push(format!("{src}: kernel shares one mapping {k:?}, fwbench {f:?}"));
+        }
+    }
+    assert!(problems.is_empty(), "{}\nfwbench: {ours:#?}", problems.join("\n"));
 }
