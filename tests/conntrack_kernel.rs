@@ -117,8 +117,23 @@ fn script() -> Vec<(&'static str, Vec<u8>)> {
         ("fin only ack", c2s(1006, 101, 201, ACK, 0)),
         ("fin only fin", c2s(1006, 101, 201, FIN | ACK, 0)),
         ("fin only fin ack", s2c(1006, 201, 102, ACK, 0)),
-        // Loose pick-up of a mid-stream ACK.
+        // Loose pick-up of a mid-stream ACK; the reply, then more: ASSURED.
         ("loose ack", c2s(1007, 55555, 66666, ACK, 0)),
+        ("loose again", c2s(1007, 55555, 66666, ACK, 0)),
+        ("loose reply", s2c(1007, 66666, 55555, ACK, 0)),
+        ("loose more", c2s(1007, 55555, 66666, ACK | PSH, 20)),
+        // Window tracking after a handshake: out-of-window data and ACKs of unseen data
+        // are INVALID; a SYN or SYN/ACK inside an established connection and an old
+        // retransmission are let through untouched.
+        ("win syn", c2s(1020, 1000, 0, SYN, 0)),
+        ("win synack", s2c(1020, 5000, 1001, SYN | ACK, 0)),
+        ("win ack", c2s(1020, 1001, 5001, ACK, 0)),
+        ("win far seq", c2s(1020, 1001 + 10_000_000, 5001, ACK | PSH, 10)),
+        ("win ack unseen", c2s(1020, 1001, 5001 + 100_000, ACK, 0)),
+        ("win syn again", c2s(1020, 77777, 0, SYN, 0)),
+        ("win synack again", s2c(1020, 5000, 1001, SYN | ACK, 0)),
+        ("win old data", c2s(1020, 1001u32.wrapping_sub(200_000), 5001, ACK | PSH, 10)),
+        ("win fin", s2c(1020, 5001, 1001, FIN | ACK, 0)),
         // RST answering a SYN kills the entry; RST after the handshake: CLOSE.
         ("rst syn", c2s(1008, 500, 0, SYN, 0)),
         ("rst reply", s2c(1008, 0, 501, RST | ACK, 0)),
@@ -321,6 +336,20 @@ fn ctstate_and_table_agree_with_kernel() {
             problems.push(format!("packet {i} ({what}): kernel {:?}, fwbench {ours}", kernel_states[i]));
         }
         now += 2_000_000;
+    }
+    // The exact layout before the timeout ("tcp      6 "): protocol name padded to 8.
+    let head = |l: &str| {
+        let after_name = l.find(' ').unwrap_or(0);
+        let rest = &l[after_name..];
+        let num_start = after_name + rest.len() - rest.trim_start().len();
+        let num_end = l[num_start..].find(' ').map_or(l.len(), |e| num_start + e + 1);
+        l[..num_end].to_string()
+    };
+    let our_heads: Vec<String> = table.list(now).iter().map(|l| head(l)).collect();
+    for l in kernel_list.iter().filter(|l| l.contains("src=")) {
+        if !our_heads.contains(&head(l)) {
+            problems.push(format!("layout {:?} not produced by fwbench: {l}", head(l)));
+        }
     }
     let ours = normalise(&table.list(now));
     let theirs = normalise(&kernel_list);
