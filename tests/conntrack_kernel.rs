@@ -553,3 +553,50 @@ fn nat_bindings_agree_with_kernel() {
     }
     assert!(problems.is_empty(), "{}\nfwbench: {ours:#?}", problems.join("\n"));
 }
+
+/// UDP turns into a "stream" (120 s, ASSURED) when a packet follows a reply more than two
+/// seconds after the first packet; before that every packet refreshes 30 s. The test waits
+/// 3 s, well clear of the threshold (sending starts a Python process, which takes time).
+#[test]
+fn udp_stream_after_two_seconds_agrees_with_kernel() {
+    let Some(Topology { dev, peer, link, _far }) = topology() else { return };
+    let o = dev.sh("iptables-nft-restore", "*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n-A FORWARD -m conntrack --ctstate INVALID\nCOMMIT\n");
+    assert!(o.status.success(), "restore: {}", String::from_utf8_lossy(&o.stderr));
+    let first = [
+        udp(CLIENT, 7100, SERVER, 53),
+        udp(SERVER, 53, CLIENT, 7100),
+        udp(CLIENT, 7101, SERVER, 53),
+        udp(SERVER, 53, CLIENT, 7101),
+    ];
+    let later = [udp(CLIENT, 7100, SERVER, 53), udp(CLIENT, 7102, SERVER, 53)];
+    let started = std::time::Instant::now();
+    send_frames(&peer, "p0", 0x0800, &first.iter().map(|p| (link, &p[..])).collect::<Vec<_>>());
+    std::thread::sleep(std::time::Duration::from_millis(3000).saturating_sub(started.elapsed()));
+    let gap = started.elapsed();
+    send_frames(&peer, "p0", 0x0800, &later.iter().map(|p| (link, &p[..])).collect::<Vec<_>>());
+    let kernel_list: Vec<String> =
+        dev.out("conntrack -L 2>/dev/null").lines().map(String::from).collect();
+
+    let mut table = Table::new(Config::default());
+    let mut now = 1_000_000_000_000i64;
+    for (i, p) in first.iter().chain(later.iter()).enumerate() {
+        if i == first.len() {
+            now += gap.as_nanos() as i64;
+        }
+        let info = ip::parse(p).expect("parsable");
+        if let Lookup::Tracked { id, .. } = table.packet_in(now, p, &info) {
+            if !table.conn(id).is_confirmed() {
+                table.confirm(id);
+            }
+        }
+        now += 2_000_000;
+    }
+    let ours = normalise(&table.list(now));
+    let theirs = normalise(&kernel_list);
+    assert_eq!(ours.len(), 3, "{ours:#?}");
+    for ((k, ks), (f, fs)) in theirs.iter().zip(&ours) {
+        assert_eq!(k, f);
+        assert!((0..=3).contains(&(fs - ks)), "timeout: kernel {ks}, fwbench {fs}: {k}");
+    }
+    assert!(theirs[0].0.contains("[ASSURED]") && theirs[0].1 > 100, "{theirs:#?}");
+}
