@@ -600,3 +600,140 @@ fn udp_stream_after_two_seconds_agrees_with_kernel() {
     }
     assert!(theirs[0].0.contains("[ASSURED]") && theirs[0].1 > 100, "{theirs:#?}");
 }
+
+const CLIENT6: &str = "fd00:9::2";
+const SERVER6: &str = "fd00:9:1::2";
+
+fn v6(src: &str, dst: &str, next: u8, hop_limit: u8, l4: &[u8]) -> Vec<u8> {
+    let s: std::net::Ipv6Addr = src.parse().expect("v6");
+    let d: std::net::Ipv6Addr = dst.parse().expect("v6");
+    let mut p = vec![0x60, 0, 0, 0];
+    p.extend_from_slice(&(l4.len() as u16).to_be_bytes());
+    p.extend_from_slice(&[next, hop_limit]);
+    p.extend_from_slice(&s.octets());
+    p.extend_from_slice(&d.octets());
+    p.extend_from_slice(l4);
+    verify::recompute(&mut p).expect("valid packet");
+    p
+}
+
+fn ports(sport: u16, dport: u16, tail: &[u8]) -> Vec<u8> {
+    [&sport.to_be_bytes()[..], &dport.to_be_bytes(), tail].concat()
+}
+
+/// IPv6: ICMPv6 queries by id, neighbour discovery UNTRACKED, errors RELATED, TCP and UDP
+/// by ports; the same per-packet comparison as for IPv4, packets told apart by hop limit.
+#[test]
+fn ipv6_ctstate_and_table_agree_with_kernel() {
+    let Some(Topology { dev, peer, link, _far }) = topology() else { return };
+    if !common::root_with(&["ip6tables-nft-restore"]).is_ok() {
+        return skip("ip6tables-nft-restore is not installed");
+    }
+    let far_mac = _far.out("cat /sys/class/net/p1/address");
+    let peer_mac = peer.out("cat /sys/class/net/p0/address");
+    dev.out(&format!(
+        "set -e
+         sysctl -qw net.ipv6.conf.all.disable_ipv6=0 net.ipv6.conf.d0.disable_ipv6=0 net.ipv6.conf.d1.disable_ipv6=0
+         sysctl -qw net.ipv6.conf.all.forwarding=1 net.ipv6.conf.all.accept_ra=0
+         ip -6 addr add fd00:9::1/64 dev d0 nodad
+         ip -6 addr add fd00:9:1::1/64 dev d1 nodad
+         ip -6 neigh replace {CLIENT6} lladdr {} dev d0 nud permanent
+         ip -6 neigh replace {SERVER6} lladdr {} dev d1 nud permanent",
+        peer_mac.trim(),
+        far_mac.trim()
+    ));
+    let udp_l4 = ports(6000, 53, &[0, 12, 0, 0, b'p', b'i', b'n', b'g']);
+    let quoted = v6(CLIENT6, SERVER6, 17, 64, &udp_l4);
+    let tcp_l4 = |sport: u16, dport: u16, seq: u32, ack: u32, flags: u8| {
+        let mut t = ports(sport, dport, &seq.to_be_bytes());
+        t.extend_from_slice(&ack.to_be_bytes());
+        t.extend_from_slice(&[0x50, flags, 0xfa, 0xf0, 0, 0, 0, 0]);
+        t
+    };
+    let mut ns = vec![135, 0, 0, 0, 0, 0, 0, 0];
+    ns.extend_from_slice(&"fd00:9::1".parse::<std::net::Ipv6Addr>().expect("v6").octets());
+    let script: Vec<(&str, &str, &str, u8, Vec<u8>)> = vec![
+        ("echo", CLIENT6, SERVER6, 58, vec![128, 0, 0, 0, 0, 7, 0, 1, b'x']),
+        ("echo reply", SERVER6, CLIENT6, 58, vec![129, 0, 0, 0, 0, 7, 0, 1, b'x']),
+        ("stray reply", SERVER6, CLIENT6, 58, vec![129, 0, 0, 0, 0, 8, 0, 1, b'x']),
+        ("neighbour solicitation", CLIENT6, "fd00:9::1", 58, ns),
+        ("udp", CLIENT6, SERVER6, 17, udp_l4.clone()),
+        (
+            "port unreachable",
+            SERVER6,
+            CLIENT6,
+            58,
+            [&[1u8, 4, 0, 0, 0, 0, 0, 0][..], &quoted].concat(),
+        ),
+        ("syn", CLIENT6, SERVER6, 6, tcp_l4(1001, 80, 100, 0, SYN)),
+        ("synack", SERVER6, CLIENT6, 6, tcp_l4(80, 1001, 500, 101, SYN | ACK)),
+        ("ack", CLIENT6, SERVER6, 6, tcp_l4(1001, 80, 101, 501, ACK)),
+        ("rst nothing", CLIENT6, SERVER6, 6, tcp_l4(1002, 80, 1, 0, RST)),
+    ];
+    let packets: Vec<(&str, Vec<u8>)> = script
+        .into_iter()
+        .enumerate()
+        .map(|(i, (what, s, d, next, l4))| (what, v6(s, d, next, FIRST_TTL + i as u8, &l4)))
+        .collect();
+    let mut rules = String::from("*mangle\n:PREROUTING ACCEPT [0:0]\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n:POSTROUTING ACCEPT [0:0]\n");
+    for i in 0..packets.len() {
+        for s in STATES.iter().chain(&["UNTRACKED"]) {
+            rules.push_str(&format!(
+                "-A PREROUTING -m hl --hl-eq {} -m conntrack --ctstate {s}\n",
+                FIRST_TTL as usize + i
+            ));
+        }
+    }
+    rules.push_str("COMMIT\n");
+    let o = dev.sh("ip6tables-nft-restore", &rules);
+    assert!(o.status.success(), "restore: {}", String::from_utf8_lossy(&o.stderr));
+    let frames: Vec<(LinkHeader, &[u8])> = packets.iter().map(|(_, p)| (link, &p[..])).collect();
+    send_frames(&peer, "p0", 0x86dd, &frames);
+    let saved = dev.out("ip6tables-nft-save -c -t mangle");
+    let kernel_list: Vec<String> =
+        dev.out("conntrack -L -f ipv6 2>/dev/null").lines().map(String::from).collect();
+
+    let mut kernel_states = vec![Vec::new(); packets.len()];
+    for line in saved.lines().filter(|l| l.contains("--hl-eq")) {
+        let f: Vec<&str> = line.split_whitespace().collect();
+        let hits: u64 = f[0].trim_matches(['[', ']']).split(':').next().and_then(|p| p.parse().ok()).expect("counter");
+        let hl: usize = f[f.iter().position(|w| *w == "--hl-eq").expect("hl") + 1].parse().expect("hl");
+        let state = f[f.iter().position(|w| *w == "--ctstate").expect("state") + 1];
+        if hits > 0 {
+            kernel_states[hl - FIRST_TTL as usize].push(state.to_string());
+        }
+    }
+    let mut table = Table::new(Config::default());
+    let mut now = 1_000_000_000_000i64;
+    let mut problems = Vec::new();
+    for (i, (what, p)) in packets.iter().enumerate() {
+        let info = ip::parse(p).expect("parsable");
+        let ours = match table.packet_in(now, p, &info) {
+            Lookup::Invalid { .. } => "INVALID",
+            Lookup::Untracked => "UNTRACKED",
+            Lookup::Tracked { state, id, .. } => {
+                if table.get(id).is_some_and(|c| !c.is_confirmed()) {
+                    table.confirm(id);
+                }
+                match state {
+                    CtState::New => "NEW",
+                    CtState::Established => "ESTABLISHED",
+                    CtState::Related => "RELATED",
+                }
+            }
+        };
+        if kernel_states[i] != [ours] {
+            problems.push(format!("packet {i} ({what}): kernel {:?}, fwbench {ours}", kernel_states[i]));
+        }
+        now += 2_000_000;
+    }
+    let ours = normalise(&table.list(now));
+    let theirs = normalise(&kernel_list);
+    let (o, t): (Vec<&String>, Vec<&String>) =
+        (ours.iter().map(|(l, _)| l).collect(), theirs.iter().map(|(l, _)| l).collect());
+    if o != t {
+        problems.push(format!("conntrack -L differs:\nkernel {t:#?}\nfwbench {o:#?}"));
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+    assert_eq!(theirs.len(), 3, "{theirs:#?}");
+}

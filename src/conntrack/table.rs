@@ -167,6 +167,13 @@ impl Table {
                 None
             }
             UDP | UDPLITE => {
+                // udp_error: a zero checksum means "none" and is accepted, over IPv6 too
+                // (measured); UDP-Lite requires one (udplite_error).
+                let at = usize::from(info.l4_offset) + 6;
+                let zero = bytes.get(at..at + 2).is_some_and(|c| c == [0, 0]);
+                if zero {
+                    return (t.protocol == UDPLITE).then_some("UDP-Lite checksum missing");
+                }
                 if checksum && l4_checksum_bad(bytes) {
                     return Some("bad UDP checksum");
                 }
