@@ -460,7 +460,7 @@ fn nat_bindings_agree_with_kernel() {
     // Address choice within a range: the kernel's jhash of source and destination.
     for h in 2..32 {
         packets.push(udp(host(h), 7000, SERVER, 9));
-        packets.push(udp(host(h), 7000, SERVER, 11));
+        packets.push(udp(host(h), 7003, SERVER, 11));
     }
     // Port kept; then clashes in each port class; the reply finds the SNATed connection.
     let mut random_port: Vec<(&str, std::ops::RangeInclusive<u16>)> = Vec::new();

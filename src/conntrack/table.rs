@@ -81,11 +81,16 @@ pub struct Table {
     config: Config,
     conns: HashMap<u32, Conn>,
     index: HashMap<Tuple, (u32, Dir)>,
+    /// Connections with a source manip set up, by original (protocol, source, source port):
+    /// the kernel's `nat_bysource` hash that `find_appropriate_src` walks, newest first.
+    bysource: HashMap<(u8, IpAddr, u16), Vec<u32>>,
     next_id: u32,
     /// Killed connections still readable until the next packet.
     dead: Vec<u32>,
     /// The latest packet's time, for NAT's "tuple in use" checks.
     now_ns: i64,
+    /// Packets since the last sweep of expired connections.
+    since_sweep: usize,
 }
 
 /// Where the packet's tuple led.
@@ -100,9 +105,11 @@ impl Table {
             config,
             conns: HashMap::new(),
             index: HashMap::new(),
+            bysource: HashMap::new(),
             next_id: 1,
             dead: Vec::new(),
             now_ns: i64::MIN,
+            since_sweep: 0,
         }
     }
 
@@ -126,6 +133,13 @@ impl Table {
     ) -> Lookup {
         self.now_ns = now_ns;
         self.purge_dead();
+        // Sweep expired connections once per table-size packets: amortised O(1), and
+        // memory stays proportional to live connections (the kernel's gc worker).
+        self.since_sweep += 1;
+        if self.since_sweep > self.conns.len().max(1024) {
+            self.since_sweep = 0;
+            self.expire(now_ns);
+        }
         let checksum = self.config.checksum && hook == CtHook::Prerouting;
         let t = match tuple::of_packet(info) {
             Ok(t) => t,
@@ -291,7 +305,14 @@ impl Table {
             ProtoState::Tcp(track) => {
                 let seg = segment(bytes, info);
                 match track.packet(&seg, dir, conn.status, &config) {
-                    tcp::Verdict::Invalid(reason) => return Step::Done(Lookup::Invalid { reason }),
+                    tcp::Verdict::Invalid { reason, shorten } => {
+                        let left = conn.expires_ns - now_ns;
+                        let unack = i64::from(tcp::TIMEOUT_UNACK) * NS;
+                        if shorten && left >= 120 * NS && left > unack {
+                            conn.expires_ns = now_ns + unack;
+                        }
+                        return Step::Done(Lookup::Invalid { reason });
+                    }
                     tcp::Verdict::Reopen => {
                         self.remove(id);
                         return Step::Repeat;
@@ -373,7 +394,7 @@ impl Table {
                         kill: false,
                         ..
                     } => (ProtoState::Tcp(track), Some(track.state), secs),
-                    tcp::Verdict::Invalid(reason) => return Lookup::Invalid { reason },
+                    tcp::Verdict::Invalid { reason, .. } => return Lookup::Invalid { reason },
                     _ => {
                         return Lookup::Invalid {
                             reason: "TCP segment cannot start a connection",
@@ -440,7 +461,7 @@ impl Table {
         for t in [o, r] {
             if let Some(&(other, _)) = self.index.get(&t) {
                 if self.conns.get(&other).is_some_and(|c| c.alive(now)) {
-                    self.conns.remove(&id.0);
+                    self.remove(id.0);
                     return;
                 }
                 self.remove(other);
@@ -456,7 +477,7 @@ impl Table {
     /// The first packet did not survive: forget the unconfirmed entry.
     pub fn drop_unconfirmed(&mut self, id: ConnId) {
         if self.conns.get(&id.0).is_some_and(|c| !c.is_confirmed()) {
-            self.conns.remove(&id.0);
+            self.remove(id.0);
         }
     }
 
@@ -534,6 +555,10 @@ impl Table {
         } else {
             Status::DST_NAT_DONE
         });
+        if manip == Manip::Src {
+            let o = conn.original;
+            self.bysource.entry((o.protocol, o.src, o.src_port)).or_default().push(id.0);
+        }
         Ok(())
     }
 
@@ -621,6 +646,14 @@ impl Table {
         if let Some(conn) = self.conns.remove(&id) {
             self.unindex(id, &conn.original);
             self.unindex(id, &conn.reply);
+            let o = conn.original;
+            let key = (o.protocol, o.src, o.src_port);
+            if let Some(ids) = self.bysource.get_mut(&key) {
+                ids.retain(|&i| i != id);
+                if ids.is_empty() {
+                    self.bysource.remove(&key);
+                }
+            }
         }
     }
 
@@ -632,7 +665,7 @@ impl Table {
 
     fn purge_dead(&mut self) {
         for id in std::mem::take(&mut self.dead) {
-            self.conns.remove(&id);
+            self.remove(id);
         }
     }
 }
@@ -662,26 +695,20 @@ impl Taken for Usage<'_> {
     }
 
     fn existing_src_mapping(&self, original: &Tuple) -> Vec<(IpAddr, u16)> {
-        let mut found: Vec<(u32, IpAddr, u16)> = self
-            .table
-            .conns
-            .iter()
-            .filter(|(&id, c)| {
-                id != self.id
-                    && c.is_confirmed()
-                    && c.alive(self.table.now_ns)
-                    && c.status.has(Status::SRC_NAT)
-                    && c.original.protocol == original.protocol
-                    && c.original.src == original.src
-                    && c.original.src_port == original.src_port
-            })
-            .map(|(&id, c)| {
+        let key = (original.protocol, original.src, original.src_port);
+        let Some(ids) = self.table.bysource.get(&key) else {
+            return Vec::new();
+        };
+        ids.iter()
+            .rev()
+            .filter(|&&id| id != self.id)
+            .filter_map(|id| self.table.conns.get(id))
+            .filter(|c| c.alive(self.table.now_ns))
+            .map(|c| {
                 let mapped = c.reply.invert();
-                (id, mapped.src, mapped.src_port)
+                (mapped.src, mapped.src_port)
             })
-            .collect();
-        found.sort();
-        found.into_iter().map(|(_, a, p)| (a, p)).collect()
+            .collect()
     }
 }
 

@@ -73,7 +73,7 @@ impl TcpState {
 
 /// `nf_conntrack_tcp_timeout_max_retrans` and `_unacknowledged`.
 const TIMEOUT_RETRANS: u32 = 300;
-const TIMEOUT_UNACK: u32 = 300;
+pub const TIMEOUT_UNACK: u32 = 300;
 /// `nf_conntrack_tcp_max_retrans`.
 const MAX_RETRANS: u8 = 3;
 
@@ -251,8 +251,13 @@ pub enum Verdict {
     /// Let through with the connection attached, but nothing updated (NF_ACCEPT without
     /// `nf_ct_refresh_acct`).
     Ignore,
-    /// INVALID (the kernel's `-NF_ACCEPT`).
-    Invalid(&'static str),
+    /// INVALID (the kernel's `-NF_ACCEPT`). `shorten`: an out-of-window FIN/RST answering
+    /// the peer's FIN/RST on an assured connection: the caller cuts a timeout of 120 s or
+    /// more down to 300 s (`nf_tcp_handle_invalid`).
+    Invalid {
+        reason: &'static str,
+        shorten: bool,
+    },
     /// A SYN reopening a closed connection: kill it and look up again (`-NF_REPEAT`).
     Reopen,
 }
@@ -417,7 +422,12 @@ impl TcpTrack {
                     return Verdict::Ignore;
                 }
             }
-            IV => return Verdict::Invalid("TCP segment invalid in this state"),
+            IV => {
+                return Verdict::Invalid {
+                    reason: "TCP segment invalid in this state",
+                    shorten: false,
+                }
+            }
             TW => {
                 if old == TcpState::LastAck
                     && index == Index::Ack
@@ -440,7 +450,12 @@ impl TcpTrack {
                 }
             }
             CL if index == Index::Rst => match self.rst_check(seg, dir, status, old) {
-                RstCheck::Invalid => return Verdict::Invalid("RST out of sequence"),
+                RstCheck::Invalid => {
+                    return Verdict::Invalid {
+                        reason: "RST out of sequence",
+                        shorten: false,
+                    }
+                }
                 RstCheck::KeepState => new = old as u8,
                 RstCheck::SkipWindow => skip_window = true,
                 RstCheck::Window => {}
@@ -452,12 +467,9 @@ impl TcpTrack {
             match self.in_window(seg, dir, index, config) {
                 Window::Accept => {}
                 Window::Ignore => return Verdict::Ignore,
-                Window::Invalid(why) => {
-                    // nf_tcp_handle_invalid: a FIN/RST out of window on an assured
-                    // connection may shorten its timeout; modelled by the caller's
-                    // timeout not changing (the 120 s threshold rarely applies).
-                    self.note_invalid(dir, index, status);
-                    return Verdict::Invalid(why);
+                Window::Invalid(reason) => {
+                    let shorten = self.note_invalid(dir, index, status);
+                    return Verdict::Invalid { reason, shorten };
                 }
             }
         }
@@ -548,15 +560,18 @@ impl TcpTrack {
         }
     }
 
-    /// `nf_tcp_handle_invalid`'s bookkeeping (the timeout part is left to the caller).
-    fn note_invalid(&mut self, dir: Dir, index: Index, status: Status) {
+    /// `nf_tcp_handle_invalid`: whether the timeout is to be shortened (the caller does it,
+    /// it owns the deadline).
+    fn note_invalid(&mut self, dir: Dir, index: Index, status: Status) -> bool {
         if !status.has(Status::ASSURED) || !matches!(index, Index::Rst | Index::Fin) {
-            return;
+            return false;
         }
-        if !(self.last_dir != dir && matches!(self.last_index, Index::Fin | Index::Rst)) {
-            self.last_index = index;
-            self.last_dir = dir;
+        if self.last_dir != dir && matches!(self.last_index, Index::Fin | Index::Rst) {
+            return true;
         }
+        self.last_index = index;
+        self.last_dir = dir;
+        false
     }
 
     /// The RST checks of the `TCP_CONNTRACK_CLOSE` case.

@@ -301,3 +301,54 @@ fn jhash2_known_value() {
     // lookup3's hashword() of nothing is the initial value mixed by nothing.
     assert_eq!(nat::jhash2(&[], 0), 0xdeadbeef);
 }
+
+#[test]
+fn snat_address_range_choice_is_the_kernels() {
+    // Measured (tests/conntrack_kernel.rs): SNAT --to-source 10.9.1.100-10.9.1.120 for
+    // flows to 10.9.1.2 mapped these clients to these addresses, without and with
+    // --persistent.
+    let plain = [(10, 106), (11, 117), (12, 104), (13, 107), (14, 110), (15, 104), (16, 101), (17, 120), (19, 100)];
+    let persistent = [(10, 107), (11, 100), (12, 115), (13, 113), (14, 117), (15, 114), (16, 112), (17, 107), (19, 101)];
+    for (persistent, measured) in [(false, plain), (true, persistent)] {
+        let mut r = Run::new();
+        let range = NatRange {
+            max_addr: a([10, 9, 1, 120]),
+            persistent,
+            ..NatRange::single(a([10, 9, 1, 100]))
+        };
+        for (client, chosen) in measured {
+            let id = new_conn(&mut r, &udp([10, 9, 0, client], 7000, [10, 9, 1, 2], 9));
+            r.t.setup_nat(id, Manip::Src, Some(&range)).expect("snat");
+            r.t.confirm(id);
+            let (addr, _) = r.t.nat_rewrite(id, Dir::Original, Manip::Src).expect("snat");
+            assert_eq!(addr, a([10, 9, 1, chosen]), "client .{client} persistent {persistent}");
+        }
+    }
+}
+
+#[test]
+fn expiry_and_dropped_first_packets_leave_nothing() {
+    let mut r = Run::new();
+    assert_eq!(r.state(&tcp(C, 9, D, 80, 1, 0, SYN, 0)), "NEW");
+    r.now += 120 * S;
+    assert!(r.list().is_empty());
+    assert_eq!(r.state(&tcp(C, 9, D, 80, 1, 0, SYN, 0)), "NEW");
+    // A first packet that does not survive leaves no entry; the next one is NEW again.
+    let id = new_conn(&mut r, &udp(C, 1234, D, 53));
+    r.t.setup_nat(id, Manip::Src, None).expect("null binding");
+    r.t.drop_unconfirmed(id);
+    assert!(r.t.get(id).is_none());
+    assert_eq!(r.state(&udp(D, 53, C, 1234)), "NEW");
+    assert_eq!(r.t.len(), 2);
+}
+
+#[test]
+fn ipv6_udp_without_checksum_is_tracked() {
+    let mut r = Run::new();
+    let mut p = vec![0x60, 0, 0, 0, 0, 12, 17, 64];
+    p.extend_from_slice(&[0xfd, 0, 0, 9, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2]);
+    p.extend_from_slice(&[0xfd, 0, 0, 9, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2]);
+    p.extend_from_slice(&[0x17, 0x70, 0, 53, 0, 12, 0, 0, b'p', b'i', b'n', b'g']);
+    assert_eq!(r.state(&p), "NEW");
+    assert!(r.list()[0].starts_with("udp      17 29 src=fd00:9::2 dst=fd00:9:1::2 sport=6000"));
+}
