@@ -160,6 +160,23 @@ fn script() -> Vec<(&'static str, Vec<u8>)> {
         // ICMP errors quoting a known flow (RELATED) and an unknown one (INVALID).
         ("port unreachable", icmp(SERVER, CLIENT, 3, 3, [0; 4], &quoted)),
         ("unreachable unknown", icmp(SERVER, CLIENT, 3, 3, [0; 4], &udp(CLIENT, 6999, SERVER, 53))),
+        // RST from the client, then its SYN: the closed connection is reopened. RST from
+        // the server, then a client SYN: ignored (the SYN/ACK answering it resyncs).
+        ("reopen syn", c2s(1021, 100, 0, SYN, 0)),
+        ("reopen synack", s2c(1021, 300, 101, SYN | ACK, 0)),
+        ("reopen ack", c2s(1021, 101, 301, ACK, 0)),
+        ("reopen rst", c2s(1021, 101, 301, RST | ACK, 0)),
+        ("reopen new syn", c2s(1021, 5000, 0, SYN, 0)),
+        ("srv rst syn", c2s(1022, 100, 0, SYN, 0)),
+        ("srv rst synack", s2c(1022, 300, 101, SYN | ACK, 0)),
+        ("srv rst ack", c2s(1022, 101, 301, ACK, 0)),
+        ("srv rst", s2c(1022, 301, 101, RST | ACK, 0)),
+        ("srv rst new syn", c2s(1022, 7000, 0, SYN, 0)),
+        ("srv rst new synack", s2c(1022, 9000, 7001, SYN | ACK, 0)),
+        ("srv rst new ack", c2s(1022, 7001, 9001, ACK, 0)),
+        // ICMP errors about a TCP flow (8 quoted bytes) from a router, and about an echo.
+        ("time exceeded tcp", icmp([10, 9, 1, 9], CLIENT, 11, 0, [0; 4], &c2s(1001, 1101, 5001, ACK, 0)[..28])),
+        ("unreachable echo", icmp(SERVER, CLIENT, 3, 1, [0; 4], &icmp(CLIENT, SERVER, 8, 0, [0, 7, 0, 1], b"ping"))),
         // Generic protocol (GRE) one way.
         ("gre", v4(CLIENT, SERVER, 47, &[0, 0, 0x08, 0x00, 0x45, 0, 0, 20])),
     ]
