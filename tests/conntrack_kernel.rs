@@ -11,7 +11,6 @@
 //! injected packets ever reaches conntrack.
 
 mod common;
-#[allow(dead_code)]
 mod engine_support;
 
 use std::net::{IpAddr, Ipv4Addr};
@@ -34,7 +33,20 @@ const STATES: [&str; 4] = ["NEW", "ESTABLISHED", "RELATED", "INVALID"];
 
 fn v4(src: [u8; 4], dst: [u8; 4], proto: u8, l4: &[u8]) -> Vec<u8> {
     let total = 20 + l4.len();
-    let mut p = vec![0x45, 0, (total >> 8) as u8, total as u8, 0, 1, 0x40, 0, 64, proto, 0, 0];
+    let mut p = vec![
+        0x45,
+        0,
+        (total >> 8) as u8,
+        total as u8,
+        0,
+        1,
+        0x40,
+        0,
+        64,
+        proto,
+        0,
+        0,
+    ];
     p.extend_from_slice(&src);
     p.extend_from_slice(&dst);
     p.extend_from_slice(l4);
@@ -44,7 +56,16 @@ fn v4(src: [u8; 4], dst: [u8; 4], proto: u8, l4: &[u8]) -> Vec<u8> {
 
 /// A TCP segment with window 64240 and `data` payload bytes.
 #[allow(clippy::too_many_arguments)]
-fn tcp(src: [u8; 4], sport: u16, dst: [u8; 4], dport: u16, seq: u32, ack: u32, flags: u8, data: usize) -> Vec<u8> {
+fn tcp(
+    src: [u8; 4],
+    sport: u16,
+    dst: [u8; 4],
+    dport: u16,
+    seq: u32,
+    ack: u32,
+    flags: u8,
+    data: usize,
+) -> Vec<u8> {
     let mut l4 = Vec::new();
     l4.extend_from_slice(&sport.to_be_bytes());
     l4.extend_from_slice(&dport.to_be_bytes());
@@ -128,11 +149,17 @@ fn script() -> Vec<(&'static str, Vec<u8>)> {
         ("win syn", c2s(1020, 1000, 0, SYN, 0)),
         ("win synack", s2c(1020, 5000, 1001, SYN | ACK, 0)),
         ("win ack", c2s(1020, 1001, 5001, ACK, 0)),
-        ("win far seq", c2s(1020, 1001 + 10_000_000, 5001, ACK | PSH, 10)),
+        (
+            "win far seq",
+            c2s(1020, 1001 + 10_000_000, 5001, ACK | PSH, 10),
+        ),
         ("win ack unseen", c2s(1020, 1001, 5001 + 100_000, ACK, 0)),
         ("win syn again", c2s(1020, 77777, 0, SYN, 0)),
         ("win synack again", s2c(1020, 5000, 1001, SYN | ACK, 0)),
-        ("win old data", c2s(1020, 1001u32.wrapping_sub(200_000), 5001, ACK | PSH, 10)),
+        (
+            "win old data",
+            c2s(1020, 1001u32.wrapping_sub(200_000), 5001, ACK | PSH, 10),
+        ),
         ("win fin", s2c(1020, 5001, 1001, FIN | ACK, 0)),
         // RST answering a SYN kills the entry; RST after the handshake: CLOSE.
         ("rst syn", c2s(1008, 500, 0, SYN, 0)),
@@ -155,11 +182,23 @@ fn script() -> Vec<(&'static str, Vec<u8>)> {
         ("udp reply", udp(SERVER, 53, CLIENT, 6000)),
         // ICMP echo and reply; a reply without request.
         ("echo", icmp(CLIENT, SERVER, 8, 0, [0, 7, 0, 1], b"ping")),
-        ("echo reply", icmp(SERVER, CLIENT, 0, 0, [0, 7, 0, 1], b"ping")),
-        ("stray echo reply", icmp(SERVER, CLIENT, 0, 0, [0, 8, 0, 1], b"ping")),
+        (
+            "echo reply",
+            icmp(SERVER, CLIENT, 0, 0, [0, 7, 0, 1], b"ping"),
+        ),
+        (
+            "stray echo reply",
+            icmp(SERVER, CLIENT, 0, 0, [0, 8, 0, 1], b"ping"),
+        ),
         // ICMP errors quoting a known flow (RELATED) and an unknown one (INVALID).
-        ("port unreachable", icmp(SERVER, CLIENT, 3, 3, [0; 4], &quoted)),
-        ("unreachable unknown", icmp(SERVER, CLIENT, 3, 3, [0; 4], &udp(CLIENT, 6999, SERVER, 53))),
+        (
+            "port unreachable",
+            icmp(SERVER, CLIENT, 3, 3, [0; 4], &quoted),
+        ),
+        (
+            "unreachable unknown",
+            icmp(SERVER, CLIENT, 3, 3, [0; 4], &udp(CLIENT, 6999, SERVER, 53)),
+        ),
         // RST from the client, then its SYN: the closed connection is reopened. RST from
         // the server, then a client SYN: ignored (the SYN/ACK answering it resyncs).
         ("reopen syn", c2s(1021, 100, 0, SYN, 0)),
@@ -175,10 +214,33 @@ fn script() -> Vec<(&'static str, Vec<u8>)> {
         ("srv rst new synack", s2c(1022, 9000, 7001, SYN | ACK, 0)),
         ("srv rst new ack", c2s(1022, 7001, 9001, ACK, 0)),
         // ICMP errors about a TCP flow (8 quoted bytes) from a router, and about an echo.
-        ("time exceeded tcp", icmp([10, 9, 1, 9], CLIENT, 11, 0, [0; 4], &c2s(1001, 1101, 5001, ACK, 0)[..28])),
-        ("unreachable echo", icmp(SERVER, CLIENT, 3, 1, [0; 4], &icmp(CLIENT, SERVER, 8, 0, [0, 7, 0, 1], b"ping"))),
+        (
+            "time exceeded tcp",
+            icmp(
+                [10, 9, 1, 9],
+                CLIENT,
+                11,
+                0,
+                [0; 4],
+                &c2s(1001, 1101, 5001, ACK, 0)[..28],
+            ),
+        ),
+        (
+            "unreachable echo",
+            icmp(
+                SERVER,
+                CLIENT,
+                3,
+                1,
+                [0; 4],
+                &icmp(CLIENT, SERVER, 8, 0, [0, 7, 0, 1], b"ping"),
+            ),
+        ),
         // Generic protocol (GRE) one way.
-        ("gre", v4(CLIENT, SERVER, 47, &[0, 0, 0x08, 0x00, 0x45, 0, 0, 20])),
+        (
+            "gre",
+            v4(CLIENT, SERVER, 47, &[0, 0, 0x08, 0x00, 0x45, 0, 0, 20]),
+        ),
     ]
 }
 
@@ -236,8 +298,8 @@ struct Topology {
 }
 
 fn topology() -> Option<Topology> {
-    if let Err(why) = kernel_available()
-        .and_then(|()| common::root_with(&["ethtool", "python3", "conntrack"]))
+    if let Err(why) =
+        kernel_available().and_then(|()| common::root_with(&["ethtool", "python3", "conntrack"]))
     {
         skip(&why);
         return None;
@@ -302,26 +364,49 @@ fn topology() -> Option<Topology> {
 #[test]
 fn ctstate_and_table_agree_with_kernel() {
     // `_far` stays bound: dropping it would delete the sink and its veth with it.
-    let Some(Topology { dev, peer, link, _far }) = topology() else { return };
+    let Some(Topology {
+        dev,
+        peer,
+        link,
+        _far,
+    }) = topology()
+    else {
+        return;
+    };
     let packets: Vec<(&str, Vec<u8>)> = script()
         .into_iter()
         .enumerate()
         .map(|(i, (what, p))| (what, with_ttl(p, FIRST_TTL + i as u8)))
         .collect();
     let o = dev.sh("iptables-nft-restore", &ruleset(packets.len()));
-    assert!(o.status.success(), "restore: {}", String::from_utf8_lossy(&o.stderr));
+    assert!(
+        o.status.success(),
+        "restore: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
 
     let frames: Vec<(LinkHeader, &[u8])> = packets.iter().map(|(_, p)| (link, &p[..])).collect();
     send_frames(&peer, "p0", 0x0800, &frames);
     let saved = dev.out("iptables-nft-save -c -t mangle");
-    let kernel_list: Vec<String> = dev.out("conntrack -L 2>/dev/null").lines().map(String::from).collect();
+    let kernel_list: Vec<String> = dev
+        .out("conntrack -L 2>/dev/null")
+        .lines()
+        .map(String::from)
+        .collect();
 
     // The kernel's state per packet, from the counters.
     let mut kernel_states = vec![Vec::new(); packets.len()];
     for line in saved.lines().filter(|l| l.contains("--ttl-eq")) {
         let f: Vec<&str> = line.split_whitespace().collect();
-        let hits: u64 = f[0].trim_matches(['[', ']']).split(':').next().and_then(|p| p.parse().ok()).expect("counter");
-        let ttl: usize = f[f.iter().position(|w| *w == "--ttl-eq").expect("ttl") + 1].parse().expect("ttl");
+        let hits: u64 = f[0]
+            .trim_matches(['[', ']'])
+            .split(':')
+            .next()
+            .and_then(|p| p.parse().ok())
+            .expect("counter");
+        let ttl: usize = f[f.iter().position(|w| *w == "--ttl-eq").expect("ttl") + 1]
+            .parse()
+            .expect("ttl");
         let state = f[f.iter().position(|w| *w == "--ctstate").expect("state") + 1];
         if hits > 0 {
             kernel_states[ttl - FIRST_TTL as usize].push(state.to_string());
@@ -350,7 +435,10 @@ fn ctstate_and_table_agree_with_kernel() {
             }
         };
         if kernel_states[i] != [ours] {
-            problems.push(format!("packet {i} ({what}): kernel {:?}, fwbench {ours}", kernel_states[i]));
+            problems.push(format!(
+                "packet {i} ({what}): kernel {:?}, fwbench {ours}",
+                kernel_states[i]
+            ));
         }
         now += 2_000_000;
     }
@@ -359,7 +447,9 @@ fn ctstate_and_table_agree_with_kernel() {
         let after_name = l.find(' ').unwrap_or(0);
         let rest = &l[after_name..];
         let num_start = after_name + rest.len() - rest.trim_start().len();
-        let num_end = l[num_start..].find(' ').map_or(l.len(), |e| num_start + e + 1);
+        let num_end = l[num_start..]
+            .find(' ')
+            .map_or(l.len(), |e| num_start + e + 1);
         l[..num_end].to_string()
     };
     let our_heads: Vec<String> = table.list(now).iter().map(|l| head(l)).collect();
@@ -384,8 +474,16 @@ fn ctstate_and_table_agree_with_kernel() {
     for (l, _) in ours.iter().filter(|(l, _)| find(&theirs, l).is_none()) {
         problems.push(format!("only in fwbench: {l}"));
     }
-    assert!(theirs.len() >= 10, "conntrack -L shows too little: {theirs:?}");
-    assert!(problems.is_empty(), "{} differences:\n{}", problems.len(), problems.join("\n"));
+    assert!(
+        theirs.len() >= 10,
+        "conntrack -L shows too little: {theirs:?}"
+    );
+    assert!(
+        problems.is_empty(),
+        "{} differences:\n{}",
+        problems.len(),
+        problems.join("\n")
+    );
     let _ = (addr(CLIENT), NatRange::single(addr(SERVER)));
 }
 
@@ -417,7 +515,9 @@ fn nat_like_rules(table: &mut Table, id: fwbench::conntrack::ConnId) {
         ports: Some((5353, 5353)),
         ..NatRange::single(addr(SERVER))
     });
-    table.setup_nat(id, Manip::Dst, dnat.as_ref()).expect("dnat");
+    table
+        .setup_nat(id, Manip::Dst, dnat.as_ref())
+        .expect("dnat");
     let now = table.conn(id).reply.invert();
     let spread = |persistent| NatRange {
         max_addr: addr([10, 9, 1, 120]),
@@ -438,7 +538,9 @@ fn nat_like_rules(table: &mut Table, id: fwbench::conntrack::ConnId) {
     } else {
         None
     };
-    table.setup_nat(id, Manip::Src, snat.as_ref()).expect("snat");
+    table
+        .setup_nat(id, Manip::Src, snat.as_ref())
+        .expect("snat");
 }
 
 /// The reply tuple's destination port of a `conntrack -L` line (the NATed source port).
@@ -469,9 +571,21 @@ fn mask_reply_dport(line: &str) -> String {
 #[test]
 fn nat_bindings_agree_with_kernel() {
     // `_far` stays bound: dropping it would delete the sink and its veth with it.
-    let Some(Topology { dev, peer, link, _far }) = topology() else { return };
+    let Some(Topology {
+        dev,
+        peer,
+        link,
+        _far,
+    }) = topology()
+    else {
+        return;
+    };
     let o = dev.sh("iptables-nft-restore", NAT_RULES);
-    assert!(o.status.success(), "restore: {}", String::from_utf8_lossy(&o.stderr));
+    assert!(
+        o.status.success(),
+        "restore: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
 
     let mut packets: Vec<Vec<u8>> = Vec::new();
     // Address choice within a range: the kernel's jhash of source and destination.
@@ -483,7 +597,10 @@ fn nat_bindings_agree_with_kernel() {
     let mut random_port: Vec<(&str, std::ops::RangeInclusive<u16>)> = Vec::new();
     packets.push(tcp(host(2), 7000, SERVER, 80, 1, 0, SYN, 0));
     packets.push(tcp(host(3), 7000, SERVER, 80, 1, 0, SYN, 0));
-    random_port.push(("src=10.9.0.3 dst=10.9.1.2 sport=7000 dport=80", 1024..=65535));
+    random_port.push((
+        "src=10.9.0.3 dst=10.9.1.2 sport=7000 dport=80",
+        1024..=65535,
+    ));
     packets.push(tcp(host(4), 700, SERVER, 80, 1, 0, SYN, 0));
     packets.push(tcp(host(5), 700, SERVER, 80, 1, 0, SYN, 0));
     random_port.push(("src=10.9.0.5 dst=10.9.1.2 sport=700 dport=80", 600..=1023));
@@ -501,14 +618,22 @@ fn nat_bindings_agree_with_kernel() {
 
     let frames: Vec<(LinkHeader, &[u8])> = packets.iter().map(|p| (link, &p[..])).collect();
     send_frames(&peer, "p0", 0x0800, &frames);
-    let kernel_list: Vec<String> =
-        dev.out("conntrack -L 2>/dev/null").lines().map(String::from).collect();
+    let kernel_list: Vec<String> = dev
+        .out("conntrack -L 2>/dev/null")
+        .lines()
+        .map(String::from)
+        .collect();
 
     let mut table = Table::new(Config::default());
     let mut now = 1_000_000_000_000i64;
     for p in &packets {
         let info = ip::parse(p).expect("parsable");
-        if let Lookup::Tracked { id, state: CtState::New, .. } = table.packet_in(now, p, &info) {
+        if let Lookup::Tracked {
+            id,
+            state: CtState::New,
+            ..
+        } = table.packet_in(now, p, &info)
+        {
             if !table.conn(id).is_confirmed() {
                 nat_like_rules(&mut table, id);
                 table.confirm(id);
@@ -518,7 +643,11 @@ fn nat_bindings_agree_with_kernel() {
     }
     let ours = normalise(&table.list(now));
     let theirs = normalise(&kernel_list);
-    assert_eq!(theirs.len(), ours.len(), "kernel: {theirs:#?}\nfwbench: {ours:#?}");
+    assert_eq!(
+        theirs.len(),
+        ours.len(),
+        "kernel: {theirs:#?}\nfwbench: {ours:#?}"
+    );
     let mut problems = Vec::new();
     for (line, _) in &theirs {
         let class = |p: u16| match p {
@@ -544,7 +673,9 @@ fn nat_bindings_agree_with_kernel() {
             Some((_, range)) => {
                 let kernel_port = reply_dport(line).expect("port");
                 if !range.contains(&kernel_port) {
-                    problems.push(format!("kernel port {kernel_port} outside {range:?}: {line}"));
+                    problems.push(format!(
+                        "kernel port {kernel_port} outside {range:?}: {line}"
+                    ));
                 }
                 ours.iter().any(|(l, _)| {
                     mask_reply_dport(l) == mask_reply_dport(line)
@@ -559,16 +690,25 @@ fn nat_bindings_agree_with_kernel() {
     // Two connections from one source share its mapping (find_appropriate_src), whatever
     // port it got.
     let mapping = |list: &[(String, i64)], src: &str| -> Vec<Option<u16>> {
-        list.iter().filter(|(l, _)| l.contains(src)).map(|(l, _)| reply_dport(l)).collect()
+        list.iter()
+            .filter(|(l, _)| l.contains(src))
+            .map(|(l, _)| reply_dport(l))
+            .collect()
     };
     for h in 2..32 {
         let src = format!("src=10.9.0.{h} dst=10.9.1.2 sport=7000 dport=");
         let (k, f) = (mapping(&theirs, &src), mapping(&ours, &src));
         if k.len() >= 2 && k.iter().all(|p| *p == k[0]) && !f.iter().all(|p| *p == f[0]) {
-            problems.push(format!("{src}: kernel shares one mapping {k:?}, fwbench {f:?}"));
+            problems.push(format!(
+                "{src}: kernel shares one mapping {k:?}, fwbench {f:?}"
+            ));
         }
     }
-    assert!(problems.is_empty(), "{}\nfwbench: {ours:#?}", problems.join("\n"));
+    assert!(
+        problems.is_empty(),
+        "{}\nfwbench: {ours:#?}",
+        problems.join("\n")
+    );
 }
 
 /// UDP turns into a "stream" (120 s, ASSURED) when a packet follows a reply more than two
@@ -576,9 +716,21 @@ fn nat_bindings_agree_with_kernel() {
 /// 3 s, well clear of the threshold (sending starts a Python process, which takes time).
 #[test]
 fn udp_stream_after_two_seconds_agrees_with_kernel() {
-    let Some(Topology { dev, peer, link, _far }) = topology() else { return };
+    let Some(Topology {
+        dev,
+        peer,
+        link,
+        _far,
+    }) = topology()
+    else {
+        return;
+    };
     let o = dev.sh("iptables-nft-restore", "*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n-A FORWARD -m conntrack --ctstate INVALID\nCOMMIT\n");
-    assert!(o.status.success(), "restore: {}", String::from_utf8_lossy(&o.stderr));
+    assert!(
+        o.status.success(),
+        "restore: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     let first = [
         udp(CLIENT, 7100, SERVER, 53),
         udp(SERVER, 53, CLIENT, 7100),
@@ -587,12 +739,25 @@ fn udp_stream_after_two_seconds_agrees_with_kernel() {
     ];
     let later = [udp(CLIENT, 7100, SERVER, 53), udp(CLIENT, 7102, SERVER, 53)];
     let started = std::time::Instant::now();
-    send_frames(&peer, "p0", 0x0800, &first.iter().map(|p| (link, &p[..])).collect::<Vec<_>>());
+    send_frames(
+        &peer,
+        "p0",
+        0x0800,
+        &first.iter().map(|p| (link, &p[..])).collect::<Vec<_>>(),
+    );
     std::thread::sleep(std::time::Duration::from_millis(3000).saturating_sub(started.elapsed()));
     let gap = started.elapsed();
-    send_frames(&peer, "p0", 0x0800, &later.iter().map(|p| (link, &p[..])).collect::<Vec<_>>());
-    let kernel_list: Vec<String> =
-        dev.out("conntrack -L 2>/dev/null").lines().map(String::from).collect();
+    send_frames(
+        &peer,
+        "p0",
+        0x0800,
+        &later.iter().map(|p| (link, &p[..])).collect::<Vec<_>>(),
+    );
+    let kernel_list: Vec<String> = dev
+        .out("conntrack -L 2>/dev/null")
+        .lines()
+        .map(String::from)
+        .collect();
 
     let mut table = Table::new(Config::default());
     let mut now = 1_000_000_000_000i64;
@@ -613,9 +778,15 @@ fn udp_stream_after_two_seconds_agrees_with_kernel() {
     assert_eq!(ours.len(), 3, "{ours:#?}");
     for ((k, ks), (f, fs)) in theirs.iter().zip(&ours) {
         assert_eq!(k, f);
-        assert!((0..=3).contains(&(fs - ks)), "timeout: kernel {ks}, fwbench {fs}: {k}");
+        assert!(
+            (0..=3).contains(&(fs - ks)),
+            "timeout: kernel {ks}, fwbench {fs}: {k}"
+        );
     }
-    assert!(theirs[0].0.contains("[ASSURED]") && theirs[0].1 > 100, "{theirs:#?}");
+    assert!(
+        theirs[0].0.contains("[ASSURED]") && theirs[0].1 > 100,
+        "{theirs:#?}"
+    );
 }
 
 const CLIENT6: &str = "fd00:9::2";
@@ -642,8 +813,16 @@ fn ports(sport: u16, dport: u16, tail: &[u8]) -> Vec<u8> {
 /// by ports; the same per-packet comparison as for IPv4, packets told apart by hop limit.
 #[test]
 fn ipv6_ctstate_and_table_agree_with_kernel() {
-    let Some(Topology { dev, peer, link, _far }) = topology() else { return };
-    if !common::root_with(&["ip6tables-nft-restore"]).is_ok() {
+    let Some(Topology {
+        dev,
+        peer,
+        link,
+        _far,
+    }) = topology()
+    else {
+        return;
+    };
+    if common::root_with(&["ip6tables-nft-restore"]).is_err() {
         return skip("ip6tables-nft-restore is not installed");
     }
     let far_mac = _far.out("cat /sys/class/net/p1/address");
@@ -668,11 +847,34 @@ fn ipv6_ctstate_and_table_agree_with_kernel() {
         t
     };
     let mut ns = vec![135, 0, 0, 0, 0, 0, 0, 0];
-    ns.extend_from_slice(&"fd00:9::1".parse::<std::net::Ipv6Addr>().expect("v6").octets());
+    ns.extend_from_slice(
+        &"fd00:9::1"
+            .parse::<std::net::Ipv6Addr>()
+            .expect("v6")
+            .octets(),
+    );
     let script: Vec<(&str, &str, &str, u8, Vec<u8>)> = vec![
-        ("echo", CLIENT6, SERVER6, 58, vec![128, 0, 0, 0, 0, 7, 0, 1, b'x']),
-        ("echo reply", SERVER6, CLIENT6, 58, vec![129, 0, 0, 0, 0, 7, 0, 1, b'x']),
-        ("stray reply", SERVER6, CLIENT6, 58, vec![129, 0, 0, 0, 0, 8, 0, 1, b'x']),
+        (
+            "echo",
+            CLIENT6,
+            SERVER6,
+            58,
+            vec![128, 0, 0, 0, 0, 7, 0, 1, b'x'],
+        ),
+        (
+            "echo reply",
+            SERVER6,
+            CLIENT6,
+            58,
+            vec![129, 0, 0, 0, 0, 7, 0, 1, b'x'],
+        ),
+        (
+            "stray reply",
+            SERVER6,
+            CLIENT6,
+            58,
+            vec![129, 0, 0, 0, 0, 8, 0, 1, b'x'],
+        ),
         ("neighbour solicitation", CLIENT6, "fd00:9::1", 58, ns),
         ("udp", CLIENT6, SERVER6, 17, udp_l4.clone()),
         (
@@ -683,9 +885,21 @@ fn ipv6_ctstate_and_table_agree_with_kernel() {
             [&[1u8, 4, 0, 0, 0, 0, 0, 0][..], &quoted].concat(),
         ),
         ("syn", CLIENT6, SERVER6, 6, tcp_l4(1001, 80, 100, 0, SYN)),
-        ("synack", SERVER6, CLIENT6, 6, tcp_l4(80, 1001, 500, 101, SYN | ACK)),
+        (
+            "synack",
+            SERVER6,
+            CLIENT6,
+            6,
+            tcp_l4(80, 1001, 500, 101, SYN | ACK),
+        ),
         ("ack", CLIENT6, SERVER6, 6, tcp_l4(1001, 80, 101, 501, ACK)),
-        ("rst nothing", CLIENT6, SERVER6, 6, tcp_l4(1002, 80, 1, 0, RST)),
+        (
+            "rst nothing",
+            CLIENT6,
+            SERVER6,
+            6,
+            tcp_l4(1002, 80, 1, 0, RST),
+        ),
     ];
     let packets: Vec<(&str, Vec<u8>)> = script
         .into_iter()
@@ -703,18 +917,32 @@ fn ipv6_ctstate_and_table_agree_with_kernel() {
     }
     rules.push_str("COMMIT\n");
     let o = dev.sh("ip6tables-nft-restore", &rules);
-    assert!(o.status.success(), "restore: {}", String::from_utf8_lossy(&o.stderr));
+    assert!(
+        o.status.success(),
+        "restore: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     let frames: Vec<(LinkHeader, &[u8])> = packets.iter().map(|(_, p)| (link, &p[..])).collect();
     send_frames(&peer, "p0", 0x86dd, &frames);
     let saved = dev.out("ip6tables-nft-save -c -t mangle");
-    let kernel_list: Vec<String> =
-        dev.out("conntrack -L -f ipv6 2>/dev/null").lines().map(String::from).collect();
+    let kernel_list: Vec<String> = dev
+        .out("conntrack -L -f ipv6 2>/dev/null")
+        .lines()
+        .map(String::from)
+        .collect();
 
     let mut kernel_states = vec![Vec::new(); packets.len()];
     for line in saved.lines().filter(|l| l.contains("--hl-eq")) {
         let f: Vec<&str> = line.split_whitespace().collect();
-        let hits: u64 = f[0].trim_matches(['[', ']']).split(':').next().and_then(|p| p.parse().ok()).expect("counter");
-        let hl: usize = f[f.iter().position(|w| *w == "--hl-eq").expect("hl") + 1].parse().expect("hl");
+        let hits: u64 = f[0]
+            .trim_matches(['[', ']'])
+            .split(':')
+            .next()
+            .and_then(|p| p.parse().ok())
+            .expect("counter");
+        let hl: usize = f[f.iter().position(|w| *w == "--hl-eq").expect("hl") + 1]
+            .parse()
+            .expect("hl");
         let state = f[f.iter().position(|w| *w == "--ctstate").expect("state") + 1];
         if hits > 0 {
             kernel_states[hl - FIRST_TTL as usize].push(state.to_string());
@@ -740,16 +968,23 @@ fn ipv6_ctstate_and_table_agree_with_kernel() {
             }
         };
         if kernel_states[i] != [ours] {
-            problems.push(format!("packet {i} ({what}): kernel {:?}, fwbench {ours}", kernel_states[i]));
+            problems.push(format!(
+                "packet {i} ({what}): kernel {:?}, fwbench {ours}",
+                kernel_states[i]
+            ));
         }
         now += 2_000_000;
     }
     let ours = normalise(&table.list(now));
     let theirs = normalise(&kernel_list);
-    let (o, t): (Vec<&String>, Vec<&String>) =
-        (ours.iter().map(|(l, _)| l).collect(), theirs.iter().map(|(l, _)| l).collect());
+    let (o, t): (Vec<&String>, Vec<&String>) = (
+        ours.iter().map(|(l, _)| l).collect(),
+        theirs.iter().map(|(l, _)| l).collect(),
+    );
     if o != t {
-        problems.push(format!("conntrack -L differs:\nkernel {t:#?}\nfwbench {o:#?}"));
+        problems.push(format!(
+            "conntrack -L differs:\nkernel {t:#?}\nfwbench {o:#?}"
+        ));
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
     assert_eq!(theirs.len(), 3, "{theirs:#?}");

@@ -281,7 +281,9 @@ fn unique_key(t: &mut Tuple, r: &NatRange, manip: Manip, taken: &dyn Taken, seed
         return;
     }
     let orig = *t;
-    let Some(&mut cur) = key(t, manip) else { return };
+    let Some(&mut cur) = key(t, manip) else {
+        return;
+    };
     let (min, size): (u32, u32) = match (r.ports, proto) {
         (None, ICMP | ICMPV6) => (0, 65536),
         (None, _) => {
@@ -299,7 +301,13 @@ fn unique_key(t: &mut Tuple, r: &NatRange, manip: Manip, taken: &dyn Taken, seed
             (u32::from(lo), u32::from(hi) - u32::from(lo) + 1)
         }
     };
-    let salt = if r.random_fully { 2 } else if r.random { 1 } else { 0 };
+    let salt = if r.random_fully {
+        2
+    } else if r.random {
+        1
+    } else {
+        0
+    };
     let mut off = tuple_hash(seed, &orig, salt) as u32 & 0xffff;
     let mut attempts = size.min(128);
     let mut round = 0u64;

@@ -25,7 +25,9 @@ const NS: i64 = 1_000_000_000;
 enum ProtoState {
     Tcp(TcpTrack),
     /// UDP/UDP-Lite: when the connection counts as a stream (`stream_ts`).
-    Udp { stream_after_ns: i64 },
+    Udp {
+        stream_after_ns: i64,
+    },
     Other,
 }
 
@@ -166,7 +168,13 @@ impl Table {
     }
 
     /// Checks the trackers' `*_error` functions make before any lookup.
-    fn l4_error(&self, bytes: &[u8], info: &IpInfo, t: &Tuple, checksum: bool) -> Option<&'static str> {
+    fn l4_error(
+        &self,
+        bytes: &[u8],
+        info: &IpInfo,
+        t: &Tuple,
+        checksum: bool,
+    ) -> Option<&'static str> {
         match t.protocol {
             TCP => {
                 let L4Info::Tcp { flags, .. } = info.l4 else {
@@ -453,7 +461,9 @@ impl Table {
     /// tuples clash with a live one is dropped instead (the kernel drops the packet).
     pub fn confirm(&mut self, id: ConnId) {
         let now = self.now_ns;
-        let Some(conn) = self.conns.get(&id.0) else { return };
+        let Some(conn) = self.conns.get(&id.0) else {
+            return;
+        };
         if conn.is_confirmed() || conn.status.has(Status::DYING) {
             return;
         }
@@ -538,7 +548,10 @@ impl Table {
             &current,
             range,
             manip,
-            &Usage { table: self, id: id.0 },
+            &Usage {
+                table: self,
+                id: id.0,
+            },
             self.config.seed,
         );
         let conn = self.conns.get_mut(&id.0).expect("checked above");
@@ -557,7 +570,10 @@ impl Table {
         });
         if manip == Manip::Src {
             let o = conn.original;
-            self.bysource.entry((o.protocol, o.src, o.src_port)).or_default().push(id.0);
+            self.bysource
+                .entry((o.protocol, o.src, o.src_port))
+                .or_default()
+                .push(id.0);
         }
         Ok(())
     }
@@ -611,7 +627,10 @@ impl Table {
 
     /// Confirmed connections held (expired ones are removed lazily: see [`Table::expire`]).
     pub fn len(&self) -> usize {
-        self.conns.values().filter(|c| c.is_confirmed() && !c.status.has(Status::DYING)).count()
+        self.conns
+            .values()
+            .filter(|c| c.is_confirmed() && !c.status.has(Status::DYING))
+            .count()
     }
 
     pub fn is_empty(&self) -> bool {

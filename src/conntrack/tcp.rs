@@ -254,10 +254,7 @@ pub enum Verdict {
     /// INVALID (the kernel's `-NF_ACCEPT`). `shorten`: an out-of-window FIN/RST answering
     /// the peer's FIN/RST on an assured connection: the caller cuts a timeout of 120 s or
     /// more down to 300 s (`nf_tcp_handle_invalid`).
-    Invalid {
-        reason: &'static str,
-        shorten: bool,
-    },
+    Invalid { reason: &'static str, shorten: bool },
     /// A SYN reopening a closed connection: kill it and look up again (`-NF_REPEAT`).
     Reopen,
 }
@@ -283,7 +280,9 @@ fn read_options(options: &[u8], peer: &mut Peer) {
             0 => return,
             1 => i += 1,
             kind => {
-                let Some(&size) = options.get(i + 1) else { return };
+                let Some(&size) = options.get(i + 1) else {
+                    return;
+                };
                 let size = usize::from(size);
                 if size < 2 || i + size > options.len() {
                     return;
@@ -312,7 +311,9 @@ fn read_sack(options: &[u8], sack: &mut u32) {
             0 => return,
             1 => i += 1,
             kind => {
-                let Some(&size) = options.get(i + 1) else { return };
+                let Some(&size) = options.get(i + 1) else {
+                    return;
+                };
                 let size = usize::from(size);
                 if size < 2 || i + size > options.len() {
                     return;
@@ -428,26 +429,22 @@ impl TcpTrack {
                     shorten: false,
                 }
             }
-            TW => {
-                if old == TcpState::LastAck
-                    && index == Index::Ack
-                    && self.last_dir != dir
-                    && self.last_index == Index::Syn
-                    && self.last_flags & F_EXP_CHALLENGE_ACK != 0
-                {
-                    // RFC 5961 challenge ACK: not the ACK of the last FIN.
-                    self.last_flags &= !F_EXP_CHALLENGE_ACK;
-                    return Verdict::Ignore;
-                }
+            // RFC 5961 challenge ACK: not the ACK of the last FIN.
+            TW if old == TcpState::LastAck
+                && index == Index::Ack
+                && self.last_dir != dir
+                && self.last_index == Index::Syn
+                && self.last_flags & F_EXP_CHALLENGE_ACK != 0 =>
+            {
+                self.last_flags &= !F_EXP_CHALLENGE_ACK;
+                return Verdict::Ignore;
             }
             S2 => self.last_flags |= F_SIMULTANEOUS_OPEN,
-            SR => {
-                if dir == Dir::Reply
-                    && index == Index::Ack
-                    && self.last_flags & F_SIMULTANEOUS_OPEN != 0
-                {
-                    new = ES;
-                }
+            SR if dir == Dir::Reply
+                && index == Index::Ack
+                && self.last_flags & F_SIMULTANEOUS_OPEN != 0 =>
+            {
+                new = ES;
             }
             CL if index == Index::Rst => match self.rst_check(seg, dir, status, old) {
                 RstCheck::Invalid => {
@@ -590,7 +587,7 @@ impl TcpTrack {
         let mut keep = false;
         if other.flags & F_MAXACK_SET != 0 && self.last_index != Index::Syn {
             let established = self.established(status);
-            if !(seg.seq == 0 && !established) {
+            if seg.seq != 0 || established {
                 if before(seg.seq, other.td_maxack) {
                     return RstCheck::Invalid;
                 }
@@ -714,9 +711,18 @@ impl TcpTrack {
         let fail = |w: Window| if liberal { Window::Accept } else { w };
         if !before(seq, sender.td_maxend.wrapping_add(1)) {
             let overshot = end.wrapping_sub(sender.td_maxend).wrapping_add(1);
-            let ack_ok = after(sack, receiver.td_end.wrapping_sub(maxackwin).wrapping_sub(1));
+            let ack_ok = after(
+                sack,
+                receiver.td_end.wrapping_sub(maxackwin).wrapping_sub(1),
+            );
             let in_recv_win = receiver.td_maxwin != 0
-                && after(end, sender.td_end.wrapping_sub(receiver.td_maxwin).wrapping_sub(1));
+                && after(
+                    end,
+                    sender
+                        .td_end
+                        .wrapping_sub(receiver.td_maxwin)
+                        .wrapping_sub(1),
+                );
             if in_recv_win
                 && ack_ok
                 && overshot <= receiver.td_maxwin
@@ -733,14 +739,25 @@ impl TcpTrack {
             ));
         }
         if !before(sack, receiver.td_end.wrapping_add(1)) {
-            return fail(Window::Invalid("ACK is over the upper bound (ACKed data not seen yet)"));
+            return fail(Window::Invalid(
+                "ACK is over the upper bound (ACKed data not seen yet)",
+            ));
         }
         let in_recv_win = receiver.td_maxwin == 0
-            || after(end, sender.td_end.wrapping_sub(receiver.td_maxwin).wrapping_sub(1));
+            || after(
+                end,
+                sender
+                    .td_end
+                    .wrapping_sub(receiver.td_maxwin)
+                    .wrapping_sub(1),
+            );
         if !in_recv_win {
             return fail(Window::Ignore);
         }
-        if !after(sack, receiver.td_end.wrapping_sub(maxackwin).wrapping_sub(1)) {
+        if !after(
+            sack,
+            receiver.td_end.wrapping_sub(maxackwin).wrapping_sub(1),
+        ) {
             return fail(Window::Ignore);
         }
         self.update_window(seg, dir, index, seq, ack, sack, end, win_raw, &mut win);
@@ -788,7 +805,9 @@ impl TcpTrack {
         let sender_maxend = self.seen[d].td_maxend;
         let receiver = &mut self.seen[r];
         if receiver.td_maxwin != 0 && after(end, sender_maxend) {
-            receiver.td_maxwin = receiver.td_maxwin.wrapping_add(end.wrapping_sub(sender_maxend));
+            receiver.td_maxwin = receiver
+                .td_maxwin
+                .wrapping_add(end.wrapping_sub(sender_maxend));
         }
         if after(sack.wrapping_add(*win), receiver.td_maxend.wrapping_sub(1)) {
             receiver.td_maxend = sack.wrapping_add(*win);

@@ -24,7 +24,20 @@ fn a(o: [u8; 4]) -> IpAddr {
 
 fn v4(src: [u8; 4], dst: [u8; 4], proto: u8, l4: &[u8]) -> Vec<u8> {
     let total = 20 + l4.len();
-    let mut p = vec![0x45, 0, (total >> 8) as u8, total as u8, 0, 1, 0x40, 0, 64, proto, 0, 0];
+    let mut p = vec![
+        0x45,
+        0,
+        (total >> 8) as u8,
+        total as u8,
+        0,
+        1,
+        0x40,
+        0,
+        64,
+        proto,
+        0,
+        0,
+    ];
     p.extend_from_slice(&src);
     p.extend_from_slice(&dst);
     p.extend_from_slice(l4);
@@ -33,7 +46,16 @@ fn v4(src: [u8; 4], dst: [u8; 4], proto: u8, l4: &[u8]) -> Vec<u8> {
 }
 
 #[allow(clippy::too_many_arguments)]
-fn tcp(src: [u8; 4], sport: u16, dst: [u8; 4], dport: u16, seq: u32, ack: u32, flags: u8, data: usize) -> Vec<u8> {
+fn tcp(
+    src: [u8; 4],
+    sport: u16,
+    dst: [u8; 4],
+    dport: u16,
+    seq: u32,
+    ack: u32,
+    flags: u8,
+    data: usize,
+) -> Vec<u8> {
     let mut l4 = Vec::new();
     l4.extend_from_slice(&sport.to_be_bytes());
     l4.extend_from_slice(&dport.to_be_bytes());
@@ -94,9 +116,18 @@ impl Run {
         match self.send(p) {
             Lookup::Invalid { .. } => "INVALID",
             Lookup::Untracked => "UNTRACKED",
-            Lookup::Tracked { state: CtState::New, .. } => "NEW",
-            Lookup::Tracked { state: CtState::Established, .. } => "ESTABLISHED",
-            Lookup::Tracked { state: CtState::Related, .. } => "RELATED",
+            Lookup::Tracked {
+                state: CtState::New,
+                ..
+            } => "NEW",
+            Lookup::Tracked {
+                state: CtState::Established,
+                ..
+            } => "ESTABLISHED",
+            Lookup::Tracked {
+                state: CtState::Related,
+                ..
+            } => "RELATED",
         }
     }
 
@@ -107,8 +138,14 @@ impl Run {
 
 fn handshake(r: &mut Run) {
     assert_eq!(r.state(&tcp(C, 40000, D, 80, 1000, 0, SYN, 0)), "NEW");
-    assert_eq!(r.state(&tcp(D, 80, C, 40000, 5000, 1001, SYN | ACK, 0)), "ESTABLISHED");
-    assert_eq!(r.state(&tcp(C, 40000, D, 80, 1001, 5001, ACK, 0)), "ESTABLISHED");
+    assert_eq!(
+        r.state(&tcp(D, 80, C, 40000, 5000, 1001, SYN | ACK, 0)),
+        "ESTABLISHED"
+    );
+    assert_eq!(
+        r.state(&tcp(C, 40000, D, 80, 1001, 5001, ACK, 0)),
+        "ESTABLISHED"
+    );
 }
 
 #[test]
@@ -117,16 +154,26 @@ fn handshake_reaches_established_and_assured() {
     assert_eq!(r.state(&tcp(C, 40000, D, 80, 1000, 0, SYN, 0)), "NEW");
     assert_eq!(
         r.list(),
-        vec!["tcp      6 119 SYN_SENT src=10.0.0.1 dst=10.0.1.2 sport=40000 dport=80 [UNREPLIED] \
-              src=10.0.1.2 dst=10.0.0.1 sport=80 dport=40000 mark=0 use=1"]
+        vec![
+            "tcp      6 119 SYN_SENT src=10.0.0.1 dst=10.0.1.2 sport=40000 dport=80 [UNREPLIED] \
+              src=10.0.1.2 dst=10.0.0.1 sport=80 dport=40000 mark=0 use=1"
+        ]
     );
-    assert_eq!(r.state(&tcp(D, 80, C, 40000, 5000, 1001, SYN | ACK, 0)), "ESTABLISHED");
+    assert_eq!(
+        r.state(&tcp(D, 80, C, 40000, 5000, 1001, SYN | ACK, 0)),
+        "ESTABLISHED"
+    );
     assert!(r.list()[0].starts_with("tcp      6 59 SYN_RECV "));
-    assert_eq!(r.state(&tcp(C, 40000, D, 80, 1001, 5001, ACK, 0)), "ESTABLISHED");
+    assert_eq!(
+        r.state(&tcp(C, 40000, D, 80, 1001, 5001, ACK, 0)),
+        "ESTABLISHED"
+    );
     assert_eq!(
         r.list(),
-        vec!["tcp      6 431999 ESTABLISHED src=10.0.0.1 dst=10.0.1.2 sport=40000 dport=80 \
-              src=10.0.1.2 dst=10.0.0.1 sport=80 dport=40000 [ASSURED] mark=0 use=1"]
+        vec![
+            "tcp      6 431999 ESTABLISHED src=10.0.0.1 dst=10.0.1.2 sport=40000 dport=80 \
+              src=10.0.1.2 dst=10.0.0.1 sport=80 dport=40000 [ASSURED] mark=0 use=1"
+        ]
     );
 }
 
@@ -134,16 +181,31 @@ fn handshake_reaches_established_and_assured() {
 fn data_and_fin_close_to_time_wait() {
     let mut r = Run::new();
     handshake(&mut r);
-    assert_eq!(r.state(&tcp(C, 40000, D, 80, 1001, 5001, ACK | PSH, 100)), "ESTABLISHED");
+    assert_eq!(
+        r.state(&tcp(C, 40000, D, 80, 1001, 5001, ACK | PSH, 100)),
+        "ESTABLISHED"
+    );
     // Unacknowledged data shortens the timeout to 300 s.
     assert!(r.list()[0].contains(" 299 ESTABLISHED "), "{:?}", r.list());
-    assert_eq!(r.state(&tcp(D, 80, C, 40000, 5001, 1101, ACK, 0)), "ESTABLISHED");
+    assert_eq!(
+        r.state(&tcp(D, 80, C, 40000, 5001, 1101, ACK, 0)),
+        "ESTABLISHED"
+    );
     assert!(r.list()[0].contains(" 431999 ESTABLISHED "));
-    assert_eq!(r.state(&tcp(C, 40000, D, 80, 1101, 5001, FIN | ACK, 0)), "ESTABLISHED");
+    assert_eq!(
+        r.state(&tcp(C, 40000, D, 80, 1101, 5001, FIN | ACK, 0)),
+        "ESTABLISHED"
+    );
     assert!(r.list()[0].contains(" FIN_WAIT "));
-    assert_eq!(r.state(&tcp(D, 80, C, 40000, 5001, 1102, FIN | ACK, 0)), "ESTABLISHED");
+    assert_eq!(
+        r.state(&tcp(D, 80, C, 40000, 5001, 1102, FIN | ACK, 0)),
+        "ESTABLISHED"
+    );
     assert!(r.list()[0].contains(" LAST_ACK "));
-    assert_eq!(r.state(&tcp(C, 40000, D, 80, 1102, 5002, ACK, 0)), "ESTABLISHED");
+    assert_eq!(
+        r.state(&tcp(C, 40000, D, 80, 1102, 5002, ACK, 0)),
+        "ESTABLISHED"
+    );
     assert!(r.list()[0].contains(" 119 TIME_WAIT "), "{:?}", r.list());
     // A new SYN on the same tuple replaces the closed connection.
     assert_eq!(r.state(&tcp(C, 40000, D, 80, 90000, 0, SYN, 0)), "NEW");
@@ -173,12 +235,19 @@ fn invalid_segments() {
 fn loose_pickup_and_rst_kill() {
     let mut r = Run::new();
     assert_eq!(r.state(&tcp(C, 7, D, 80, 100, 200, ACK, 0)), "NEW");
-    assert!(r.list()[0].starts_with("tcp      6 299 ESTABLISHED "), "{:?}", r.list());
+    assert!(
+        r.list()[0].starts_with("tcp      6 299 ESTABLISHED "),
+        "{:?}",
+        r.list()
+    );
     assert!(r.list()[0].contains("[UNREPLIED]"));
     assert_eq!(r.state(&tcp(C, 7, D, 80, 100, 200, ACK, 0)), "NEW");
     // RST answering a SYN kills the unreplied connection.
     assert_eq!(r.state(&tcp(C, 8, D, 80, 100, 0, SYN, 0)), "NEW");
-    assert_eq!(r.state(&tcp(D, 80, C, 8, 0, 101, RST | ACK, 0)), "ESTABLISHED");
+    assert_eq!(
+        r.state(&tcp(D, 80, C, 8, 0, 101, RST | ACK, 0)),
+        "ESTABLISHED"
+    );
     assert_eq!(r.list().len(), 1);
 }
 
@@ -190,12 +259,18 @@ fn udp_timeouts_and_stream() {
     assert_eq!(r.state(&udp(D, 53, C, 5000)), "ESTABLISHED");
     assert_eq!(
         r.list(),
-        vec!["udp      17 29 src=10.0.0.1 dst=10.0.1.2 sport=5000 dport=53 \
-              src=10.0.1.2 dst=10.0.0.1 sport=53 dport=5000 mark=0 use=1"]
+        vec![
+            "udp      17 29 src=10.0.0.1 dst=10.0.1.2 sport=5000 dport=53 \
+              src=10.0.1.2 dst=10.0.0.1 sport=53 dport=5000 mark=0 use=1"
+        ]
     );
     r.now += 3 * S;
     assert_eq!(r.state(&udp(C, 5000, D, 53)), "ESTABLISHED");
-    assert!(r.list()[0].starts_with("udp      17 119 "), "{:?}", r.list());
+    assert!(
+        r.list()[0].starts_with("udp      17 119 "),
+        "{:?}",
+        r.list()
+    );
     assert!(r.list()[0].contains("[ASSURED]"));
     r.now += 121 * S;
     assert!(r.list().is_empty());
@@ -210,8 +285,10 @@ fn icmp_echo_and_errors() {
     assert_eq!(r.state(&echo(D, C, 0, 9)), "ESTABLISHED");
     assert_eq!(
         r.list(),
-        vec!["icmp     1 29 src=10.0.0.1 dst=10.0.1.2 type=8 code=0 id=9 \
-              src=10.0.1.2 dst=10.0.0.1 type=0 code=0 id=9 mark=0 use=1"]
+        vec![
+            "icmp     1 29 src=10.0.0.1 dst=10.0.1.2 type=8 code=0 id=9 \
+              src=10.0.1.2 dst=10.0.0.1 type=0 code=0 id=9 mark=0 use=1"
+        ]
     );
     // Port unreachable quoting a known UDP flow: RELATED, travelling in reply.
     let out = udp(C, 5000, D, 53);
@@ -223,8 +300,14 @@ fn icmp_echo_and_errors() {
         other => panic!("{other:?}"),
     }
     // Quoting an unknown flow, or sent to someone else.
-    assert_eq!(r.state(&icmp(D, C, 3, 3, [0; 4], &udp(C, 5001, D, 53))), "INVALID");
-    assert_eq!(r.state(&icmp(D, [10, 0, 0, 9], 3, 3, [0; 4], &out)), "INVALID");
+    assert_eq!(
+        r.state(&icmp(D, C, 3, 3, [0; 4], &udp(C, 5001, D, 53))),
+        "INVALID"
+    );
+    assert_eq!(
+        r.state(&icmp(D, [10, 0, 0, 9], 3, 3, [0; 4], &out)),
+        "INVALID"
+    );
     // Router advertisement and other non-queries cannot start a connection.
     assert_eq!(r.state(&icmp(C, D, 9, 0, [0; 4], b"")), "INVALID");
 }
@@ -232,7 +315,11 @@ fn icmp_echo_and_errors() {
 fn new_conn(r: &mut Run, p: &[u8]) -> ConnId {
     let info = ip::parse(p).expect("parsable");
     match r.t.packet_in(r.now, p, &info) {
-        Lookup::Tracked { id, state: CtState::New, .. } => id,
+        Lookup::Tracked {
+            id,
+            state: CtState::New,
+            ..
+        } => id,
         other => panic!("{other:?}"),
     }
 }
@@ -244,19 +331,29 @@ fn snat_keeps_port_then_changes_on_clash() {
     let range = NatRange::single(nat);
     let first = new_conn(&mut r, &udp(C, 5000, D, 53));
     r.t.setup_nat(first, Manip::Src, Some(&range)).expect("nat");
-    r.t.setup_nat(first, Manip::Dst, None).expect("null binding");
+    r.t.setup_nat(first, Manip::Dst, None)
+        .expect("null binding");
     r.t.confirm(first);
-    assert_eq!(r.t.nat_rewrite(first, Dir::Original, Manip::Src), Some((nat, Some(5000))));
+    assert_eq!(
+        r.t.nat_rewrite(first, Dir::Original, Manip::Src),
+        Some((nat, Some(5000)))
+    );
     assert_eq!(r.t.nat_rewrite(first, Dir::Original, Manip::Dst), None);
-    assert_eq!(r.t.nat_rewrite(first, Dir::Reply, Manip::Dst), Some((a(C), Some(5000))));
+    assert_eq!(
+        r.t.nat_rewrite(first, Dir::Reply, Manip::Dst),
+        Some((a(C), Some(5000)))
+    );
     // The reply to the NAT address finds the connection.
     assert_eq!(r.state(&udp(D, 53, [192, 0, 2, 1], 5000)), "ESTABLISHED");
 
     // Another client with the same port: the port must change, staying >= 1024.
     let second = new_conn(&mut r, &udp([10, 0, 0, 7], 5000, D, 53));
-    r.t.setup_nat(second, Manip::Src, Some(&range)).expect("nat");
+    r.t.setup_nat(second, Manip::Src, Some(&range))
+        .expect("nat");
     r.t.confirm(second);
-    let (addr, port) = r.t.nat_rewrite(second, Dir::Original, Manip::Src).expect("snat");
+    let (addr, port) =
+        r.t.nat_rewrite(second, Dir::Original, Manip::Src)
+            .expect("snat");
     assert_eq!(addr, nat);
     let port = port.expect("port");
     assert!(port >= 1024 && port != 5000, "{port}");
@@ -266,8 +363,11 @@ fn snat_keeps_port_then_changes_on_clash() {
     r.t.setup_nat(third, Manip::Src, Some(&range)).expect("nat");
     r.t.confirm(third);
     let fourth = new_conn(&mut r, &udp([10, 0, 0, 7], 700, D, 53));
-    r.t.setup_nat(fourth, Manip::Src, Some(&range)).expect("nat");
-    let (_, port) = r.t.nat_rewrite(fourth, Dir::Original, Manip::Src).expect("snat");
+    r.t.setup_nat(fourth, Manip::Src, Some(&range))
+        .expect("nat");
+    let (_, port) =
+        r.t.nat_rewrite(fourth, Dir::Original, Manip::Src)
+            .expect("snat");
     assert!((600..=1023).contains(&port.expect("port")), "{port:?}");
 }
 
@@ -287,13 +387,21 @@ fn dnat_and_list_shows_translated_reply() {
         r.t.nat_rewrite(id, Dir::Original, Manip::Dst),
         Some((a([10, 0, 2, 5]), Some(8080)))
     );
-    assert_eq!(r.t.nat_rewrite(id, Dir::Reply, Manip::Src), Some((a(D), Some(80))));
+    assert_eq!(
+        r.t.nat_rewrite(id, Dir::Reply, Manip::Src),
+        Some((a(D), Some(80)))
+    );
     assert_eq!(
         r.list(),
-        vec!["tcp      6 120 SYN_SENT src=10.0.0.1 dst=10.0.1.2 sport=40000 dport=80 [UNREPLIED] \
-              src=10.0.2.5 dst=10.0.0.1 sport=8080 dport=40000 mark=0 use=1"]
+        vec![
+            "tcp      6 120 SYN_SENT src=10.0.0.1 dst=10.0.1.2 sport=40000 dport=80 [UNREPLIED] \
+              src=10.0.2.5 dst=10.0.0.1 sport=8080 dport=40000 mark=0 use=1"
+        ]
     );
-    assert_eq!(r.state(&tcp([10, 0, 2, 5], 8080, C, 40000, 9, 2, SYN | ACK, 0)), "ESTABLISHED");
+    assert_eq!(
+        r.state(&tcp([10, 0, 2, 5], 8080, C, 40000, 9, 2, SYN | ACK, 0)),
+        "ESTABLISHED"
+    );
 }
 
 #[test]
@@ -307,8 +415,28 @@ fn snat_address_range_choice_is_the_kernels() {
     // Measured (tests/conntrack_kernel.rs): SNAT --to-source 10.9.1.100-10.9.1.120 for
     // flows to 10.9.1.2 mapped these clients to these addresses, without and with
     // --persistent.
-    let plain = [(10, 106), (11, 117), (12, 104), (13, 107), (14, 110), (15, 104), (16, 101), (17, 120), (19, 100)];
-    let persistent = [(10, 107), (11, 100), (12, 115), (13, 113), (14, 117), (15, 114), (16, 112), (17, 107), (19, 101)];
+    let plain = [
+        (10, 106),
+        (11, 117),
+        (12, 104),
+        (13, 107),
+        (14, 110),
+        (15, 104),
+        (16, 101),
+        (17, 120),
+        (19, 100),
+    ];
+    let persistent = [
+        (10, 107),
+        (11, 100),
+        (12, 115),
+        (13, 113),
+        (14, 117),
+        (15, 114),
+        (16, 112),
+        (17, 107),
+        (19, 101),
+    ];
     for (persistent, measured) in [(false, plain), (true, persistent)] {
         let mut r = Run::new();
         let range = NatRange {
@@ -320,8 +448,14 @@ fn snat_address_range_choice_is_the_kernels() {
             let id = new_conn(&mut r, &udp([10, 9, 0, client], 7000, [10, 9, 1, 2], 9));
             r.t.setup_nat(id, Manip::Src, Some(&range)).expect("snat");
             r.t.confirm(id);
-            let (addr, _) = r.t.nat_rewrite(id, Dir::Original, Manip::Src).expect("snat");
-            assert_eq!(addr, a([10, 9, 1, chosen]), "client .{client} persistent {persistent}");
+            let (addr, _) =
+                r.t.nat_rewrite(id, Dir::Original, Manip::Src)
+                    .expect("snat");
+            assert_eq!(
+                addr,
+                a([10, 9, 1, chosen]),
+                "client .{client} persistent {persistent}"
+            );
         }
     }
 }

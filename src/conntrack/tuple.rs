@@ -119,15 +119,32 @@ pub fn icmpv6_inverse(t: u8) -> Option<u8> {
 pub fn of_packet(info: &IpInfo) -> Result<Tuple, &'static str> {
     let protocol = u8::from(info.protocol);
     let (src_port, dst_port) = match (protocol, info.l4) {
-        (TCP | UDP | UDPLITE | SCTP, L4Info::Tcp { src_port, dst_port, .. })
+        (
+            TCP | UDP | UDPLITE | SCTP,
+            L4Info::Tcp {
+                src_port, dst_port, ..
+            },
+        )
         | (TCP | UDP | UDPLITE | SCTP, L4Info::Ports { src_port, dst_port })
-        | (TCP | UDP | UDPLITE | SCTP, L4Info::Sctp { src_port, dst_port, .. }) => {
-            (src_port, dst_port)
-        }
+        | (
+            TCP | UDP | UDPLITE | SCTP,
+            L4Info::Sctp {
+                src_port, dst_port, ..
+            },
+        ) => (src_port, dst_port),
         (TCP | UDP | UDPLITE | SCTP, _) => return Err("cannot read the ports"),
-        (ICMP | ICMPV6, L4Info::Icmp { msg_type, code, ident, .. }) => {
-            (ident.unwrap_or(0), (u16::from(msg_type) << 8) | u16::from(code))
-        }
+        (
+            ICMP | ICMPV6,
+            L4Info::Icmp {
+                msg_type,
+                code,
+                ident,
+                ..
+            },
+        ) => (
+            ident.unwrap_or(0),
+            (u16::from(msg_type) << 8) | u16::from(code),
+        ),
         (ICMP | ICMPV6, _) => return Err("short ICMP header"),
         _ => (0, 0),
     };
