@@ -76,6 +76,94 @@ fn tcp(
     v4(src, dst, 6, &l4)
 }
 
+/// A segment with a raw window field and options (padded to 4 bytes), the way real
+/// stacks open connections: MSS, SACK permitted, timestamps, window scale.
+fn tcp_opts(
+    (src, sport): ([u8; 4], u16),
+    (dst, dport): ([u8; 4], u16),
+    (seq, ack, flags): (u32, u32, u8),
+    window: u16,
+    options: &[u8],
+    data: usize,
+) -> Vec<u8> {
+    let mut opts = options.to_vec();
+    opts.resize(options.len().div_ceil(4) * 4, 0);
+    let mut l4 = Vec::new();
+    l4.extend_from_slice(&sport.to_be_bytes());
+    l4.extend_from_slice(&dport.to_be_bytes());
+    l4.extend_from_slice(&seq.to_be_bytes());
+    l4.extend_from_slice(&ack.to_be_bytes());
+    l4.push(((20 + opts.len()) / 4 << 4) as u8);
+    l4.push(flags);
+    l4.extend_from_slice(&window.to_be_bytes());
+    l4.extend_from_slice(&[0, 0, 0, 0]);
+    l4.extend_from_slice(&opts);
+    l4.resize(l4.len() + data, b'x');
+    v4(src, dst, 6, &l4)
+}
+
+/// SYN options: MSS 1460, SACK permitted, timestamps, NOP, window scale `shift`.
+fn syn_options(shift: u8) -> Vec<u8> {
+    vec![
+        2, 4, 5, 180, 4, 2, 8, 10, 0, 0, 0, 1, 0, 0, 0, 0, 1, 3, 3, shift,
+    ]
+}
+
+/// The scaled-window flow: handshake with window scale 7 both ways, data beyond the
+/// unscaled window before and after the server's first plain ACK, a SACK.
+fn scaled_flow() -> Vec<(&'static str, Vec<u8>)> {
+    let c = (CLIENT, 1030);
+    let s = (SERVER, 80);
+    let ts = [1, 1, 8, 10, 0, 0, 0, 2, 0, 0, 0, 1];
+    let mut sack = vec![1, 1, 5, 10];
+    sack.extend_from_slice(&(1001u32 + 2800).to_be_bytes());
+    sack.extend_from_slice(&(1001u32 + 4200).to_be_bytes());
+    let mut flow = vec![
+        (
+            "ws syn",
+            tcp_opts(c, s, (1000, 0, SYN), 64240, &syn_options(7), 0),
+        ),
+        (
+            "ws synack",
+            tcp_opts(s, c, (5000, 1001, SYN | ACK), 65160, &syn_options(7), 0),
+        ),
+        ("ws ack", tcp_opts(c, s, (1001, 5001, ACK), 502, &ts, 0)),
+        (
+            "ws data 1",
+            tcp_opts(c, s, (1001, 5001, ACK | PSH), 502, &ts, 1400),
+        ),
+        (
+            "ws data 2",
+            tcp_opts(c, s, (2401, 5001, ACK | PSH), 502, &ts, 1400),
+        ),
+        (
+            "ws data 3",
+            tcp_opts(c, s, (3801, 5001, ACK | PSH), 502, &ts, 1400),
+        ),
+        ("ws sack", tcp_opts(s, c, (5001, 2401, ACK), 509, &sack, 0)),
+        ("ws ack all", tcp_opts(s, c, (5001, 5201, ACK), 509, &ts, 0)),
+    ];
+    // Fill the scaled window (509 << 7 = 65152 bytes past 5201) in 1400-byte segments,
+    // then go beyond it.
+    let mut seq = 5201u32;
+    while seq + 1400 <= 5201 + 65152 {
+        flow.push((
+            "ws fill",
+            tcp_opts(c, s, (seq, 5001, ACK | PSH), 502, &ts, 1400),
+        ));
+        seq += 1400;
+    }
+    flow.push((
+        "ws beyond",
+        tcp_opts(c, s, (5201 + 65152 + 2800, 5001, ACK | PSH), 502, &ts, 1400),
+    ));
+    flow.push((
+        "ws far",
+        tcp_opts(c, s, (1001 + 200_000, 5001, ACK | PSH), 502, &ts, 100),
+    ));
+    flow
+}
+
 fn c2s(sport: u16, seq: u32, ack: u32, flags: u8, data: usize) -> Vec<u8> {
     tcp(CLIENT, sport, SERVER, 80, seq, ack, flags, data)
 }
@@ -104,7 +192,8 @@ fn script() -> Vec<(&'static str, Vec<u8>)> {
     let quoted = udp(CLIENT, 6000, SERVER, 53);
     let mut bad = c2s(1009, 100, 0, SYN, 0);
     bad[36] ^= 0x55;
-    vec![
+    let mut all = scaled_flow();
+    all.extend(vec![
         // Full handshake, data both ways: ESTABLISHED, ASSURED.
         ("hs syn", c2s(1001, 1000, 0, SYN, 0)),
         ("hs synack", s2c(1001, 5000, 1001, SYN | ACK, 0)),
@@ -241,7 +330,8 @@ fn script() -> Vec<(&'static str, Vec<u8>)> {
             "gre",
             v4(CLIENT, SERVER, 47, &[0, 0, 0x08, 0x00, 0x45, 0, 0, 20]),
         ),
-    ]
+    ]);
+    all
 }
 
 /// Gives packet `i` its TTL (its identity in the counter rules). Only the IP header
