@@ -613,6 +613,33 @@ impl Table {
         Some((addr, port))
     }
 
+    /// `nf_nat_icmp_reply_translation` for an ICMP error RELATED to `id`, travelling in
+    /// `dir`, at a hook doing `manip`: the address and port (or ICMP id) to write into the
+    /// `manip.invert()` end of the *quoted* datagram (`wire::rewrite::nat_embedded`), or
+    /// `None` when nothing changes. The outer header takes the address of
+    /// [`Table::nat_rewrite`]`(id, dir, manip)` and no port (it is ICMP).
+    pub fn nat_rewrite_embedded(
+        &self,
+        id: ConnId,
+        dir: Dir,
+        manip: Manip,
+    ) -> Option<(IpAddr, Option<u16>)> {
+        self.nat_rewrite(id, dir, manip)?;
+        let conn = self.conns.get(&id.0)?;
+        // The quoted packet travelled the other way: it gets the other direction's tuple.
+        let inner = conn.tuple(dir.opposite());
+        let (addr, port) = match manip.invert() {
+            Manip::Src => (inner.src, inner.src_port),
+            Manip::Dst => (inner.dst, inner.dst_port),
+        };
+        let port = match inner.protocol {
+            ICMP | ICMPV6 => Some(inner.src_port),
+            p if tuple::has_ports(p) => Some(port),
+            _ => None,
+        };
+        Some((addr, port))
+    }
+
     /// `conntrack -L`: confirmed live connections at `now_ns`, sorted.
     pub fn list(&self, now_ns: i64) -> Vec<String> {
         let mut lines: Vec<String> = self

@@ -486,3 +486,26 @@ fn ipv6_udp_without_checksum_is_tracked() {
     assert_eq!(r.state(&p), "NEW");
     assert!(r.list()[0].starts_with("udp      17 29 src=fd00:9::2 dst=fd00:9:1::2 sport=6000"));
 }
+
+#[test]
+fn icmp_error_about_a_snatted_flow_is_translated_back() {
+    let mut r = Run::new();
+    let nat = [192, 0, 2, 1];
+    let id = new_conn(&mut r, &udp(C, 5000, D, 53));
+    r.t.setup_nat(id, Manip::Src, Some(&NatRange::single(a(nat)))).expect("snat");
+    r.t.confirm(id);
+    // The router's error quotes the translated packet and goes to the NAT address.
+    let quoted = udp(nat, 5000, D, 53);
+    let error = icmp([10, 0, 1, 9], nat, 11, 0, [0; 4], &quoted);
+    let info = ip::parse(&error).expect("parsable");
+    let Lookup::Tracked { id: got, dir, state } = r.t.packet_in(r.now, &error, &info) else {
+        panic!("not related");
+    };
+    assert_eq!((got, dir, state), (id, Dir::Reply, CtState::Related));
+    // PREROUTING (destination manip): outer destination back to the client, and the
+    // quoted source too.
+    assert_eq!(r.t.nat_rewrite(id, dir, Manip::Dst), Some((a(C), Some(5000))));
+    assert_eq!(r.t.nat_rewrite_embedded(id, dir, Manip::Dst), Some((a(C), Some(5000))));
+    // POSTROUTING (source manip): nothing to undo.
+    assert_eq!(r.t.nat_rewrite_embedded(id, dir, Manip::Src), None);
+}
