@@ -325,7 +325,12 @@ fn script() -> Vec<(&'static str, Vec<u8>)> {
                 &icmp(CLIENT, SERVER, 8, 0, [0, 7, 0, 1], b"ping"),
             ),
         ),
-        // Generic protocol (GRE) one way.
+        // Generic protocols: ESP and an experimental number, one way; IPIP both ways.
+        ("esp", v4(CLIENT, SERVER, 50, &[0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0])),
+        ("proto 253", v4(CLIENT, SERVER, 253, &[1, 2, 3, 4])),
+        ("ipip", v4(CLIENT, SERVER, 4, &v4([1, 1, 1, 1], [2, 2, 2, 2], 253, &[0; 4]))),
+        ("ipip back", v4(SERVER, CLIENT, 4, &v4([2, 2, 2, 2], [1, 1, 1, 1], 253, &[0; 4]))),
+        // GRE one way.
         (
             "gre",
             v4(CLIENT, SERVER, 47, &[0, 0, 0x08, 0x00, 0x45, 0, 0, 20]),
