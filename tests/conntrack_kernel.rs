@@ -164,6 +164,88 @@ fn scaled_flow() -> Vec<(&'static str, Vec<u8>)> {
     flow
 }
 
+/// An SCTP packet: common header with `vtag`, then the chunks (CRC32c filled in).
+fn sctp(
+    src: [u8; 4],
+    sport: u16,
+    dst: [u8; 4],
+    dport: u16,
+    vtag: u32,
+    chunks: &[Vec<u8>],
+) -> Vec<u8> {
+    let mut l4 = ports(sport, dport, &vtag.to_be_bytes());
+    l4.extend_from_slice(&[0; 4]);
+    for c in chunks {
+        l4.extend_from_slice(c);
+    }
+    v4(src, dst, 132, &l4)
+}
+
+/// A chunk: type, flags, value (padded to 4 bytes; the length field excludes the padding).
+fn chunk(kind: u8, flags: u8, value: &[u8]) -> Vec<u8> {
+    let mut c = vec![kind, flags];
+    c.extend_from_slice(&((4 + value.len()) as u16).to_be_bytes());
+    c.extend_from_slice(value);
+    c.resize(c.len().div_ceil(4) * 4, 0);
+    c
+}
+
+/// INIT (1) or INIT ACK (2) announcing `tag`; INIT ACK carries a 4-byte state cookie.
+fn init_chunk(kind: u8, tag: u32) -> Vec<u8> {
+    let mut v = tag.to_be_bytes().to_vec();
+    v.extend_from_slice(&[0, 1, 0, 0, 0, 10, 0, 10, 0, 0, 0, 1]);
+    if kind == 2 {
+        v.extend_from_slice(&[0, 7, 0, 8, 0xc0, 0x0c, 0x1e, 0x00]);
+    }
+    chunk(kind, 0, &v)
+}
+
+/// Associations: one established with data, one half open, one shut down cleanly, one
+/// INIT only; out-of-the-blue and wrong-tag packets.
+fn sctp_script() -> Vec<(&'static str, Vec<u8>)> {
+    let c2s =
+        |sport: u16, vtag: u32, chunks: &[Vec<u8>]| sctp(CLIENT, sport, SERVER, 9899, vtag, chunks);
+    let s2c =
+        |dport: u16, vtag: u32, chunks: &[Vec<u8>]| sctp(SERVER, 9899, CLIENT, dport, vtag, chunks);
+    let (a, b) = (0x0a0a_0a0a, 0x0b0b_0b0b);
+    let data = chunk(
+        0,
+        3,
+        &[0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, b'd', b'a', b't', b'a'],
+    );
+    let sack = chunk(3, 0, &[0, 0, 0, 1, 0, 1, 0, 0, 0, 0, 0, 0]);
+    let mut out = Vec::new();
+    for (sport, last) in [(5001u16, 4), (5002, 1), (5003, 9), (5004, 0)] {
+        let steps: Vec<(&'static str, Vec<u8>)> = vec![
+            ("sctp init", c2s(sport, 0, &[init_chunk(1, a)])),
+            ("sctp init ack", s2c(sport, a, &[init_chunk(2, b)])),
+            (
+                "sctp cookie echo",
+                c2s(sport, b, &[chunk(10, 0, &[0xc0, 0x0c, 0x1e, 0x00])]),
+            ),
+            ("sctp cookie ack", s2c(sport, a, &[chunk(11, 0, &[])])),
+            ("sctp data", c2s(sport, b, &[data.clone()])),
+            ("sctp sack", s2c(sport, a, &[sack.clone()])),
+            (
+                "sctp shutdown",
+                c2s(sport, b, &[chunk(7, 0, &[0, 0, 0, 1])]),
+            ),
+            ("sctp shutdown ack", s2c(sport, a, &[chunk(8, 0, &[])])),
+            (
+                "sctp shutdown complete",
+                c2s(sport, b, &[chunk(14, 0, &[])]),
+            ),
+            ("sctp data after close", c2s(sport, b, &[data.clone()])),
+        ];
+        out.extend(steps.into_iter().take(last + 1));
+    }
+    out.push(("sctp wrong tag", c2s(5001, 0x1234, &[data.clone()])));
+    out.push(("sctp data ootb", c2s(5005, b, &[data])));
+    out.push(("sctp abort ootb", c2s(5006, b, &[chunk(6, 0, &[])])));
+    out.push(("sctp init nonzero tag", c2s(5007, 9, &[init_chunk(1, a)])));
+    out
+}
+
 fn c2s(sport: u16, seq: u32, ack: u32, flags: u8, data: usize) -> Vec<u8> {
     tcp(CLIENT, sport, SERVER, 80, seq, ack, flags, data)
 }
@@ -193,6 +275,7 @@ fn script() -> Vec<(&'static str, Vec<u8>)> {
     let mut bad = c2s(1009, 100, 0, SYN, 0);
     bad[36] ^= 0x55;
     let mut all = scaled_flow();
+    all.extend(sctp_script());
     all.extend(vec![
         // Full handshake, data both ways: ESTABLISHED, ASSURED.
         ("hs syn", c2s(1001, 1000, 0, SYN, 0)),
@@ -326,10 +409,29 @@ fn script() -> Vec<(&'static str, Vec<u8>)> {
             ),
         ),
         // Generic protocols: ESP and an experimental number, one way; IPIP both ways.
-        ("esp", v4(CLIENT, SERVER, 50, &[0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0])),
+        (
+            "esp",
+            v4(CLIENT, SERVER, 50, &[0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0]),
+        ),
         ("proto 253", v4(CLIENT, SERVER, 253, &[1, 2, 3, 4])),
-        ("ipip", v4(CLIENT, SERVER, 4, &v4([1, 1, 1, 1], [2, 2, 2, 2], 253, &[0; 4]))),
-        ("ipip back", v4(SERVER, CLIENT, 4, &v4([2, 2, 2, 2], [1, 1, 1, 1], 253, &[0; 4]))),
+        (
+            "ipip",
+            v4(
+                CLIENT,
+                SERVER,
+                4,
+                &v4([1, 1, 1, 1], [2, 2, 2, 2], 253, &[0; 4]),
+            ),
+        ),
+        (
+            "ipip back",
+            v4(
+                SERVER,
+                CLIENT,
+                4,
+                &v4([2, 2, 2, 2], [1, 1, 1, 1], 253, &[0; 4]),
+            ),
+        ),
         // GRE one way.
         (
             "gre",

@@ -26,6 +26,7 @@
 
 pub(crate) mod nat;
 mod proto;
+mod sctp;
 mod table;
 mod tcp;
 mod tuple;
@@ -34,6 +35,7 @@ mod tuple;
 mod tests;
 
 pub use nat::{NatError, NatRange};
+pub use sctp::SctpState;
 pub use table::{Conn, Table};
 pub use tcp::TcpState;
 pub use tuple::Tuple;

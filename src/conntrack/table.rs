@@ -11,8 +11,9 @@ use std::net::IpAddr;
 
 use super::nat::{self, NatError, NatRange, Taken};
 use super::proto;
+use super::sctp::{self, SctpTrack};
 use super::tcp::{self, Segment, TcpState, TcpTrack};
-use super::tuple::{self, Tuple, GRE, ICMP, ICMPV6, TCP, UDP, UDPLITE};
+use super::tuple::{self, Tuple, GRE, ICMP, ICMPV6, SCTP, TCP, UDP, UDPLITE};
 use super::{Config, ConnId, CtHook, CtState, Dir, Lookup, Status};
 use crate::wire::ip::{self, IpInfo, L4Info};
 use crate::wire::rewrite::Manip;
@@ -24,6 +25,7 @@ const NS: i64 = 1_000_000_000;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum ProtoState {
     Tcp(TcpTrack),
+    Sctp(SctpTrack),
     /// UDP/UDP-Lite: when the connection counts as a stream (`stream_ts`).
     Udp {
         stream_after_ns: i64,
@@ -55,6 +57,15 @@ impl Conn {
         match dir {
             Dir::Original => &self.original,
             Dir::Reply => &self.reply,
+        }
+    }
+
+    /// The protocol state `conntrack -L` prints (TCP and SCTP), if any.
+    pub fn state_name(&self) -> Option<&'static str> {
+        match &self.proto {
+            ProtoState::Tcp(t) => Some(t.state.name()),
+            ProtoState::Sctp(s) => Some(s.state.name()),
+            _ => None,
         }
     }
 
@@ -185,6 +196,12 @@ impl Table {
                 }
                 if !tcp::flags_valid(flags) {
                     return Some("invalid TCP flag combination");
+                }
+                None
+            }
+            SCTP => {
+                if checksum && l4_checksum_bad(bytes) {
+                    return Some("bad SCTP checksum");
                 }
                 None
             }
@@ -345,6 +362,18 @@ impl Table {
                     }
                 }
             }
+            ProtoState::Sctp(track) => {
+                match track.packet(l4_bytes(bytes, info), dir, &mut conn.status) {
+                    sctp::Verdict::Invalid(reason) => {
+                        return Step::Done(Lookup::Invalid { reason })
+                    }
+                    sctp::Verdict::Ignore => {}
+                    sctp::Verdict::Accept { timeout } => {
+                        conn.refresh(now_ns, timeout);
+                        conn.account(dir, len);
+                    }
+                }
+            }
             ProtoState::Udp { stream_after_ns } => {
                 let stream_after_ns = *stream_after_ns;
                 if conn.status.has(Status::SEEN_REPLY) {
@@ -406,6 +435,23 @@ impl Table {
                     _ => {
                         return Lookup::Invalid {
                             reason: "TCP segment cannot start a connection",
+                        }
+                    }
+                }
+            }
+            SCTP => {
+                let l4 = l4_bytes(bytes, info);
+                let mut track = match SctpTrack::new(l4) {
+                    Ok(track) => track,
+                    Err(reason) => return Lookup::Invalid { reason },
+                };
+                let mut status = Status::default();
+                match track.packet(l4, Dir::Original, &mut status) {
+                    sctp::Verdict::Accept { timeout } => (ProtoState::Sctp(track), None, timeout),
+                    sctp::Verdict::Invalid(reason) => return Lookup::Invalid { reason },
+                    sctp::Verdict::Ignore => {
+                        return Lookup::Invalid {
+                            reason: "SCTP packet cannot start an association",
                         }
                     }
                 }
@@ -763,6 +809,12 @@ fn l4_checksum_bad(bytes: &[u8]) -> bool {
     verify::verify(bytes).is_ok_and(|c| c.l4 == Some(false))
 }
 
+/// The upper-layer bytes of the datagram (header and payload).
+fn l4_bytes<'a>(bytes: &'a [u8], info: &IpInfo) -> &'a [u8] {
+    let end = (info.total_len as usize).min(bytes.len());
+    bytes.get(usize::from(info.l4_offset)..end).unwrap_or(&[])
+}
+
 /// The tracker's view of a TCP segment.
 fn segment<'a>(bytes: &'a [u8], info: &IpInfo) -> Segment<'a> {
     let (seq, ack, flags, window, header_len) = match info.l4 {
@@ -798,8 +850,8 @@ fn list_line(c: &Conn, now_ns: i64) -> String {
     let secs = (c.expires_ns - now_ns).max(0) / NS;
     let p = c.original.protocol;
     let mut s = format!("{:<8} {} {} ", proto::name(p), p, secs);
-    if let Some(state) = c.tcp_state {
-        s.push_str(state.name());
+    if let Some(state) = c.state_name() {
+        s.push_str(state);
         s.push(' ');
     }
     s.push_str(&tuple_text(&c.original));

@@ -492,20 +492,83 @@ fn icmp_error_about_a_snatted_flow_is_translated_back() {
     let mut r = Run::new();
     let nat = [192, 0, 2, 1];
     let id = new_conn(&mut r, &udp(C, 5000, D, 53));
-    r.t.setup_nat(id, Manip::Src, Some(&NatRange::single(a(nat)))).expect("snat");
+    r.t.setup_nat(id, Manip::Src, Some(&NatRange::single(a(nat))))
+        .expect("snat");
     r.t.confirm(id);
     // The router's error quotes the translated packet and goes to the NAT address.
     let quoted = udp(nat, 5000, D, 53);
     let error = icmp([10, 0, 1, 9], nat, 11, 0, [0; 4], &quoted);
     let info = ip::parse(&error).expect("parsable");
-    let Lookup::Tracked { id: got, dir, state } = r.t.packet_in(r.now, &error, &info) else {
+    let Lookup::Tracked {
+        id: got,
+        dir,
+        state,
+    } = r.t.packet_in(r.now, &error, &info)
+    else {
         panic!("not related");
     };
     assert_eq!((got, dir, state), (id, Dir::Reply, CtState::Related));
     // PREROUTING (destination manip): outer destination back to the client, and the
     // quoted source too.
-    assert_eq!(r.t.nat_rewrite(id, dir, Manip::Dst), Some((a(C), Some(5000))));
-    assert_eq!(r.t.nat_rewrite_embedded(id, dir, Manip::Dst), Some((a(C), Some(5000))));
+    assert_eq!(
+        r.t.nat_rewrite(id, dir, Manip::Dst),
+        Some((a(C), Some(5000)))
+    );
+    assert_eq!(
+        r.t.nat_rewrite_embedded(id, dir, Manip::Dst),
+        Some((a(C), Some(5000)))
+    );
     // POSTROUTING (source manip): nothing to undo.
     assert_eq!(r.t.nat_rewrite_embedded(id, dir, Manip::Src), None);
+}
+
+fn sctp(src: [u8; 4], dst: [u8; 4], vtag: u32, kind: u8, value: &[u8]) -> Vec<u8> {
+    let mut l4 = vec![0x13, 0x89, 0x26, 0xab];
+    l4.extend_from_slice(&vtag.to_be_bytes());
+    l4.extend_from_slice(&[0; 4]);
+    l4.extend_from_slice(&[kind, 0]);
+    l4.extend_from_slice(&((4 + value.len()) as u16).to_be_bytes());
+    l4.extend_from_slice(value);
+    while l4.len() % 4 != 0 {
+        l4.push(0);
+    }
+    v4(src, dst, 132, &l4)
+}
+
+#[test]
+fn sctp_association_states() {
+    let mut r = Run::new();
+    let init = |tag: u32| {
+        [
+            &tag.to_be_bytes()[..],
+            &[0, 1, 0, 0, 0, 10, 0, 10, 0, 0, 0, 1],
+        ]
+        .concat()
+    };
+    assert_eq!(r.state(&sctp(C, D, 0, 11, &[])), "INVALID");
+    assert_eq!(r.state(&sctp(C, D, 0, 1, &init(0xa))), "NEW");
+    assert!(
+        r.list()[0].starts_with("sctp     132 9 CLOSED "),
+        "{:?}",
+        r.list()
+    );
+    let back = |vtag, kind, value: &[u8]| {
+        let mut p = sctp(D, C, vtag, kind, value);
+        // Swap the ports for the reply direction.
+        p.swap(20, 22);
+        p.swap(21, 23);
+        verify::recompute(&mut p).expect("valid");
+        p
+    };
+    assert_eq!(r.state(&back(0xa, 2, &init(0xb))), "ESTABLISHED");
+    assert_eq!(r.state(&sctp(C, D, 0xb, 10, &[1, 2, 3, 4])), "ESTABLISHED");
+    assert_eq!(r.state(&back(0xa, 11, &[])), "ESTABLISHED");
+    assert!(
+        r.list()[0].starts_with("sctp     132 209 ESTABLISHED "),
+        "{:?}",
+        r.list()
+    );
+    assert!(r.list()[0].contains("[ASSURED]"));
+    // DATA with someone else's verification tag.
+    assert_eq!(r.state(&sctp(C, D, 0x99, 0, &[0; 16])), "INVALID");
 }
