@@ -93,7 +93,7 @@ fn tcp_opts(
     l4.extend_from_slice(&dport.to_be_bytes());
     l4.extend_from_slice(&seq.to_be_bytes());
     l4.extend_from_slice(&ack.to_be_bytes());
-    l4.push(((20 + opts.len()) / 4 << 4) as u8);
+    l4.push((((20 + opts.len()) / 4) << 4) as u8);
     l4.push(flags);
     l4.extend_from_slice(&window.to_be_bytes());
     l4.extend_from_slice(&[0, 0, 0, 0]);
@@ -224,8 +224,8 @@ fn sctp_script() -> Vec<(&'static str, Vec<u8>)> {
                 c2s(sport, b, &[chunk(10, 0, &[0xc0, 0x0c, 0x1e, 0x00])]),
             ),
             ("sctp cookie ack", s2c(sport, a, &[chunk(11, 0, &[])])),
-            ("sctp data", c2s(sport, b, &[data.clone()])),
-            ("sctp sack", s2c(sport, a, &[sack.clone()])),
+            ("sctp data", c2s(sport, b, std::slice::from_ref(&data))),
+            ("sctp sack", s2c(sport, a, std::slice::from_ref(&sack))),
             (
                 "sctp shutdown",
                 c2s(sport, b, &[chunk(7, 0, &[0, 0, 0, 1])]),
@@ -235,11 +235,17 @@ fn sctp_script() -> Vec<(&'static str, Vec<u8>)> {
                 "sctp shutdown complete",
                 c2s(sport, b, &[chunk(14, 0, &[])]),
             ),
-            ("sctp data after close", c2s(sport, b, &[data.clone()])),
+            (
+                "sctp data after close",
+                c2s(sport, b, std::slice::from_ref(&data)),
+            ),
         ];
         out.extend(steps.into_iter().take(last + 1));
     }
-    out.push(("sctp wrong tag", c2s(5001, 0x1234, &[data.clone()])));
+    out.push((
+        "sctp wrong tag",
+        c2s(5001, 0x1234, std::slice::from_ref(&data)),
+    ));
     out.push(("sctp data ootb", c2s(5005, b, &[data])));
     out.push(("sctp abort ootb", c2s(5006, b, &[chunk(6, 0, &[])])));
     out.push(("sctp init nonzero tag", c2s(5007, 9, &[init_chunk(1, a)])));
