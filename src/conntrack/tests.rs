@@ -572,3 +572,28 @@ fn sctp_association_states() {
     // DATA with someone else's verification tag.
     assert_eq!(r.state(&sctp(C, D, 0x99, 0, &[0; 16])), "INVALID");
 }
+
+#[test]
+fn random_fully_moves_even_a_free_port_and_is_reproducible() {
+    let range = NatRange {
+        random_fully: true,
+        ..NatRange::single(a([192, 0, 2, 1]))
+    };
+    let pick = |seed: u64| {
+        let mut t = Table::new(Config {
+            seed,
+            ..Config::default()
+        });
+        let p = udp(C, 5000, D, 53);
+        let info = ip::parse(&p).expect("parsable");
+        let Lookup::Tracked { id, .. } = t.packet_in(0, &p, &info) else {
+            panic!("not tracked");
+        };
+        t.setup_nat(id, Manip::Src, Some(&range)).expect("snat");
+        t.nat_rewrite(id, Dir::Original, Manip::Src).and_then(|(_, p)| p).expect("port")
+    };
+    let (p1, p2, p3) = (pick(1), pick(1), pick(2));
+    assert_eq!(p1, p2, "same seed, same port");
+    assert!(p1 >= 1024 && p3 >= 1024);
+    assert!(p1 != 5000 || p3 != 5000, "random-fully keeps drawing 5000");
+}
