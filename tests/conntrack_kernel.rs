@@ -1192,3 +1192,135 @@ fn ipv6_ctstate_and_table_agree_with_kernel() {
     assert!(problems.is_empty(), "{}", problems.join("\n"));
     assert_eq!(theirs.len(), 3, "{theirs:#?}");
 }
+
+/// ICMP errors RELATED to NATed flows are translated back, outer header and quoted packet
+/// (`nf_nat_icmp_reply_translation`): the bytes the kernel forwards equal ours after
+/// `nat_rewrite` / `nat_rewrite_embedded` and the forwarding TTL decrement.
+#[test]
+fn icmp_errors_about_nat_flows_agree_with_kernel() {
+    use fwbench::conntrack::Dir;
+    use fwbench::wire::rewrite::{self, Manip};
+    let Some(Topology {
+        dev,
+        peer,
+        link,
+        _far,
+    }) = topology()
+    else {
+        return;
+    };
+    if let Err(why) = common::root_with(&["tcpdump"]) {
+        return skip(&why);
+    }
+    let rules = "*nat\n:PREROUTING ACCEPT [0:0]\n:INPUT ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n:POSTROUTING ACCEPT [0:0]\n\
+        -A PREROUTING -d 10.9.1.77/32 -p udp -m udp --dport 54 -j DNAT --to-destination 10.9.1.2:5454\n\
+        -A POSTROUTING -p udp -m udp --dport 53 -j SNAT --to-source 10.9.1.50\nCOMMIT\n";
+    let o = dev.sh("iptables-nft-restore", rules);
+    assert!(
+        o.status.success(),
+        "restore: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let snat_req = udp(CLIENT, 6100, SERVER, 53);
+    let snat_err = icmp(
+        [10, 9, 1, 9],
+        [10, 9, 1, 50],
+        3,
+        3,
+        [0; 4],
+        &udp([10, 9, 1, 50], 6100, SERVER, 53),
+    );
+    let dnat_req = udp(CLIENT, 6101, [10, 9, 1, 77], 54);
+    let dnat_err = icmp(
+        SERVER,
+        CLIENT,
+        3,
+        3,
+        [0; 4],
+        &udp(CLIENT, 6101, SERVER, 5454),
+    );
+    let packets = [snat_req, snat_err, dnat_req, dnat_err];
+
+    let pcap = std::env::temp_dir().join(format!("fwb-ct-{}-related.pcap", std::process::id()));
+    let _ = std::fs::remove_file(&pcap);
+    let cap = std::process::Command::new("ip")
+        .args([
+            "netns", "exec", &peer.name, "timeout", "3", "tcpdump", "-i", "p0", "-U", "-n", "-w",
+        ])
+        .arg(&pcap)
+        .args(["-Q", "in", "icmp"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("tcpdump");
+    std::thread::sleep(std::time::Duration::from_millis(1000));
+    send_frames(
+        &peer,
+        "p0",
+        0x0800,
+        &packets.iter().map(|p| (link, &p[..])).collect::<Vec<_>>(),
+    );
+    let _ = cap.wait_with_output();
+    let mut reader = fwbench::capture::Reader::open(&pcap).expect("capture");
+    let mut seen = Vec::new();
+    while let Some(p) = reader.next_packet().expect("packet") {
+        seen.push(p.data[14..].to_vec());
+    }
+    let _ = std::fs::remove_file(&pcap);
+
+    // Ours: the same packets through Table; each error rewritten at PREROUTING (Dst) and
+    // POSTROUTING (Src), then forwarded (TTL - 1).
+    let mut table = Table::new(Config::default());
+    let mut expected = Vec::new();
+    for p in &packets {
+        let info = ip::parse(p).expect("parsable");
+        match table.packet_in(0, p, &info) {
+            Lookup::Tracked {
+                id,
+                state: CtState::New,
+                ..
+            } => {
+                let t = table.conn(id).original;
+                let dnat = (t.dst == addr([10, 9, 1, 77]) && t.dst_port == 54).then(|| NatRange {
+                    ports: Some((5454, 5454)),
+                    ..NatRange::single(addr(SERVER))
+                });
+                table
+                    .setup_nat(id, Manip::Dst, dnat.as_ref())
+                    .expect("dnat");
+                let snat = (t.dst_port == 53).then(|| NatRange::single(addr([10, 9, 1, 50])));
+                table
+                    .setup_nat(id, Manip::Src, snat.as_ref())
+                    .expect("snat");
+                table.confirm(id);
+            }
+            Lookup::Tracked {
+                id,
+                dir,
+                state: CtState::Related,
+            } => {
+                assert_eq!(dir, Dir::Reply);
+                let mut out = p.clone();
+                for manip in [Manip::Dst, Manip::Src] {
+                    if let Some((addr, _)) = table.nat_rewrite(id, dir, manip) {
+                        let (inner, port) =
+                            table.nat_rewrite_embedded(id, dir, manip).expect("inner");
+                        rewrite::nat_embedded(&mut out, manip.invert(), inner, port)
+                            .expect("inner nat");
+                        rewrite::nat(&mut out, manip, addr, None).expect("outer nat");
+                    }
+                }
+                out[8] -= 1;
+                ipv4::Packet::new_unchecked(&mut out[..]).fill_checksum();
+                expected.push(out);
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+    assert_eq!(seen.len(), 2, "the kernel forwarded {} errors", seen.len());
+    assert_eq!(expected.len(), 2);
+    for (k, f) in seen.iter().zip(&expected) {
+        assert_eq!(k, f, "kernel and fwbench differ:\n{k:02x?}\n{f:02x?}");
+    }
+    assert!(verify::verify(&seen[0]).expect("parsable").all_ok());
+}

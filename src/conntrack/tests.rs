@@ -590,7 +590,9 @@ fn random_fully_moves_even_a_free_port_and_is_reproducible() {
             panic!("not tracked");
         };
         t.setup_nat(id, Manip::Src, Some(&range)).expect("snat");
-        t.nat_rewrite(id, Dir::Original, Manip::Src).and_then(|(_, p)| p).expect("port")
+        t.nat_rewrite(id, Dir::Original, Manip::Src)
+            .and_then(|(_, p)| p)
+            .expect("port")
     };
     let (p1, p2, p3) = (pick(1), pick(1), pick(2));
     assert_eq!(p1, p2, "same seed, same port");
