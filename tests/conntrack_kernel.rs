@@ -1012,6 +1012,132 @@ fn ports(sport: u16, dport: u16, tail: &[u8]) -> Vec<u8> {
     [&sport.to_be_bytes()[..], &dport.to_be_bytes(), tail].concat()
 }
 
+/// Turns IPv6 on in the device (forwarding, fd00:9::/64 on d0, fd00:9:1::/64 on d1,
+/// permanent neighbours for the client and server). False (after a skip) without
+/// ip6tables.
+fn enable_ipv6(dev: &Netns, peer: &Netns, far: &Netns) -> bool {
+    if let Err(why) = common::root_with(&["ip6tables-nft-restore"]) {
+        skip(&why);
+        return false;
+    }
+    let far_mac = far.out("cat /sys/class/net/p1/address");
+    let peer_mac = peer.out("cat /sys/class/net/p0/address");
+    dev.out(&format!(
+        "set -e
+         sysctl -qw net.ipv6.conf.all.disable_ipv6=0 net.ipv6.conf.d0.disable_ipv6=0 net.ipv6.conf.d1.disable_ipv6=0
+         sysctl -qw net.ipv6.conf.all.forwarding=1 net.ipv6.conf.all.accept_ra=0
+         ip -6 addr add fd00:9::1/64 dev d0 nodad
+         ip -6 addr add fd00:9:1::1/64 dev d1 nodad
+         ip -6 neigh replace {SERVER6} lladdr {} dev d1 nud permanent",
+        far_mac.trim()
+    ));
+    let mut neigh = String::from("set -e\n");
+    for h in 2..40 {
+        neigh.push_str(&format!(
+            "ip -6 neigh replace fd00:9::{h:x} lladdr {} dev d0 nud permanent\n",
+            peer_mac.trim()
+        ));
+    }
+    dev.out(&neigh);
+    true
+}
+
+/// IPv6 SNAT to an address range: the kernel hashes all four words of the addresses.
+#[test]
+fn ipv6_snat_range_agrees_with_kernel() {
+    use fwbench::wire::rewrite::Manip;
+    let Some(Topology {
+        dev,
+        peer,
+        link,
+        _far,
+    }) = topology()
+    else {
+        return;
+    };
+    if !enable_ipv6(&dev, &peer, &_far) {
+        return;
+    }
+    let rules = "*nat\n:PREROUTING ACCEPT [0:0]\n:INPUT ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n:POSTROUTING ACCEPT [0:0]\n\
+        -A POSTROUTING -p udp -m udp --dport 9 -j SNAT --to-source fd00:9:1::100-fd00:9:1::1:0:20\n\
+        -A POSTROUTING -p udp -m udp --dport 11 -j SNAT --to-source fd00:9:1::100-fd00:9:1::120 --persistent\nCOMMIT\n";
+    let o = dev.sh("ip6tables-nft-restore", rules);
+    assert!(
+        o.status.success(),
+        "restore: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let packets: Vec<Vec<u8>> = (2..40u16)
+        .flat_map(|h| {
+            let client = format!("fd00:9::{h:x}");
+            [9u16, 11].map(|dport| {
+                v6(
+                    &client,
+                    SERVER6,
+                    17,
+                    64,
+                    &ports(7000 + h, dport, &[0, 12, 0, 0, 1, 2, 3, 4]),
+                )
+            })
+        })
+        .collect();
+    send_frames(
+        &peer,
+        "p0",
+        0x86dd,
+        &packets.iter().map(|p| (link, &p[..])).collect::<Vec<_>>(),
+    );
+    let kernel_list: Vec<String> = dev
+        .out("conntrack -L -f ipv6 2>/dev/null")
+        .lines()
+        .map(String::from)
+        .collect();
+
+    let mut table = Table::new(Config::default());
+    for p in &packets {
+        let info = ip::parse(p).expect("parsable");
+        let Lookup::Tracked { id, .. } = table.packet_in(0, p, &info) else {
+            panic!("not tracked");
+        };
+        let t = table.conn(id).original;
+        let range = NatRange {
+            max_addr: if t.dst_port == 9 {
+                "fd00:9:1::1:0:20"
+            } else {
+                "fd00:9:1::120"
+            }
+            .parse()
+            .expect("v6"),
+            persistent: t.dst_port == 11,
+            ..NatRange::single("fd00:9:1::100".parse().expect("v6"))
+        };
+        table.setup_nat(id, Manip::Src, Some(&range)).expect("snat");
+        table.confirm(id);
+    }
+    let ours: Vec<String> = normalise(&table.list(0))
+        .into_iter()
+        .map(|(l, _)| l)
+        .collect();
+    let theirs: Vec<String> = normalise(&kernel_list)
+        .into_iter()
+        .map(|(l, _)| l)
+        .collect();
+    assert_eq!(theirs.len(), packets.len(), "{theirs:#?}");
+    let differ: Vec<String> = theirs
+        .iter()
+        .zip(&ours)
+        .filter(|(k, f)| k != f)
+        .map(|(k, f)| format!("kernel  {k}\nfwbench {f}"))
+        .collect();
+    assert!(
+        differ.is_empty(),
+        "{} of {} differ:\n{}",
+        differ.len(),
+        theirs.len(),
+        differ.join("\n")
+    );
+}
+
 /// IPv6: ICMPv6 queries by id, neighbour discovery UNTRACKED, errors RELATED, TCP and UDP
 /// by ports; the same per-packet comparison as for IPv4, packets told apart by hop limit.
 #[test]
@@ -1025,22 +1151,9 @@ fn ipv6_ctstate_and_table_agree_with_kernel() {
     else {
         return;
     };
-    if common::root_with(&["ip6tables-nft-restore"]).is_err() {
-        return skip("ip6tables-nft-restore is not installed");
+    if !enable_ipv6(&dev, &peer, &_far) {
+        return;
     }
-    let far_mac = _far.out("cat /sys/class/net/p1/address");
-    let peer_mac = peer.out("cat /sys/class/net/p0/address");
-    dev.out(&format!(
-        "set -e
-         sysctl -qw net.ipv6.conf.all.disable_ipv6=0 net.ipv6.conf.d0.disable_ipv6=0 net.ipv6.conf.d1.disable_ipv6=0
-         sysctl -qw net.ipv6.conf.all.forwarding=1 net.ipv6.conf.all.accept_ra=0
-         ip -6 addr add fd00:9::1/64 dev d0 nodad
-         ip -6 addr add fd00:9:1::1/64 dev d1 nodad
-         ip -6 neigh replace {CLIENT6} lladdr {} dev d0 nud permanent
-         ip -6 neigh replace {SERVER6} lladdr {} dev d1 nud permanent",
-        peer_mac.trim(),
-        far_mac.trim()
-    ));
     let udp_l4 = ports(6000, 53, &[0, 12, 0, 0, b'p', b'i', b'n', b'g']);
     let quoted = v6(CLIENT6, SERVER6, 17, 64, &udp_l4);
     let tcp_l4 = |sport: u16, dport: u16, seq: u32, ack: u32, flags: u8| {
