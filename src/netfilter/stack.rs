@@ -894,9 +894,16 @@ impl<'r> Stack<'r> {
             )));
         }
         let related = f.ct.as_ref().is_some_and(|c| c.state == CtStates::RELATED);
-        let result = if related {
+        let inner = if related {
+            t.nat_rewrite_embedded(id, dir, manip)
+        } else {
+            None
+        };
+        let result = if let Some((in_addr, in_port)) = inner {
+            // nf_nat_icmp_reply_translation: the quoted datagram gets the other end of the
+            // other direction's tuple; the outer header only its address.
             f.rewrite(|b| {
-                crate::wire::rewrite::nat_embedded(b, manip.invert(), addr, port)?;
+                crate::wire::rewrite::nat_embedded(b, manip.invert(), in_addr, in_port)?;
                 crate::wire::rewrite::nat(b, manip, addr, None)
             })
         } else {
