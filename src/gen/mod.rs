@@ -5,6 +5,7 @@
 pub mod cluster;
 pub mod kube;
 pub mod node_rules;
+pub mod random;
 mod packet;
 mod rng;
 pub mod traffic;

@@ -1,0 +1,122 @@
+//! Randomized differential test: fresh seeds (from the clock, or `FWBENCH_SEEDS=a,b,c` to
+//! replay some), each a random ruleset and random traffic (`fwbench::gen::random`), each
+//! through `verify` on the nf_tables and the legacy backend. The kernel is the judge: any
+//! difference fails the test with the seed, how to replay it, the ruleset and the rendered
+//! differences. A ruleset the kernel refuses to load is a generator bug and fails too.
+//!
+//! `FWBENCH_RANDOM_COUNT=N` changes how many fresh seeds run (default 20).
+
+mod common;
+
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+use common::{root_with, skip};
+use fwbench::gen::random::scenario;
+use fwbench::netfilter::stack::Config;
+use fwbench::rules::Backend;
+use fwbench::verify::{verify, VerifyInputs};
+
+fn kernel_ok() -> bool {
+    match root_with(&[
+        "ip",
+        "ethtool",
+        "iptables-nft-restore",
+        "iptables-legacy-restore",
+        "conntrack",
+        "sysctl",
+    ]) {
+        Ok(()) => true,
+        Err(why) => {
+            skip(&why);
+            false
+        }
+    }
+}
+
+/// The seeds to run: `FWBENCH_SEEDS`, else `FWBENCH_RANDOM_COUNT` (20) fresh ones.
+fn seeds() -> Vec<u64> {
+    if let Ok(list) = std::env::var("FWBENCH_SEEDS") {
+        return list
+            .split(',')
+            .filter(|s| !s.trim().is_empty())
+            .map(|s| {
+                s.trim()
+                    .parse()
+                    .unwrap_or_else(|_| panic!("FWBENCH_SEEDS: `{s}' is not a number"))
+            })
+            .collect();
+    }
+    let count: u64 = std::env::var("FWBENCH_RANDOM_COUNT")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(20);
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as u64);
+    // Spread the clock so neighbouring runs share no seed.
+    let mut rng = fwbench::gen::Rng::new(now);
+    (0..count).map(|_| rng.next_u64() >> 16).collect()
+}
+
+#[test]
+fn random_rulesets_and_traffic_match_the_kernel() {
+    if !kernel_ok() {
+        return;
+    }
+    fwbench::verify::install_signal_cleanup();
+    let seeds = seeds();
+    let started = Instant::now();
+    let mut failures = Vec::new();
+    for &seed in &seeds {
+        for backend in [Backend::Nft, Backend::Legacy] {
+            let name = format!("{backend:?}").to_lowercase();
+            let s = match scenario(seed, backend) {
+                Ok(s) => s,
+                Err(e) => {
+                    failures.push(format!("seed {seed} ({name}): the generated ruleset does not parse:\n{e}"));
+                    continue;
+                }
+            };
+            let report = verify(VerifyInputs {
+                packets: s.packets.clone(),
+                rules_text: &s.rules_text,
+                ruleset: &s.ruleset,
+                ipsets_text: None,
+                host: &s.host,
+                config: Config {
+                    backend,
+                    ..Config::default()
+                },
+            });
+            let replay = format!("FWBENCH_SEEDS={seed} cargo test --test verify_random");
+            match report {
+                Ok(r) if r.comparison.is_exact() => {
+                    eprintln!("seed {seed} ({name}): exact, {} packets", s.packets.len());
+                }
+                Ok(r) => {
+                    eprintln!("seed {seed} ({name}): DIFFERENT");
+                    failures.push(format!(
+                        "seed {seed} ({name}) differs from the kernel; replay with\n  {replay}\n\
+                         ruleset:\n{}\ndifferences:\n{}",
+                        s.rules_text,
+                        r.comparison.render()
+                    ));
+                }
+                Err(e) => {
+                    eprintln!("seed {seed} ({name}): ERROR {e}");
+                    failures.push(format!(
+                        "seed {seed} ({name}): verify failed: {e}; replay with\n  {replay}\n\
+                         ruleset:\n{}",
+                        s.rules_text
+                    ));
+                }
+            }
+        }
+    }
+    eprintln!(
+        "ran seeds {:?} in {:.1}s",
+        seeds,
+        started.elapsed().as_secs_f64()
+    );
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
