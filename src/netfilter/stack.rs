@@ -1086,8 +1086,12 @@ impl<'r> Stack<'r> {
     /// What the host's own stack answers to a packet delivered to it when nothing listens
     /// (tcp_v4_send_reset, icmp port unreachable, icmp_echo).
     fn local_stack_reply(&mut self, now_ns: i64, f: &Flight<'r>, out: &mut Processed) {
-        // tcp_v4_rcv / __udp4_lib_rcv drop a segment with a bad checksum without answering.
-        if f.in_iface.is_some() && !crate::wire::reply::l4_checksum_ok(&f.bytes, &f.info) {
+        // tcp_v4_rcv / __udp4_lib_rcv drop a segment with a bad checksum without answering;
+        // a zero UDP checksum over IPv4 means "none" (udp4_csum_init) and is not checked.
+        if f.in_iface.is_some()
+            && !udp4_without_checksum(&f.bytes, &f.info)
+            && !crate::wire::reply::l4_checksum_ok(&f.bytes, &f.info)
+        {
             return;
         }
         let reply = match (f.info.protocol, f.info.l4) {
@@ -1126,6 +1130,15 @@ impl<'r> Stack<'r> {
         out.emitted.extend(inner.emitted);
         out.log.extend(inner.log);
     }
+}
+
+/// An IPv4 UDP datagram whose checksum field is zero: it carries no checksum, and the
+/// host's stack answers it (over IPv6 a zero checksum is an error: `__udp6_lib_rcv` drops it).
+fn udp4_without_checksum(bytes: &[u8], info: &IpInfo) -> bool {
+    let at = usize::from(info.l4_offset) + 6;
+    !info.is_ipv6()
+        && info.protocol == IpProtocol::Udp
+        && bytes.get(at..at + 2) == Some(&[0, 0][..])
 }
 
 /// The engine's view of a connection for the packet at hand.
@@ -1239,4 +1252,38 @@ fn nat_range(
         }
         _ => return Ok(None),
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::parse::{parse_ruleset, ParseOptions};
+    use crate::rules::Family;
+
+    /// A UDP datagram without checksum (zero) to a closed port of the host: the kernel
+    /// answers it with a port unreachable (measured by tests/verify_random, seed 1).
+    #[test]
+    fn udp_without_checksum_to_a_closed_port_is_answered() {
+        let rs = parse_ruleset(
+            "",
+            "empty",
+            ParseOptions {
+                family: Family::Ipv4,
+                backend: Backend::Nft,
+            },
+        )
+        .expect("empty ruleset");
+        let host = Host::kubernetes_node();
+        let mut ip = vec![0x45, 0, 0, 33, 0, 1, 0x40, 0, 64, 17, 0, 0];
+        ip.extend_from_slice(&[10, 96, 0, 10, 192, 168, 1, 2]);
+        ip.extend_from_slice(&[0xdd, 0x3b, 0, 22, 0, 13, 0, 0]);
+        ip.extend_from_slice(b"ping?");
+        crate::wire::verify::recompute(&mut ip).expect("valid");
+        assert_eq!(ip[26..28], [0, 0], "recompute keeps 'no checksum'");
+        let mut stack = Stack::new(&rs, &host, IpSets::parse("", "none").expect("empty"), Config::default());
+        let p = stack.receive(0, "cni0", None, &ip);
+        let icmp: Vec<&Emitted> = p.emitted.iter().filter(|e| e.kind == EmitKind::HostReply).collect();
+        assert_eq!(icmp.len(), 1, "{:?}", p.emitted);
+        assert_eq!(icmp[0].frame[14 + 20..14 + 22], [3, 3], "port unreachable");
+    }
 }
