@@ -2,8 +2,11 @@
 
 use crate::rules::ext::Probability;
 
-/// `--mode nth`: the rule's counter (started at `--packet` by statistic_mt_check) steps to
-/// 0 after reaching `every` (`--every` less one); the packet that brings it to 0 matches.
+/// `--mode nth`: the rule's counter steps to 0 after reaching `every` (`--every` less one);
+/// the packet that brings it to 0 matches. statistic_mt_check starts it at the `count` that
+/// iptables hands over, `every - packet`: so `--every N --packet P` matches packet P + 1
+/// first (measured: `--every 4 --packet 0` matches the 1st, 5th, 9th packet; `--packet 3`
+/// the 4th and 8th), on both backends.
 pub fn nth(count: &mut u32, every: u32) -> bool {
     *count = if *count == every { 0 } else { *count + 1 };
     *count == 0

@@ -64,7 +64,7 @@ fn state() -> MatchState {
 const SEC: i64 = 1_000_000_000;
 
 #[test]
-fn nth_counts_from_packet_and_wraps() {
+fn nth_matches_packet_p_plus_one_first_and_wraps() {
     let rs = ruleset(&[
         "-m statistic --mode nth --every 3 --packet 0",
         "-m statistic --mode nth --every 3 --packet 2",
@@ -77,20 +77,21 @@ fn nth_counts_from_packet_and_wraps() {
             .map(|n| ask(st, matcher(&rs, i), &p, 0, n))
             .collect::<Vec<_>>()
     };
-    // Counter 0 → 1, 2, 0 (match), ...: every third packet, the third first.
+    // The kernel starts the counter at every - packet (every stored as N - 1).
+    // --packet 0: started at 2, the first packet brings it to 0: the 1st, 4th, 7th match.
     assert_eq!(
         hits(&mut st, 0),
-        [false, false, true, false, false, true, false]
-    );
-    // Started at 2: the first packet brings it to 0.
-    assert_eq!(
-        hits(&mut st, 1),
         [true, false, false, true, false, false, true]
     );
-    // every 2 stored as 1, started at 1: 0 (match, inverted), 1, 0, ...
+    // --packet 2: started at 0 → 1, 2, 0 (match): the 3rd first.
+    assert_eq!(
+        hits(&mut st, 1),
+        [false, false, true, false, false, true, false]
+    );
+    // every 2 stored as 1, --packet 1: started at 0 → 1, 0 (match, inverted), ...
     assert_eq!(
         hits(&mut st, 2),
-        [false, true, false, true, false, true, false]
+        [true, false, true, false, true, false, true]
     );
 }
 
