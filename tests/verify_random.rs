@@ -117,6 +117,13 @@ fn random_rulesets_and_traffic_match_the_kernel() {
                     continue;
                 }
             };
+            if !s.unsupported.is_empty() {
+                failures.push(format!(
+                    "seed {seed} ({name}): the emulation cannot evaluate packets {:?}\nruleset:\n{}",
+                    s.unsupported, s.rules_text
+                ));
+                continue;
+            }
             let report = verify(VerifyInputs {
                 packets: s.packets.clone(),
                 rules_text: &s.rules_text,

@@ -12,8 +12,11 @@
 //! are drawn, because a chain is only referenced from built-ins and from earlier chains.
 //!
 //! Left out on purpose (they cannot be compared exactly): `statistic --mode random`,
-//! `--random`/`--random-fully` ports, `limit` rates that refill within the run (the lab
-//! sends at its own pace; only hourly rates, whose burst alone decides, are drawn).
+//! `--random`/`--random-fully` ports. Left out because the stack does not evaluate them
+//! yet: `limit`.
+//!
+//! [`Scenario::unsupported`] lists the packets whose walk the stack could not finish (a
+//! generator bug: every feature it draws must be evaluated).
 //!
 //! The traffic is built by running the emulation ([`Stack`]) alongside: a reply goes back to
 //! where the emulated host sent the request (after its NAT), so handshakes complete through
@@ -40,6 +43,8 @@ pub struct Scenario {
     pub ruleset: Ruleset,
     pub host: Host,
     pub packets: Vec<Timed>,
+    /// Packets (1-based) the emulation could not evaluate, with the reason.
+    pub unsupported: Vec<(usize, String)>,
 }
 
 /// The host's uplink and pod bridge (the built-in Kubernetes node's).
@@ -100,10 +105,10 @@ pub fn scenario(seed: u64, backend: Backend) -> Result<Scenario, String> {
     )
     .map_err(|d| format!("{d}\n{rules_text}"))?;
     let host = Host::kubernetes_node();
-    let packets = {
+    let (packets, unsupported) = {
         let mut t = TrafficGen::new(&mut rng, &ruleset, &host, backend, ports, addrs);
         t.run();
-        t.out
+        (t.out, t.unsupported)
     };
     Ok(Scenario {
         seed,
@@ -111,6 +116,7 @@ pub fn scenario(seed: u64, backend: Backend) -> Result<Scenario, String> {
         ruleset,
         host,
         packets,
+        unsupported,
     })
 }
 
@@ -383,7 +389,9 @@ impl<'a> RuleGen<'a> {
                 let d = self.pick(&["--src-range", "--dst-range"]);
                 format!("-m iprange {d} {lo}-{hi}")
             }
-            8 => {
+            // pkttype only where packets arrived with an Ethernet header: the stack does
+            // not evaluate it for locally generated ones (the kernel reads skb->pkt_type).
+            8 if hook & (OUT | POST) == 0 => {
                 let t = self.pick(&["unicast", "broadcast", "multicast"]);
                 format!("-m pkttype --pkt-type {t}")
             }
@@ -413,10 +421,8 @@ impl<'a> RuleGen<'a> {
                 let q = self.pick(&[100u64, 500, 2000]);
                 format!("-m quota --quota {q}")
             }
-            14 => {
-                let b = 1 + self.rng.below(4);
-                format!("-m limit --limit 1/hour --limit-burst {b}")
-            }
+            // 14: `-m limit` is left out: the stack does not evaluate it yet (its walks end
+            // Unsupported). When it does, only hourly rates (the burst alone decides) compare.
             15 if proto == Some("tcp") => {
                 format!("-m tcpmss --mss 1000:1500")
             }
@@ -525,6 +531,7 @@ struct TrafficGen<'a, 'r> {
     addrs: Vec<Ipv4Addr>,
     ip_id: u16,
     out: Vec<Timed>,
+    unsupported: Vec<(usize, String)>,
 }
 
 /// The packet the emulation sent out for a request: where the reply comes from.
@@ -558,6 +565,7 @@ impl<'a, 'r> TrafficGen<'a, 'r> {
             addrs,
             ip_id: 0x100,
             out: Vec::new(),
+            unsupported: Vec::new(),
         }
     }
 
@@ -675,6 +683,9 @@ impl<'a, 'r> TrafficGen<'a, 'r> {
             }
         };
         self.out.push(Timed { ts_ns: now, packet });
+        if let crate::netfilter::stack::Outcome::Unsupported(why) = &processed.outcome {
+            self.unsupported.push((self.out.len(), why.clone()));
+        }
         processed
             .emitted
             .iter()
@@ -848,8 +859,14 @@ mod tests {
     #[test]
     fn many_seeds_parse() {
         for seed in 0..200u64 {
-            if let Err(e) = scenario(seed, Backend::Legacy) {
-                panic!("seed {seed}: {e}");
+            match scenario(seed, Backend::Legacy) {
+                Err(e) => panic!("seed {seed}: {e}"),
+                Ok(s) => assert!(
+                    s.unsupported.is_empty(),
+                    "seed {seed}: the stack cannot evaluate {:?}\n{}",
+                    s.unsupported,
+                    s.rules_text
+                ),
             }
         }
     }
