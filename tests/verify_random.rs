@@ -16,6 +16,14 @@ use fwbench::netfilter::stack::Config;
 use fwbench::rules::Backend;
 use fwbench::verify::{verify, Injected, Timed, VerifyInputs, VerifyReport};
 
+/// Straight to stderr, past the test harness's capture: every seed shows, also on success.
+macro_rules! say {
+    ($($t:tt)*) => {{
+        use std::io::Write;
+        let _ = writeln!(std::io::stderr(), $($t)*);
+    }};
+}
+
 fn kernel_ok() -> bool {
     match root_with(&[
         "ip",
@@ -138,10 +146,10 @@ fn random_rulesets_and_traffic_match_the_kernel() {
             let replay = format!("FWBENCH_SEEDS={seed} cargo test --test verify_random");
             match report {
                 Ok(r) if r.comparison.is_exact() => {
-                    eprintln!("seed {seed} ({name}): exact, {} packets", s.packets.len());
+                    say!("seed {seed} ({name}): exact, {} packets", s.packets.len());
                 }
                 Ok(r) => {
-                    eprintln!("seed {seed} ({name}): DIFFERENT");
+                    say!("seed {seed} ({name}): DIFFERENT");
                     dump(seed, &name, &s.packets, &r);
                     failures.push(format!(
                         "seed {seed} ({name}) differs from the kernel; replay with\n  {replay}\n\
@@ -151,7 +159,7 @@ fn random_rulesets_and_traffic_match_the_kernel() {
                     ));
                 }
                 Err(e) => {
-                    eprintln!("seed {seed} ({name}): ERROR {e}");
+                    say!("seed {seed} ({name}): ERROR {e}");
                     failures.push(format!(
                         "seed {seed} ({name}): verify failed: {e}; replay with\n  {replay}\n\
                          ruleset:\n{}",
@@ -161,7 +169,7 @@ fn random_rulesets_and_traffic_match_the_kernel() {
             }
         }
     }
-    eprintln!(
+    say!(
         "ran seeds {:?} in {:.1}s",
         seeds,
         started.elapsed().as_secs_f64()
