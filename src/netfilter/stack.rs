@@ -427,10 +427,10 @@ impl<'r> Stack<'r> {
         let route = match route {
             Ok(r) => r,
             Err(e) => {
-                self.forget(&f);
                 if let Some(code) = e.icmp_unreachable_code(host.forwarding(dev)) {
                     self.host_icmp_error(now_ns, &f, 3, code, out);
                 }
+                self.forget(&f);
                 return Outcome::NoRoute(format!("{} ({:?})", e.errno.message(), e.reason));
             }
         };
@@ -514,8 +514,8 @@ impl<'r> Stack<'r> {
         // ip_forward / ip6_forward: a TTL that would reach 0 is answered with time exceeded
         // and the packet never meets FORWARD; otherwise it is decremented before the hook.
         if f.info.ttl <= 1 {
-            self.forget(&f);
             self.time_exceeded(now_ns, &f, out);
+            self.forget(&f);
             return Outcome::TtlExceeded;
         }
         if let Err(e) = f
@@ -752,10 +752,13 @@ impl<'r> Stack<'r> {
                 HookEnd::Accept
             }
             Verdict::Drop => {
+                // REJECT answers before the unconfirmed entry goes: its answer carries it.
+                if let (Some(with), DecidedBy::Rule { .. }) = (rejected, decision.by) {
+                    self.reject(now_ns, f, hook, with, out);
+                }
                 self.forget(f);
                 match (rejected, decision.by) {
-                    (Some(with), DecidedBy::Rule { .. }) => {
-                        self.reject(now_ns, f, hook, with, out);
+                    (Some(_), DecidedBy::Rule { .. }) => {
                         HookEnd::Stop(Outcome::Rejected(at(decision.by)))
                     }
                     (_, DecidedBy::Rule { .. }) => {
@@ -780,6 +783,10 @@ impl<'r> Stack<'r> {
     /// Before conntrack has seen a packet, `-m conntrack` sees INVALID (no entry) or
     /// UNTRACKED (after `-j CT --notrack`).
     fn enter_hook_untracked(&self, f: &mut Flight<'r>) {
+        if f.host_made && f.conn.is_some() {
+            // Carries the connection nf_ct_attach gave it (see `send_attached`).
+            return;
+        }
         if self.conntrack.is_some() {
             f.ct = Some(if f.untracked {
                 CtView::untracked()
@@ -796,6 +803,10 @@ impl<'r> Stack<'r> {
         };
         if f.untracked {
             f.ct = Some(CtView::untracked());
+            return;
+        }
+        if f.host_made && f.conn.is_some() {
+            // nf_ct_attach gave it its connection: nf_conntrack_in leaves it alone.
             return;
         }
         let hook = if f.in_iface.is_none() {
@@ -1053,7 +1064,7 @@ impl<'r> Stack<'r> {
         if let Some(reply) =
             crate::engine::reject_reply_at(&with, &f.bytes, &f.info, self.host, site)
         {
-            self.send_from_host(now_ns, reply, out);
+            self.send_attached(now_ns, reply, f, out);
         }
     }
 
@@ -1072,14 +1083,14 @@ impl<'r> Stack<'r> {
             return;
         };
         if let Some(reply) = crate::wire::reply::icmp_error(&f.bytes, typ, code, src) {
-            self.send_from_host(now_ns, reply, out);
+            self.send_attached(now_ns, reply, f, out);
         }
     }
 
     /// Time exceeded for a packet whose TTL ran out while forwarding.
     fn time_exceeded(&mut self, now_ns: i64, f: &Flight<'r>, out: &mut Processed) {
         if let Some(reply) = crate::engine::time_exceeded(&f.bytes, self.host) {
-            self.send_from_host(now_ns, reply, out);
+            self.send_attached(now_ns, reply, f, out);
         }
     }
 
@@ -1116,11 +1127,37 @@ impl<'r> Stack<'r> {
 
     /// A packet the host makes itself goes through OUTPUT and POSTROUTING.
     fn send_from_host(&mut self, now_ns: i64, ip: Vec<u8>, out: &mut Processed) {
+        self.send_made(now_ns, ip, None, out);
+    }
+
+    /// An answer netfilter or icmp_send makes about `offending`: it carries the offending
+    /// packet's connection, RELATED in the other direction (nf_ct_attach, called by
+    /// nf_send_reset and by icmp_glue_bits for ICMP errors), so conntrack does not look it
+    /// up at OUTPUT and NAT translates it also when that connection was never confirmed
+    /// (a DNATed packet whose TTL ran out or that FORWARD rejected). An untracked or
+    /// INVALID offending packet has none to give.
+    fn send_attached(&mut self, now_ns: i64, ip: Vec<u8>, offending: &Flight<'r>, out: &mut Processed) {
+        let attach = offending.conn.filter(|_| !offending.untracked);
+        self.send_made(now_ns, ip, attach, out);
+    }
+
+    fn send_made(
+        &mut self,
+        now_ns: i64,
+        ip: Vec<u8>,
+        attach: Option<(ConnId, Dir)>,
+        out: &mut Processed,
+    ) {
         let Ok(info) = crate::wire::ip::parse(&ip) else {
             return;
         };
         let mut f = self.flight(&ip, info, None, None);
         f.host_made = true;
+        if let (Some((id, dir)), Some(t)) = (attach, self.conntrack.as_ref()) {
+            let dir = dir.opposite();
+            f.conn = Some((id, dir));
+            f.ct = Some(view(t, id, dir, CtState::Related, now_ns));
+        }
         let mut inner = Processed::new();
         let outcome = self.output(now_ns, f, &mut inner);
         *self.host_replies.entry(outcome.category()).or_insert(0) += 1;
@@ -1259,6 +1296,58 @@ mod tests {
     use super::*;
     use crate::rules::parse::{parse_ruleset, ParseOptions};
     use crate::rules::Family;
+
+    fn v4_ruleset(text: &str) -> Ruleset {
+        parse_ruleset(
+            text,
+            "test",
+            ParseOptions {
+                family: Family::Ipv4,
+                backend: Backend::Nft,
+            },
+        )
+        .expect("valid ruleset")
+    }
+
+    /// A TCP SYN 192.168.1.30:42653 → 203.0.113.5:80 with `ttl`, checksums filled.
+    fn syn(ttl: u8) -> Vec<u8> {
+        let mut ip = vec![0x45, 0, 0, 40, 0, 1, 0x40, 0, ttl, 6, 0, 0];
+        ip.extend_from_slice(&[192, 168, 1, 30, 203, 0, 113, 5]);
+        ip.extend_from_slice(&[0xa6, 0x9d, 0, 80, 0, 0, 0, 1, 0, 0, 0, 0, 0x50, 0x02]);
+        ip.extend_from_slice(&[0xfa, 0xf0, 0, 0, 0, 0]);
+        crate::wire::verify::recompute(&mut ip).expect("valid");
+        ip
+    }
+
+    /// The one answer the host made, from its IP header.
+    fn host_reply(p: &Processed) -> Vec<u8> {
+        let r: Vec<&Emitted> = p.emitted.iter().filter(|e| e.kind == EmitKind::HostReply).collect();
+        assert_eq!(r.len(), 1, "{:?}", p.outcome);
+        r[0].frame[14..].to_vec()
+    }
+
+    /// An ICMP error about a DNATed packet that never got through (TTL ran out, REJECT in
+    /// FORWARD) carries its unconfirmed connection (nf_ct_attach): the kernel sends it from
+    /// the original destination and quotes the packet as the client sent it (measured by
+    /// tests/verify_random, seed 241948874946581).
+    #[test]
+    fn errors_about_unconfirmed_dnat_packets_are_translated() {
+        let host = Host::kubernetes_node();
+        for (rules, ttl) in [
+            ("*nat\n:PREROUTING ACCEPT [0:0]\n-A PREROUTING -j DNAT --to-destination 10.96.0.10\nCOMMIT\n", 1),
+            ("*nat\n:PREROUTING ACCEPT [0:0]\n-A PREROUTING -j DNAT --to-destination 10.96.0.10\nCOMMIT\n\
+              *filter\n:FORWARD ACCEPT [0:0]\n-A FORWARD -j REJECT\nCOMMIT\n", 64),
+        ] {
+            let rs = v4_ruleset(rules);
+            let mut stack = Stack::new(&rs, &host, IpSets::parse("", "none").expect("empty"), Config::default());
+            let p = stack.receive(0, "eth0", None, &syn(ttl));
+            let r = host_reply(&p);
+            assert_eq!(r[12..16], [203, 0, 113, 5], "outer source: the original destination");
+            assert_eq!(r[16..20], [192, 168, 1, 30]);
+            assert_eq!(r[28 + 16..28 + 20], [203, 0, 113, 5], "quoted destination");
+            assert!(stack.conntrack_list(0).is_empty(), "nothing confirmed");
+        }
+    }
 
     /// A UDP datagram without checksum (zero) to a closed port of the host: the kernel
     /// answers it with a port unreachable (measured by tests/verify_random, seed 1).
