@@ -27,6 +27,7 @@ pub fn run(args: &ReplayArgs) -> Result<(), Failure> {
             QueueVerdict::Drop => Verdict::Drop,
         },
         local_replies: !args.no_local_replies,
+        fault: None,
     };
     let report = replay(Inputs {
         captures: &args.captures,

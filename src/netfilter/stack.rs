@@ -45,6 +45,21 @@ pub struct Config {
     /// sockets does (TCP reset, ICMP port unreachable, echo reply). Off for captures that
     /// already hold the host's own answers.
     pub local_replies: bool,
+    /// Test-only: a deliberate error in the emulation, to show that `verify` notices
+    /// one. Not reachable from the command line; always `None` outside tests.
+    pub fault: Option<Fault>,
+}
+
+/// A deliberate emulation error (test-only, see [`Config::fault`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Fault {
+    /// [`Stack::counted_ruleset`] reports one packet of 100 bytes more for rule `rule`
+    /// (0-based) of `chain` in `table` than the rule counted.
+    MiscountRule {
+        table: TableKind,
+        chain: String,
+        rule: usize,
+    },
 }
 
 impl Default for Config {
@@ -54,6 +69,7 @@ impl Default for Config {
             seed: 0,
             queue_verdict: Verdict::Accept,
             local_replies: true,
+            fault: None,
         }
     }
 }
@@ -297,6 +313,19 @@ impl<'r> Stack<'r> {
                 for (j, rule) in chain.rules.iter_mut().enumerate() {
                     rule.counters = c.rules[i][j];
                 }
+            }
+        }
+        if let Some(Fault::MiscountRule { table, chain, rule }) = &self.config.fault {
+            let r = rs
+                .tables
+                .iter_mut()
+                .filter(|t| t.kind == *table)
+                .flat_map(|t| t.chains_mut().iter_mut())
+                .filter(|c| c.name == *chain)
+                .find_map(|c| c.rules.get_mut(*rule));
+            if let Some(r) = r {
+                r.counters.packets += 1;
+                r.counters.bytes += 100;
             }
         }
         rs
