@@ -593,7 +593,11 @@ impl<'r> Stack<'r> {
     /// loops back through `lo` into PREROUTING and INPUT.
     fn output(&mut self, now_ns: i64, mut f: Flight<'r>, out: &mut Processed) -> Outcome {
         let host = self.host;
-        let route = match host.route_output(f.info.dst, Some(f.info.src), f.mark) {
+        // What netfilter sends itself (a reset spoofed from a forwarded packet's
+        // destination) is routed by ip_route_me_harder with FLOWI_FLAG_ANYSRC: a source
+        // that is not this host's is kept, not checked.
+        let from = Some(f.info.src).filter(|s| !f.host_made || host.is_local(*s));
+        let route = match host.route_output(f.info.dst, from, f.mark) {
             Ok(r) => r,
             Err(e) => return Outcome::NoRoute(format!("{} ({:?})", e.errno.message(), e.reason)),
         };
@@ -616,7 +620,8 @@ impl<'r> Stack<'r> {
         let mut route = route;
         // ip_route_me_harder: a changed destination or mark routes the packet again.
         if (f.info.dst, f.mark) != before {
-            route = match host.route_output(f.info.dst, Some(f.info.src), f.mark) {
+            let from = Some(f.info.src).filter(|s| !f.host_made || host.is_local(*s));
+            route = match host.route_output(f.info.dst, from, f.mark) {
                 Ok(r) => r,
                 Err(e) => {
                     self.forget(&f);
@@ -1376,6 +1381,28 @@ mod tests {
             assert_eq!(r[28 + 16..28 + 20], [203, 0, 113, 5], "quoted destination");
             assert!(stack.conntrack_list(0).is_empty(), "nothing confirmed");
         }
+    }
+
+    /// A locally generated segment rejected with a reset in filter OUTPUT: the reset goes
+    /// through OUTPUT itself and meets the same rule, which drops it (a reset gets no reset).
+    #[test]
+    fn a_reset_for_a_local_packet_walks_output() {
+        let host = Host::kubernetes_node();
+        let rs = v4_ruleset(
+            "*filter\n:OUTPUT ACCEPT [0:0]\n-A OUTPUT -p tcp -m tcp ! --dport 22 -j REJECT --reject-with tcp-reset\nCOMMIT\n",
+        );
+        let mut stack = Stack::new(&rs, &host, IpSets::parse("", "none").expect("empty"), Config::default());
+        let mut ip = vec![0x45, 0, 0, 40, 0, 1, 0x40, 0, 64, 6, 0, 0];
+        ip.extend_from_slice(&[192, 168, 99, 11, 10, 244, 1, 9]);
+        ip.extend_from_slice(&[0x86, 0x1e, 0x23, 0x4f, 0, 0, 0, 1, 0, 0, 0, 0, 0x50, 0x02]);
+        ip.extend_from_slice(&[0xfa, 0xf0, 0, 0, 0, 0]);
+        crate::wire::verify::recompute(&mut ip).expect("valid");
+        let p = stack.send_local(0, &ip);
+        assert!(p.emitted.is_empty(), "{:?}", p.emitted);
+        let counted = stack.counted_ruleset();
+        let out = counted.table(TableKind::Filter).and_then(|t| t.chain("OUTPUT")).expect("OUTPUT");
+        assert_eq!(out.rules[0].counters.packets, 2);
+        assert_eq!(out.rules[0].counters.bytes, 80);
     }
 
     /// A UDP datagram without checksum (zero) to a closed port of the host: the kernel
