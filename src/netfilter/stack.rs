@@ -1405,6 +1405,28 @@ mod tests {
         assert_eq!(out.rules[0].counters.bytes, 80);
     }
 
+    /// After `-j CT --notrack` the rules below it in the same chain see UNTRACKED
+    /// (kernel: verify_random seed 80494814947257).
+    #[test]
+    fn notrack_is_seen_by_the_next_rules_of_the_chain() {
+        let host = Host::kubernetes_node();
+        let rs = v4_ruleset(
+            "*raw\n:OUTPUT ACCEPT [0:0]\n-A OUTPUT -j CT --notrack\n\
+             -A OUTPUT -m state --state NEW,INVALID\n-A OUTPUT -m state --state UNTRACKED\nCOMMIT\n",
+        );
+        let mut stack = Stack::new(&rs, &host, IpSets::parse("", "none").expect("empty"), Config::default());
+        let mut ip = vec![0x45, 0, 0, 40, 0, 1, 0x40, 0, 64, 6, 0, 0];
+        ip.extend_from_slice(&[192, 168, 99, 11, 10, 244, 1, 9]);
+        ip.extend_from_slice(&[0x86, 0x1e, 0x23, 0x4f, 0, 0, 0, 1, 0, 0, 0, 0, 0x50, 0x02]);
+        ip.extend_from_slice(&[0xfa, 0xf0, 0, 0, 0, 0]);
+        crate::wire::verify::recompute(&mut ip).expect("valid");
+        stack.send_local(0, &ip);
+        let counted = stack.counted_ruleset();
+        let out = counted.table(TableKind::Raw).and_then(|t| t.chain("OUTPUT")).expect("OUTPUT");
+        let packets: Vec<u64> = out.rules.iter().map(|r| r.counters.packets).collect();
+        assert_eq!(packets, [1, 0, 1]);
+    }
+
     /// A UDP datagram without checksum (zero) to a closed port of the host: the kernel
     /// answers it with a port unreachable (measured by tests/verify_random, seed 1).
     #[test]
