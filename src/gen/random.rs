@@ -537,6 +537,8 @@ struct TrafficGen<'a, 'r> {
 /// The packet the emulation sent out for a request: where the reply comes from.
 struct Sent {
     iface: String,
+    /// The packet from its IP header.
+    bytes: Vec<u8>,
     src: Ipv4Addr,
     dst: Ipv4Addr,
     sport: u16,
@@ -576,10 +578,11 @@ impl<'a, 'r> TrafficGen<'a, 'r> {
     fn run(&mut self) {
         let flows = 6 + self.rng.below(10);
         for _ in 0..flows {
-            match self.rng.below(10) {
+            match self.rng.below(12) {
                 0..=3 => self.tcp_flow(),
                 4 | 5 => self.udp_flow(),
                 6 | 7 => self.echo_flow(),
+                8 => self.broadcast(),
                 _ => self.stray(),
             }
         }
@@ -645,8 +648,14 @@ impl<'a, 'r> TrafficGen<'a, 'r> {
     fn send(&mut self, from: End, dst: Ipv4Addr, proto: u8, l4: Vec<u8>, ttl: u8) -> Option<Sent> {
         let total = 20 + l4.len();
         self.ip_id = self.ip_id.wrapping_add(1);
+        // Mostly TOS 0; some with a precedence, a DSCP or an ECN codepoint.
+        let tos = if self.rng.chance(1, 5) {
+            self.pick(&[0x10u8, 0x02, 0x01, 0x03, 0xb8, 0x28])
+        } else {
+            0
+        };
         let mut ip = Vec::with_capacity(total);
-        ip.extend_from_slice(&[0x45, 0]);
+        ip.extend_from_slice(&[0x45, tos]);
         ip.extend_from_slice(&(total as u16).to_be_bytes());
         ip.extend_from_slice(&self.ip_id.to_be_bytes());
         ip.extend_from_slice(&[0x40, 0, ttl, proto, 0, 0]);
@@ -655,6 +664,14 @@ impl<'a, 'r> TrafficGen<'a, 'r> {
         ip.extend_from_slice(&l4);
         // Valid lengths by construction.
         let _ = crate::wire::verify::recompute(&mut ip);
+        self.inject(from, ip, None)
+    }
+
+    /// Pushes the IP packet `ip` from `from` through the emulation and into the scenario;
+    /// `dst_mac` overrides the arrival interface's MAC (broadcast, multicast). Returns
+    /// where the emulated host sent it, if it went out as a packet.
+    fn inject(&mut self, from: End, ip: Vec<u8>, dst_mac: Option<[u8; 6]>) -> Option<Sent> {
+        let proto = *ip.get(9)?;
         let now = self.out.len() as i64 * 1_000_000;
         let (processed, packet) = match from.side {
             Side::Local => (
@@ -662,7 +679,8 @@ impl<'a, 'r> TrafficGen<'a, 'r> {
                 Injected::Local { ip: ip.clone() },
             ),
             Side::Wire(iface) => {
-                let dst_mac = if iface == ETH0 { ETH0_MAC } else { CNI0_MAC };
+                let own = if iface == ETH0 { ETH0_MAC } else { CNI0_MAC };
+                let dst_mac = dst_mac.unwrap_or(own);
                 let src_mac = if self.rng.chance(1, 8) { OTHER_MAC } else { PEER_MAC };
                 let link = LinkHeader {
                     src: src_mac,
@@ -691,6 +709,37 @@ impl<'a, 'r> TrafficGen<'a, 'r> {
             .iter()
             .filter(|e| e.kind == crate::netfilter::stack::EmitKind::Packet)
             .find_map(|e| sent_of(&e.iface, &e.frame, proto))
+    }
+
+    /// An ICMP error (`typ`, `code`) from `r` about the packet the emulated host sent
+    /// (`sent`): it quotes that packet as it left.
+    fn icmp_error_from(&mut self, r: End, sent: &Sent, typ: u8, code: u8) {
+        if let Some(ip) = crate::wire::reply::icmp_error(&sent.bytes, typ, code, IpAddr::V4(r.addr)) {
+            self.inject(r, ip, None);
+        }
+    }
+
+    /// UDP to a broadcast or multicast address from a neighbour on the uplink.
+    fn broadcast(&mut self) {
+        let src = v4(self.pick(LAN));
+        let (dst, mac) = self.pick(&[
+            ([192u8, 168, 0, 255], [0xffu8; 6]),
+            ([255, 255, 255, 255], [0xff; 6]),
+            ([224, 0, 0, 251], [0x01, 0x00, 0x5e, 0, 0, 0xfb]),
+        ]);
+        let (sport, dport) = (self.client_port(), self.server_port());
+        let mut ip = vec![0x45, 0, 0, 33, 0, 0, 0x40, 0, 64, 17, 0, 0];
+        self.ip_id = self.ip_id.wrapping_add(1);
+        ip[4..6].copy_from_slice(&self.ip_id.to_be_bytes());
+        ip.extend_from_slice(&src.octets());
+        ip.extend_from_slice(&dst);
+        ip.extend_from_slice(&super::packet::udp(sport, dport, b"hello"));
+        let _ = crate::wire::verify::recompute(&mut ip);
+        let from = End {
+            addr: src,
+            side: Side::Wire(ETH0),
+        };
+        self.inject(from, ip, Some(mac));
     }
 
     /// The side a reply to `sent` comes from.
@@ -727,6 +776,10 @@ impl<'a, 'r> TrafficGen<'a, 'r> {
             return;
         };
         let r = self.reply_end(&sent);
+        if self.rng.chance(1, 8) {
+            self.icmp_error_from(r, &sent, 3, 13);
+            return;
+        }
         let synack = super::packet::tcp_segment(sent.dport, sent.sport, &super::packet::Seg::syn_ack(sisn, cisn.wrapping_add(1)));
         self.send(r, sent.src, 6, synack, 64);
         let ack = super::packet::tcp_segment(sport, dport, &super::packet::Seg::ack(cisn.wrapping_add(1), sisn.wrapping_add(1), b""));
@@ -765,6 +818,11 @@ impl<'a, 'r> TrafficGen<'a, 'r> {
             return;
         };
         let r = self.reply_end(&sent);
+        if self.rng.chance(1, 3) {
+            // Nothing listens there: the server answers with a port unreachable (RELATED).
+            self.icmp_error_from(r, &sent, 3, 3);
+            return;
+        }
         for _ in 0..1 + self.rng.below(2) {
             self.send(r, sent.src, 17, super::packet::udp(sent.dport, sent.sport, b"pong!"), 64);
         }
@@ -792,7 +850,26 @@ impl<'a, 'r> TrafficGen<'a, 'r> {
         let (c, s) = self.pair();
         let (sport, dport) = (self.client_port(), self.server_port());
         let seq = self.rng.next_u64() as u32;
-        match self.rng.below(3) {
+        match self.rng.below(4) {
+            3 => {
+                // A SYN with a wrong checksum: INVALID where conntrack checks (PREROUTING).
+                let mut l4 = super::packet::tcp_segment(sport, dport, &super::packet::Seg::syn(seq));
+                self.ip_id = self.ip_id.wrapping_add(1);
+                let mut ip = vec![0x45, 0];
+                ip.extend_from_slice(&((20 + l4.len()) as u16).to_be_bytes());
+                ip.extend_from_slice(&self.ip_id.to_be_bytes());
+                ip.extend_from_slice(&[0x40, 0, 64, 6, 0, 0]);
+                ip.extend_from_slice(&c.addr.octets());
+                ip.extend_from_slice(&s.addr.octets());
+                ip.append(&mut l4);
+                let _ = crate::wire::verify::recompute(&mut ip);
+                if let Some(b) = ip.get_mut(20 + crate::wire::tcp::CHECKSUM_OFFSET) {
+                    *b ^= 0x5a;
+                }
+                if matches!(c.side, Side::Wire(_)) {
+                    self.inject(c, ip, None);
+                }
+            }
             0 => {
                 let l4 = super::packet::tcp_segment(sport, dport, &super::packet::Seg::flags(SYN | ACK, seq, 1));
                 self.send(c, s.addr, 6, l4, 64);
@@ -834,6 +911,7 @@ fn sent_of(iface: &str, frame: &[u8], proto: u8) -> Option<Sent> {
     };
     Some(Sent {
         iface: iface.to_string(),
+        bytes: ip.to_vec(),
         src,
         dst,
         sport,
