@@ -1139,6 +1139,14 @@ impl<'r> Stack<'r> {
         {
             return;
         }
+        // To a broadcast or multicast address: udp delivers without a port unreachable
+        // (__udp4_lib_mcast_deliver), tcp_v4_rcv drops what is not PACKET_HOST, and
+        // icmp_rcv ignores IPv4 echo requests to them (icmp_echo_ignore_broadcasts, on by
+        // default). IPv6 answers echo requests to multicast.
+        let group = to_group(&f.info, self.host);
+        if group && !(f.info.is_ipv6() && f.info.protocol == IpProtocol::Icmpv6) {
+            return;
+        }
         let reply = match (f.info.protocol, f.info.l4) {
             (IpProtocol::Tcp, L4Info::Tcp { .. }) => {
                 crate::wire::reply::closed_port_reset(&f.bytes)
@@ -1200,6 +1208,19 @@ impl<'r> Stack<'r> {
         }
         out.emitted.extend(inner.emitted);
         out.log.extend(inner.log);
+    }
+}
+
+/// Whether `info` is addressed to a broadcast or multicast address (`RTCF_BROADCAST |
+/// RTCF_MULTICAST`).
+fn to_group(info: &IpInfo, host: &Host) -> bool {
+    match info.dst {
+        IpAddr::V4(d) => {
+            d.is_multicast()
+                || d.is_broadcast()
+                || host.addr_type_table(info.dst, None) == crate::host::RouteType::Broadcast
+        }
+        IpAddr::V6(d) => d.is_multicast(),
     }
 }
 
@@ -1425,6 +1446,35 @@ mod tests {
         let out = counted.table(TableKind::Raw).and_then(|t| t.chain("OUTPUT")).expect("OUTPUT");
         let packets: Vec<u64> = out.rules.iter().map(|r| r.counters.packets).collect();
         assert_eq!(packets, [1, 0, 1]);
+    }
+
+    /// UDP to a broadcast or multicast address gets no port unreachable, a ping to the
+    /// subnet broadcast no echo reply (kernel: verify_random seeds 155192049872061,
+    /// 82843548680950 and others).
+    #[test]
+    fn the_host_does_not_answer_broadcast_or_multicast() {
+        let host = Host::kubernetes_node();
+        let rs = v4_ruleset("");
+        for (dst, mac, proto) in [
+            ([192, 168, 0, 255], [0xff; 6], 17u8),
+            ([255, 255, 255, 255], [0xff; 6], 17),
+            ([224, 0, 0, 251], [1, 0, 0x5e, 0, 0, 0xfb], 17),
+            ([192, 168, 0, 255], [0xff; 6], 1),
+        ] {
+            let mut stack = Stack::new(&rs, &host, IpSets::parse("", "none").expect("empty"), Config::default());
+            let mut ip = vec![0x45, 0, 0, 33, 0, 1, 0x40, 0, 64, proto, 0, 0, 192, 168, 0, 10];
+            ip.extend_from_slice(&dst);
+            if proto == 17 {
+                ip.extend_from_slice(&[0x9c, 0x40, 0, 53, 0, 13, 0, 0]);
+            } else {
+                ip.extend_from_slice(&[8, 0, 0, 0, 0x12, 0x34, 0, 1]);
+            }
+            ip.extend_from_slice(b"hello");
+            crate::wire::verify::recompute(&mut ip).expect("valid");
+            let link = LinkHeader { src: [2, 0xfb, 0, 0, 0, 0x10], dst: mac };
+            let p = stack.receive(0, "eth0", Some(link), &ip);
+            assert!(p.emitted.is_empty(), "{dst:?} proto {proto}: {:?}", p.emitted);
+        }
     }
 
     /// A UDP datagram without checksum (zero) to a closed port of the host: the kernel
