@@ -127,6 +127,8 @@ struct RuleGen<'a> {
     ports: Vec<u16>,
     addrs: Vec<Ipv4Addr>,
     recent_names: Vec<String>,
+    /// The `-i` option of the rule being drawn.
+    cur_in: Option<String>,
 }
 
 /// Which tables hold which built-in chains, in `iptables-save` order.
@@ -147,6 +149,7 @@ impl<'a> RuleGen<'a> {
             ports: PORTS.to_vec(),
             addrs: Vec::new(),
             recent_names: vec!["rA".into(), "rB".into()],
+            cur_in: None,
         }
     }
 
@@ -217,6 +220,11 @@ impl<'a> RuleGen<'a> {
             .map(|_| {
                 let mut r = self.matches(table, hook);
                 let jumpable = users.len() > first_user;
+                if table == "mangle" && hook != 0 && hook & (PRE | IN) == 0 && self.rng.chance(1, 12) {
+                    // --clamp-mss-to-pmtu is left out: the stack does not model it.
+                    let t = self.pick(&["--set-mss 1200", "--set-mss 536"]);
+                    return format!("-p tcp -m tcp --tcp-flags SYN,RST SYN -j TCPMSS {t}");
+                }
                 let t = if jumpable && self.rng.chance(1, 3) {
                     let i = first_user + self.rng.below((users.len() - first_user) as u64) as usize;
                     hooks[i] |= hook;
@@ -270,6 +278,7 @@ impl<'a> RuleGen<'a> {
     fn matches(&mut self, table: &str, hook: u8) -> String {
         let _ = table;
         let mut parts: Vec<String> = Vec::new();
+        self.cur_in = None;
         let proto = match self.rng.below(5) {
             0 => Some("tcp"),
             1 => Some("udp"),
@@ -288,11 +297,14 @@ impl<'a> RuleGen<'a> {
         }
         if hook != 0 && hook & (OUT | POST) == 0 && self.rng.chance(1, 4) {
             let i = self.pick(&[ETH0, CNI0, "eth+", "lo"]);
-            parts.push(format!("-i {i}"));
+            let neg = if self.rng.chance(1, 5) { "! " } else { "" };
+            self.cur_in = Some(format!("{neg}-i {i}"));
+            parts.push(format!("{neg}-i {i}"));
         }
         if hook != 0 && hook & (PRE | IN) == 0 && self.rng.chance(1, 4) {
             let i = self.pick(&[ETH0, CNI0, "cni+", "lo"]);
-            parts.push(format!("-o {i}"));
+            let neg = if self.rng.chance(1, 5) { "! " } else { "" };
+            parts.push(format!("{neg}-o {i}"));
         }
         if let Some(p) = proto {
             parts.push(format!("-p {p}"));
@@ -310,11 +322,26 @@ impl<'a> RuleGen<'a> {
         parts.join(" ")
     }
 
+    /// What keeps looped-back packets from a match: `! -i lo` when the rule has no `-i`
+    /// yet, nothing when its `-i` names an Ethernet interface, `None` (leave the match out)
+    /// when lo can still come through.
+    fn not_lo(&mut self) -> Option<&'static str> {
+        match self.cur_in.as_deref() {
+            None => {
+                self.cur_in = Some("! -i lo".into());
+                Some("! -i lo ")
+            }
+            Some("-i eth0" | "-i cni0" | "-i eth+" | "! -i lo") => Some(""),
+            Some(_) => None,
+        }
+    }
+
     fn proto_match(&mut self, p: &str) -> String {
         match p {
             "icmp" => {
-                let t = self.pick(&["echo-request", "echo-reply", "destination-unreachable", "time-exceeded", "any"]);
-                format!("-m icmp --icmp-type {t}")
+                let t = self.pick(&["echo-request", "echo-reply", "destination-unreachable", "time-exceeded", "any", "port-unreachable", "3/13"]);
+                let neg = if self.rng.chance(1, 6) { "! " } else { "" };
+                format!("-m icmp {neg}--icmp-type {t}")
             }
             _ => {
                 let mut m = String::new();
@@ -346,7 +373,7 @@ impl<'a> RuleGen<'a> {
     }
 
     fn extra_match(&mut self, hook: u8, proto: Option<&str>) -> Option<String> {
-        Some(match self.rng.below(16) {
+        Some(match self.rng.below(24) {
             0 => {
                 let s = self.pick(&["NEW", "ESTABLISHED", "RELATED,ESTABLISHED", "INVALID", "UNTRACKED", "NEW,INVALID"]);
                 format!("-m state --state {s}")
@@ -391,14 +418,18 @@ impl<'a> RuleGen<'a> {
             }
             // pkttype only where packets arrived with an Ethernet header: the stack does
             // not evaluate it for locally generated ones (the kernel reads skb->pkt_type).
+            // Both behind `! -i lo`: the stack does not evaluate them for packets looped back
+            // through lo either (the kernel: mac never matches there, pkttype derives the
+            // type from the address).
             8 if hook & (OUT | POST) == 0 => {
                 let t = self.pick(&["unicast", "broadcast", "multicast"]);
-                format!("-m pkttype --pkt-type {t}")
+                format!("{}-m pkttype --pkt-type {t}", self.not_lo()?)
             }
             9 if hook != 0 && hook & (OUT | POST) == 0 => {
                 let m = self.pick(&[PEER_MAC, OTHER_MAC]);
+                let not_lo = self.not_lo()?;
                 format!(
-                    "-m mac --mac-source {:02X}:{:02X}:{:02X}:{:02X}:{:02X}:{:02X}",
+                    "{not_lo}-m mac --mac-source {:02X}:{:02X}:{:02X}:{:02X}:{:02X}:{:02X}",
                     m[0], m[1], m[2], m[3], m[4], m[5]
                 )
             }
@@ -423,8 +454,34 @@ impl<'a> RuleGen<'a> {
             }
             // 14: `-m limit` is left out: the stack does not evaluate it yet (its walks end
             // Unsupported). When it does, only hourly rates (the burst alone decides) compare.
-            15 if proto == Some("tcp") => {
-                format!("-m tcpmss --mss 1000:1500")
+            15 if proto == Some("tcp") => "-m tcpmss --mss 1000:1500".to_string(),
+            16 => "-m comment --comment \"random rule\"".to_string(),
+            17 => {
+                let d = self.pick(&["--dscp 0x0a", "--dscp 0x2e", "! --dscp 0x00", "--dscp-class AF11"]);
+                format!("-m dscp {d}")
+            }
+            18 => {
+                let e = self.rng.below(4);
+                format!("-m ecn --ecn-ip-ect {e}")
+            }
+            19 => {
+                let a = self.addr();
+                let opt = self.pick(&["--ctorigdst", "--ctorigsrc", "--ctrepldst", "--ctreplsrc"]);
+                format!("-m conntrack {opt} {a}")
+            }
+            20 => {
+                let st = self.pick(&["SEEN_REPLY", "ASSURED", "CONFIRMED", "NONE", "EXPECTED"]);
+                format!("-m conntrack --ctstatus {st}")
+            }
+            21 => {
+                let p = self.pick(&["tcp", "udp", "icmp"]);
+                format!("-m conntrack --ctproto {p}")
+            }
+            22 if hook != 0 && hook & (OUT | POST) == 0 => {
+                "-m addrtype --dst-type LOCAL --limit-iface-in".to_string()
+            }
+            23 if hook != 0 && hook & (PRE | IN) == 0 => {
+                "-m addrtype --src-type LOCAL --limit-iface-out".to_string()
             }
             _ => return None,
         })
@@ -442,6 +499,7 @@ impl<'a> RuleGen<'a> {
             choices.push("-j RETURN".into());
         }
         choices.push("-j LOG --log-prefix \"fwb \"".into());
+        choices.push(format!("-j NFLOG --nflog-group {}", self.rng.below(3)));
         if matches.is_empty() || self.rng.chance(1, 2) {
             // an empty rule (counts only)
             choices.push(String::new());
@@ -459,10 +517,20 @@ impl<'a> RuleGen<'a> {
                 choices.push(format!("-j CONNMARK --set-xmark 0x{v:x}/0x3"));
                 choices.push("-j CONNMARK --save-mark --nfmask 0x3 --ctmask 0x3".into());
                 choices.push("-j CONNMARK --restore-mark --nfmask 0x3 --ctmask 0x3".into());
+                let ttl = self.pick(&["--ttl-set 10", "--ttl-dec 1", "--ttl-inc 1", "--ttl-set 1"]);
+                choices.push(format!("-j TTL {ttl}"));
+                choices.push(format!("-j TOS --set-tos 0x{:02x}/0xff", self.pick(&[0x00u8, 0x10, 0x08])));
+                choices.push(format!("-j DSCP --set-dscp 0x{:02x}", self.pick(&[0u8, 0x0a, 0x2e])));
+                if tcp {
+                    choices.push("-j ECN --ecn-tcp-remove".into());
+                }
+                if hook != 0 && hook & (PRE | IN) == 0 {
+                    choices.push("-j CLASSIFY --set-class 1:10".into());
+                }
             }
             "filter" => {
                 if hook & (PRE | POST) == 0 {
-                    let w = self.pick(&["icmp-port-unreachable", "icmp-host-prohibited", "icmp-net-unreachable", "icmp-admin-prohibited"]);
+                    let w = self.pick(&["icmp-port-unreachable", "icmp-host-prohibited", "icmp-net-unreachable", "icmp-admin-prohibited", "icmp-host-unreachable", "icmp-proto-unreachable", "icmp-net-prohibited"]);
                     choices.push(format!("-j REJECT --reject-with {w}"));
                     if tcp {
                         choices.push("-j REJECT --reject-with tcp-reset".into());
@@ -474,17 +542,27 @@ impl<'a> RuleGen<'a> {
                 if hook != 0 && hook & !(PRE | OUT) == 0 {
                     let to = self.dnat_to(l4);
                     choices.push(format!("-j DNAT --to-destination {to}"));
+                    choices.push("-j NETMAP --to 10.244.1.0/24".into());
+                    choices.push("-j REDIRECT".into());
                     if l4 {
                         let p = self.port();
                         choices.push(format!("-j REDIRECT --to-ports {p}"));
+                        choices.push("-j DNAT --to-destination 10.244.0.5:8000-8002".into());
                     }
                 }
                 if hook != 0 && hook & !(POST | IN) == 0 {
                     let a = v4(self.pick(HOST_ADDRS));
                     choices.push(format!("-j SNAT --to-source {a}"));
+                    if l4 {
+                        choices.push(format!("-j SNAT --to-source {a}:20000-20010"));
+                    }
                 }
                 if hook != 0 && hook & !POST == 0 {
                     choices.push("-j MASQUERADE".into());
+                    if l4 {
+                        choices.push("-j MASQUERADE --to-ports 30000-30005".into());
+                    }
+                    choices.push("-j NETMAP --to 192.168.1.0/24".into());
                 }
             }
             _ => {}
