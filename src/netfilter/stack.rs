@@ -540,6 +540,13 @@ impl<'r> Stack<'r> {
             self.forget(&f);
             return Outcome::NoRoute("route to an unknown interface".into());
         };
+        // ip_forward / ip6_forward: a frame sent to a link-layer broadcast or multicast
+        // address (pkt_type not PACKET_HOST) is never forwarded, also when DNAT gave it a
+        // unicast destination.
+        if f.link.is_some_and(|l| l.dst[0] & 1 == 1) {
+            self.forget(&f);
+            return Outcome::NoRoute("ip_forward: not addressed to this host (pkt_type)".into());
+        }
         // ip_forward / ip6_forward: a TTL that would reach 0 is answered with time exceeded
         // and the packet never meets FORWARD; otherwise it is decremented before the hook.
         if f.info.ttl <= 1 {
