@@ -1484,6 +1484,26 @@ mod tests {
         }
     }
 
+    /// A frame to the Ethernet broadcast address is not forwarded, also when DNAT gave it a
+    /// unicast destination, and leaves no connection (kernel: verify_random seed
+    /// 184379775736738).
+    #[test]
+    fn broadcast_frames_are_not_forwarded_after_dnat() {
+        let host = Host::kubernetes_node();
+        let rs = v4_ruleset(
+            "*nat\n:PREROUTING ACCEPT [0:0]\n-A PREROUTING -j DNAT --to-destination 10.96.0.10\nCOMMIT\n",
+        );
+        let mut stack = Stack::new(&rs, &host, IpSets::parse("", "none").expect("empty"), Config::default());
+        let mut ip = vec![0x45, 0, 0, 33, 0, 1, 0x40, 0, 64, 17, 0, 0, 192, 168, 0, 20];
+        ip.extend_from_slice(&[255, 255, 255, 255, 0xce, 0x46, 0x0c, 0x7d, 0, 13, 0, 0]);
+        ip.extend_from_slice(b"hello");
+        crate::wire::verify::recompute(&mut ip).expect("valid");
+        let link = LinkHeader { src: [2, 0xfb, 0, 0, 0, 0x10], dst: [0xff; 6] };
+        let p = stack.receive(0, "eth0", Some(link), &ip);
+        assert!(p.emitted.is_empty(), "{:?}", p.outcome);
+        assert!(stack.conntrack_list(0).is_empty());
+    }
+
     /// A UDP datagram without checksum (zero) to a closed port of the host: the kernel
     /// answers it with a port unreachable (measured by tests/verify_random, seed 1).
     #[test]
