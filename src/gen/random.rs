@@ -552,16 +552,13 @@ impl<'a> RuleGen<'a> {
                 }
                 if hook != 0 && hook & !(POST | IN) == 0 {
                     let a = v4(self.pick(HOST_ADDRS));
+                    // No source port ranges: for a source manip the kernel picks the port
+                    // at random (nf_nat_l4proto_unique_tuple), so the replies the traffic
+                    // builds from the emulation's choice miss the kernel's connection.
                     choices.push(format!("-j SNAT --to-source {a}"));
-                    if l4 {
-                        choices.push(format!("-j SNAT --to-source {a}:20000-20010"));
-                    }
                 }
                 if hook != 0 && hook & !POST == 0 {
                     choices.push("-j MASQUERADE".into());
-                    if l4 {
-                        choices.push("-j MASQUERADE --to-ports 30000-30005".into());
-                    }
                     choices.push("-j NETMAP --to 192.168.1.0/24".into());
                 }
             }
