@@ -666,14 +666,15 @@ impl<'r> Stack<'r> {
             return Outcome::NoRoute("no loopback interface".into());
         };
         let f_dst = f.info.dst;
+        // loopback_xmit keeps the skb's conntrack entry (confirmed at POSTROUTING) or its
+        // untracked mark: nf_conntrack_in leaves such a packet alone ("previously seen"),
+        // and the nat chains do not see it again (both manips are set up already). Only a
+        // packet without an entry (INVALID) is looked up again.
         let mut g = Flight {
             in_iface: Some(lo.name.as_str()),
             out_iface: None,
             link: None,
-            conn: None,
-            ct: None,
             unconfirmed: false,
-            untracked: false,
             route: None,
             ..f
         };
@@ -824,8 +825,9 @@ impl<'r> Stack<'r> {
     /// Before conntrack has seen a packet, `-m conntrack` sees INVALID (no entry) or
     /// UNTRACKED (after `-j CT --notrack`).
     fn enter_hook_untracked(&self, f: &mut Flight<'r>) {
-        if f.host_made && f.conn.is_some() {
-            // Carries the connection nf_ct_attach gave it (see `send_attached`).
+        if f.conn.is_some() || f.untracked {
+            // Carries the entry nf_ct_attach gave it (see `send_attached`) or the one it
+            // had before it looped back.
             return;
         }
         if self.conntrack.is_some() {
@@ -846,8 +848,9 @@ impl<'r> Stack<'r> {
             f.ct = Some(CtView::untracked());
             return;
         }
-        if f.host_made && f.conn.is_some() {
-            // nf_ct_attach gave it its connection: nf_conntrack_in leaves it alone.
+        if f.conn.is_some() {
+            // It has its entry already (nf_ct_attach, or looped back): nf_conntrack_in
+            // leaves it alone.
             return;
         }
         let hook = if f.in_iface.is_none() {
@@ -1502,6 +1505,28 @@ mod tests {
         let p = stack.receive(0, "eth0", Some(link), &ip);
         assert!(p.emitted.is_empty(), "{:?}", p.outcome);
         assert!(stack.conntrack_list(0).is_empty());
+    }
+
+    /// A local packet REDIRECTed to 127.0.0.1 comes back through lo with its entry: nat
+    /// PREROUTING does not see it (kernel: verify_random seed 212327705959922, where the
+    /// kernel's nat PREROUTING policy counted one packet fewer than the emulation).
+    #[test]
+    fn looped_back_packets_keep_their_connection() {
+        let host = Host::kubernetes_node();
+        let rs = v4_ruleset(
+            "*nat\n:PREROUTING ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n\
+             -A PREROUTING -m state --state NEW\n-A OUTPUT -p tcp -j REDIRECT --to-ports 443\nCOMMIT\n",
+        );
+        let mut stack = Stack::new(&rs, &host, IpSets::parse("", "none").expect("empty"), Config::default());
+        let mut ip = vec![0x45, 0, 0, 40, 0, 1, 0x40, 0, 64, 6, 0, 0];
+        ip.extend_from_slice(&[192, 168, 0, 2, 8, 8, 8, 8]);
+        ip.extend_from_slice(&[0xbc, 0xa7, 0, 80, 0, 0, 0, 1, 0, 0, 0, 0, 0x50, 0x02]);
+        ip.extend_from_slice(&[0xfa, 0xf0, 0, 0, 0, 0]);
+        crate::wire::verify::recompute(&mut ip).expect("valid");
+        stack.send_local(0, &ip);
+        let counted = stack.counted_ruleset();
+        let pre = counted.table(TableKind::Nat).and_then(|t| t.chain("PREROUTING")).expect("PREROUTING");
+        assert_eq!(pre.rules[0].counters.packets, 0, "the SYN looped back");
     }
 
     /// A UDP datagram without checksum (zero) to a closed port of the host: the kernel
