@@ -4,7 +4,7 @@
 //! difference fails the test with the seed, how to replay it, the ruleset and the rendered
 //! differences. A ruleset the kernel refuses to load is a generator bug and fails too.
 //!
-//! `FWBENCH_RANDOM_COUNT=N` changes how many fresh seeds run (default 20).
+//! `FWBENCH_RANDOM_COUNT=N` changes how many fresh seeds run (default 40, about a minute).
 
 mod common;
 
@@ -41,7 +41,7 @@ fn kernel_ok() -> bool {
     }
 }
 
-/// The seeds to run: `FWBENCH_SEEDS`, else `FWBENCH_RANDOM_COUNT` (20) fresh ones.
+/// The seeds to run: `FWBENCH_SEEDS`, else `FWBENCH_RANDOM_COUNT` (40) fresh ones.
 fn seeds() -> Vec<u64> {
     if let Ok(list) = std::env::var("FWBENCH_SEEDS") {
         return list
@@ -57,7 +57,7 @@ fn seeds() -> Vec<u64> {
     let count: u64 = std::env::var("FWBENCH_RANDOM_COUNT")
         .ok()
         .and_then(|s| s.parse().ok())
-        .unwrap_or(20);
+        .unwrap_or(40);
     let now = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_nanos() as u64);
