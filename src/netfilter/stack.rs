@@ -1108,6 +1108,10 @@ impl<'r> Stack<'r> {
         with: RejectWith,
         out: &mut Processed,
     ) {
+        // __icmp_send: no ICMP error about a frame sent to a link-layer group address.
+        if link_group(f) && !matches!(with, RejectWith::TcpReset) {
+            return;
+        }
         let site = crate::engine::RejectSite {
             local: matches!(hook, Hook::Input | Hook::Output) && self.host.is_local(f.info.dst),
             locally_generated: f.in_iface.is_none(),
@@ -1129,6 +1133,9 @@ impl<'r> Stack<'r> {
         code: u8,
         out: &mut Processed,
     ) {
+        if link_group(f) {
+            return;
+        }
         let local = self.host.is_local(f.info.dst);
         let Some(src) = crate::engine::error_source(&f.info, self.host, local) else {
             return;
@@ -1162,6 +1169,14 @@ impl<'r> Stack<'r> {
         // default). IPv6 answers echo requests to multicast.
         let group = to_group(&f.info, self.host);
         if group && !(f.info.is_ipv6() && f.info.protocol == IpProtocol::Icmpv6) {
+            return;
+        }
+        // A frame sent to a link-layer group address (DNAT may have made its IP
+        // destination unicast): tcp_v4_rcv discards it (pkt_type not PACKET_HOST) and
+        // __icmp_send sends no error about it ("no replies to physical multicast/
+        // broadcast"); an echo request is still answered.
+        let is_echo = matches!(f.info.l4, L4Info::Icmp { msg_type: 8 | 128, .. });
+        if link_group(f) && !is_echo {
             return;
         }
         let reply = match (f.info.protocol, f.info.l4) {
@@ -1226,6 +1241,12 @@ impl<'r> Stack<'r> {
         out.emitted.extend(inner.emitted);
         out.log.extend(inner.log);
     }
+}
+
+/// Whether the packet arrived in a frame sent to a link-layer broadcast or multicast
+/// address (`skb->pkt_type` not `PACKET_HOST`).
+fn link_group(f: &Flight<'_>) -> bool {
+    f.link.is_some_and(|l| l.dst[0] & 1 == 1)
 }
 
 /// Whether `info` is addressed to a broadcast or multicast address (`RTCF_BROADCAST |
@@ -1558,6 +1579,25 @@ mod tests {
         let counted = stack.counted_ruleset();
         let post = counted.table(TableKind::Nat).and_then(|t| t.chain("POSTROUTING")).expect("POSTROUTING");
         assert_eq!(post.counters.packets, 1, "the port unreachable meets nat POSTROUTING");
+    }
+
+    /// A multicast frame DNATed to the host's address gets no port unreachable (kernel:
+    /// verify_random seed 15818568082701).
+    #[test]
+    fn no_errors_about_link_layer_group_frames() {
+        let host = Host::kubernetes_node();
+        let rs = v4_ruleset(
+            "*nat\n:PREROUTING ACCEPT [0:0]\n-A PREROUTING -j DNAT --to-destination 192.168.0.2\nCOMMIT\n",
+        );
+        let mut stack = Stack::new(&rs, &host, IpSets::parse("", "none").expect("empty"), Config::default());
+        let mut ip = vec![0x45, 0, 0, 33, 0, 1, 0x40, 0, 64, 17, 0, 0, 192, 168, 1, 30];
+        ip.extend_from_slice(&[224, 0, 0, 251, 0x95, 0x91, 0x05, 0xc0, 0, 13, 0, 0]);
+        ip.extend_from_slice(b"hello");
+        crate::wire::verify::recompute(&mut ip).expect("valid");
+        let link = LinkHeader { src: [2, 0xfb, 0, 0, 0, 0x10], dst: [1, 0, 0x5e, 0, 0, 0xfb] };
+        let p = stack.receive(0, "eth0", Some(link), &ip);
+        assert!(matches!(p.outcome, Outcome::Delivered), "{:?}", p.outcome);
+        assert!(p.emitted.is_empty(), "{:?}", p.emitted);
     }
 
     /// A UDP datagram without checksum (zero) to a closed port of the host: the kernel
