@@ -82,8 +82,14 @@ fn packets() -> Vec<Timed> {
     };
     let mut out = vec![
         frame("eth0", ipv4(client, pod, 6, &tcp(40000, 80, 0x02, 1000, 0))),
-        frame("cni0", ipv4(pod, client, 6, &tcp(80, 40000, 0x12, 5000, 1001))),
-        frame("eth0", ipv4(client, pod, 6, &tcp(40000, 80, 0x10, 1001, 5001))),
+        frame(
+            "cni0",
+            ipv4(pod, client, 6, &tcp(80, 40000, 0x12, 5000, 1001)),
+        ),
+        frame(
+            "eth0",
+            ipv4(client, pod, 6, &tcp(40000, 80, 0x10, 1001, 5001)),
+        ),
         frame("eth0", ipv4(client, pod, 17, &udp(40001, 53))),
         frame("cni0", ipv4(pod, client, 17, &udp(53, 40001))),
         frame("eth0", ipv4(client, pod, 17, &udp(40002, 9999))),
@@ -155,7 +161,10 @@ fn a_miscounted_rule_makes_verify_fail_and_is_named() {
     let Difference::Counter(c) = &diffs[0] else {
         panic!("expected a counter difference:\n{rendered}");
     };
-    assert_eq!((c.table, c.chain.as_str(), c.rule), (TableKind::Filter, "FORWARD", Some(2)));
+    assert_eq!(
+        (c.table, c.chain.as_str(), c.rule),
+        (TableKind::Filter, "FORWARD", Some(2))
+    );
     assert_eq!(c.text, "-A FORWARD -p tcp -m tcp --dport 80 -j ACCEPT");
     assert_eq!(c.emulated.packets, c.kernel.packets + 1);
     assert_eq!(c.kernel.packets, 1, "the SYN");

@@ -121,7 +121,9 @@ fn random_rulesets_and_traffic_match_the_kernel() {
             let s = match scenario(seed, backend) {
                 Ok(s) => s,
                 Err(e) => {
-                    failures.push(format!("seed {seed} ({name}): the generated ruleset does not parse:\n{e}"));
+                    failures.push(format!(
+                        "seed {seed} ({name}): the generated ruleset does not parse:\n{e}"
+                    ));
                     continue;
                 }
             };
@@ -212,7 +214,9 @@ fn trace() {
                 }
                 Injected::Local { .. } => {
                     println!("#{} local", i + 1);
-                    let Injected::Local { ip } = &t.packet else { unreachable!() };
+                    let Injected::Local { ip } = &t.packet else {
+                        unreachable!()
+                    };
                     stack.send_local(now, ip)
                 }
             };
@@ -221,7 +225,12 @@ fn trace() {
                 println!("  {step:?}");
             }
             for e in &p.emitted {
-                println!("  emitted on {} ({:?}) {} bytes", e.iface, e.kind, e.frame.len());
+                println!(
+                    "  emitted on {} ({:?}) {} bytes",
+                    e.iface,
+                    e.kind,
+                    e.frame.len()
+                );
             }
         }
     }

@@ -474,8 +474,14 @@ fn dnat_to_a_port_range_takes_its_first_port() {
         let id = new_conn(&mut r, &udp([10, 0, 0, 1], sport, [10, 0, 0, 9], 53));
         r.t.setup_nat(id, Manip::Dst, Some(&range)).expect("dnat");
         r.t.confirm(id);
-        let (addr, port) = r.t.nat_rewrite(id, Dir::Original, Manip::Dst).expect("dnat");
-        assert_eq!((addr, port), (a([10, 0, 0, 5]), Some(8000)), "sport {sport}");
+        let (addr, port) =
+            r.t.nat_rewrite(id, Dir::Original, Manip::Dst)
+                .expect("dnat");
+        assert_eq!(
+            (addr, port),
+            (a([10, 0, 0, 5]), Some(8000)),
+            "sport {sport}"
+        );
     }
 }
 

@@ -170,7 +170,9 @@ impl<'a> RuleGen<'a> {
 
     fn table(&mut self, out: &mut String, table: &str, builtins: &[&str]) {
         let users = self.rng.below(4) as usize;
-        let user_names: Vec<String> = (0..users).map(|i| format!("U{}{}", &table[..1].to_uppercase(), i)).collect();
+        let user_names: Vec<String> = (0..users)
+            .map(|i| format!("U{}{}", &table[..1].to_uppercase(), i))
+            .collect();
         // hooks[i]: the hooks that reach user chain i.
         let mut hooks = vec![0u8; users];
         let mut bodies: Vec<(String, Vec<String>)> = Vec::new();
@@ -220,7 +222,11 @@ impl<'a> RuleGen<'a> {
             .map(|_| {
                 let mut r = self.matches(table, hook);
                 let jumpable = users.len() > first_user;
-                if table == "mangle" && hook != 0 && hook & (PRE | IN) == 0 && self.rng.chance(1, 12) {
+                if table == "mangle"
+                    && hook != 0
+                    && hook & (PRE | IN) == 0
+                    && self.rng.chance(1, 12)
+                {
                     // --clamp-mss-to-pmtu is left out: the stack does not model it.
                     let t = self.pick(&["--set-mss 1200", "--set-mss 536"]);
                     return format!("-p tcp -m tcp --tcp-flags SYN,RST SYN -j TCPMSS {t}");
@@ -339,14 +345,24 @@ impl<'a> RuleGen<'a> {
     fn proto_match(&mut self, p: &str) -> String {
         match p {
             "icmp" => {
-                let t = self.pick(&["echo-request", "echo-reply", "destination-unreachable", "time-exceeded", "any", "port-unreachable", "3/13"]);
+                let t = self.pick(&[
+                    "echo-request",
+                    "echo-reply",
+                    "destination-unreachable",
+                    "time-exceeded",
+                    "any",
+                    "port-unreachable",
+                    "3/13",
+                ]);
                 let neg = if self.rng.chance(1, 6) { "! " } else { "" };
                 format!("-m icmp {neg}--icmp-type {t}")
             }
             _ => {
                 let mut m = String::new();
                 if self.rng.chance(1, 4) {
-                    let ports: Vec<String> = (0..1 + self.rng.below(3)).map(|_| self.port().to_string()).collect();
+                    let ports: Vec<String> = (0..1 + self.rng.below(3))
+                        .map(|_| self.port().to_string())
+                        .collect();
                     let dir = self.pick(&["--dports", "--sports", "--ports"]);
                     return format!("-m multiport {dir} {}", ports.join(","));
                 }
@@ -364,7 +380,13 @@ impl<'a> RuleGen<'a> {
                     let _ = write!(m, " --sport 1024:65535");
                 }
                 if p == "tcp" && self.rng.chance(1, 3) {
-                    let f = self.pick(&["--syn", "! --syn", "--tcp-flags SYN,ACK SYN,ACK", "--tcp-flags RST RST", "--tcp-flags FIN,SYN,RST,ACK ACK"]);
+                    let f = self.pick(&[
+                        "--syn",
+                        "! --syn",
+                        "--tcp-flags SYN,ACK SYN,ACK",
+                        "--tcp-flags RST RST",
+                        "--tcp-flags FIN,SYN,RST,ACK ACK",
+                    ]);
                     let _ = write!(m, " {f}");
                 }
                 m
@@ -375,11 +397,26 @@ impl<'a> RuleGen<'a> {
     fn extra_match(&mut self, hook: u8, proto: Option<&str>) -> Option<String> {
         Some(match self.rng.below(24) {
             0 => {
-                let s = self.pick(&["NEW", "ESTABLISHED", "RELATED,ESTABLISHED", "INVALID", "UNTRACKED", "NEW,INVALID"]);
+                let s = self.pick(&[
+                    "NEW",
+                    "ESTABLISHED",
+                    "RELATED,ESTABLISHED",
+                    "INVALID",
+                    "UNTRACKED",
+                    "NEW,INVALID",
+                ]);
                 format!("-m state --state {s}")
             }
             1 => {
-                let s = self.pick(&["NEW", "ESTABLISHED", "RELATED", "INVALID", "DNAT", "SNAT", "UNTRACKED"]);
+                let s = self.pick(&[
+                    "NEW",
+                    "ESTABLISHED",
+                    "RELATED",
+                    "INVALID",
+                    "DNAT",
+                    "SNAT",
+                    "UNTRACKED",
+                ]);
                 let mut m = format!("-m conntrack --ctstate {s}");
                 if self.rng.chance(1, 3) {
                     let d = self.pick(&["ORIGINAL", "REPLY"]);
@@ -444,7 +481,13 @@ impl<'a> RuleGen<'a> {
             }
             12 => {
                 let name = self.recent_names[self.rng.below(2) as usize].clone();
-                let cmd = self.pick(&["--set", "--rcheck", "--update", "--remove", "--rcheck --hitcount 2"]);
+                let cmd = self.pick(&[
+                    "--set",
+                    "--rcheck",
+                    "--update",
+                    "--remove",
+                    "--rcheck --hitcount 2",
+                ]);
                 let side = self.pick(&["--rsource", "--rdest"]);
                 format!("-m recent {cmd} --name {name} --mask 255.255.255.255 {side}")
             }
@@ -457,7 +500,12 @@ impl<'a> RuleGen<'a> {
             15 if proto == Some("tcp") => "-m tcpmss --mss 1000:1500".to_string(),
             16 => "-m comment --comment \"random rule\"".to_string(),
             17 => {
-                let d = self.pick(&["--dscp 0x0a", "--dscp 0x2e", "! --dscp 0x00", "--dscp-class AF11"]);
+                let d = self.pick(&[
+                    "--dscp 0x0a",
+                    "--dscp 0x2e",
+                    "! --dscp 0x00",
+                    "--dscp-class AF11",
+                ]);
                 format!("-m dscp {d}")
             }
             18 => {
@@ -519,8 +567,14 @@ impl<'a> RuleGen<'a> {
                 choices.push("-j CONNMARK --restore-mark --nfmask 0x3 --ctmask 0x3".into());
                 let ttl = self.pick(&["--ttl-set 10", "--ttl-dec 1", "--ttl-inc 1", "--ttl-set 1"]);
                 choices.push(format!("-j TTL {ttl}"));
-                choices.push(format!("-j TOS --set-tos 0x{:02x}/0xff", self.pick(&[0x00u8, 0x10, 0x08])));
-                choices.push(format!("-j DSCP --set-dscp 0x{:02x}", self.pick(&[0u8, 0x0a, 0x2e])));
+                choices.push(format!(
+                    "-j TOS --set-tos 0x{:02x}/0xff",
+                    self.pick(&[0x00u8, 0x10, 0x08])
+                ));
+                choices.push(format!(
+                    "-j DSCP --set-dscp 0x{:02x}",
+                    self.pick(&[0u8, 0x0a, 0x2e])
+                ));
                 // ECN's TCP options (--ecn-tcp-remove, -cwr, -ece) are left out: the stack
                 // does not model them.
                 choices.push(format!("-j ECN --ecn-ip-ect {}", self.rng.below(4)));
@@ -530,7 +584,15 @@ impl<'a> RuleGen<'a> {
             }
             "filter" => {
                 if hook & (PRE | POST) == 0 {
-                    let w = self.pick(&["icmp-port-unreachable", "icmp-host-prohibited", "icmp-net-unreachable", "icmp-admin-prohibited", "icmp-host-unreachable", "icmp-proto-unreachable", "icmp-net-prohibited"]);
+                    let w = self.pick(&[
+                        "icmp-port-unreachable",
+                        "icmp-host-prohibited",
+                        "icmp-net-unreachable",
+                        "icmp-admin-prohibited",
+                        "icmp-host-unreachable",
+                        "icmp-proto-unreachable",
+                        "icmp-net-prohibited",
+                    ]);
                     choices.push(format!("-j REJECT --reject-with {w}"));
                     if tcp {
                         choices.push("-j REJECT --reject-with tcp-reset".into());
@@ -633,7 +695,12 @@ impl<'a, 'r> TrafficGen<'a, 'r> {
             backend,
             ..Config::default()
         };
-        let stack = Stack::new(ruleset, host, IpSets::parse("", "none").unwrap_or_else(|_| unreachable!()), config);
+        let stack = Stack::new(
+            ruleset,
+            host,
+            IpSets::parse("", "none").unwrap_or_else(|_| unreachable!()),
+            config,
+        );
         TrafficGen {
             rng,
             stack,
@@ -756,7 +823,11 @@ impl<'a, 'r> TrafficGen<'a, 'r> {
             Side::Wire(iface) => {
                 let own = if iface == ETH0 { ETH0_MAC } else { CNI0_MAC };
                 let dst_mac = dst_mac.unwrap_or(own);
-                let src_mac = if self.rng.chance(1, 8) { OTHER_MAC } else { PEER_MAC };
+                let src_mac = if self.rng.chance(1, 8) {
+                    OTHER_MAC
+                } else {
+                    PEER_MAC
+                };
                 let link = LinkHeader {
                     src: src_mac,
                     dst: dst_mac,
@@ -789,7 +860,8 @@ impl<'a, 'r> TrafficGen<'a, 'r> {
     /// An ICMP error (`typ`, `code`) from `r` about the packet the emulated host sent
     /// (`sent`): it quotes that packet as it left.
     fn icmp_error_from(&mut self, r: End, sent: &Sent, typ: u8, code: u8) {
-        if let Some(ip) = crate::wire::reply::icmp_error(&sent.bytes, typ, code, IpAddr::V4(r.addr)) {
+        if let Some(ip) = crate::wire::reply::icmp_error(&sent.bytes, typ, code, IpAddr::V4(r.addr))
+        {
             self.inject(r, ip, None);
         }
     }
@@ -821,7 +893,11 @@ impl<'a, 'r> TrafficGen<'a, 'r> {
     fn reply_end(&self, sent: &Sent) -> End {
         End {
             addr: sent.dst,
-            side: if sent.iface == "lo" { Side::Local } else { Side::Wire(if sent.iface == CNI0 { CNI0 } else { ETH0 }) },
+            side: if sent.iface == "lo" {
+                Side::Local
+            } else {
+                Side::Wire(if sent.iface == CNI0 { CNI0 } else { ETH0 })
+            },
         }
     }
 
@@ -845,7 +921,11 @@ impl<'a, 'r> TrafficGen<'a, 'r> {
         let Some(sent) = sent.filter(|x| x.iface != "lo") else {
             // Not forwarded: maybe a stray ACK after it.
             if self.rng.chance(1, 2) {
-                let ack = super::packet::tcp_segment(sport, dport, &super::packet::Seg::ack(cisn.wrapping_add(1), sisn, b""));
+                let ack = super::packet::tcp_segment(
+                    sport,
+                    dport,
+                    &super::packet::Seg::ack(cisn.wrapping_add(1), sisn, b""),
+                );
                 self.send(c, s.addr, 6, ack, 64);
             }
             return;
@@ -855,29 +935,61 @@ impl<'a, 'r> TrafficGen<'a, 'r> {
             self.icmp_error_from(r, &sent, 3, 13);
             return;
         }
-        let synack = super::packet::tcp_segment(sent.dport, sent.sport, &super::packet::Seg::syn_ack(sisn, cisn.wrapping_add(1)));
+        let synack = super::packet::tcp_segment(
+            sent.dport,
+            sent.sport,
+            &super::packet::Seg::syn_ack(sisn, cisn.wrapping_add(1)),
+        );
         self.send(r, sent.src, 6, synack, 64);
-        let ack = super::packet::tcp_segment(sport, dport, &super::packet::Seg::ack(cisn.wrapping_add(1), sisn.wrapping_add(1), b""));
+        let ack = super::packet::tcp_segment(
+            sport,
+            dport,
+            &super::packet::Seg::ack(cisn.wrapping_add(1), sisn.wrapping_add(1), b""),
+        );
         self.send(c, s.addr, 6, ack, 64);
         let req = b"hello there\n";
-        let data = super::packet::tcp_segment(sport, dport, &super::packet::Seg::data(cisn.wrapping_add(1), sisn.wrapping_add(1), req));
+        let data = super::packet::tcp_segment(
+            sport,
+            dport,
+            &super::packet::Seg::data(cisn.wrapping_add(1), sisn.wrapping_add(1), req),
+        );
         self.send(c, s.addr, 6, data, 64);
         let c2 = cisn.wrapping_add(1 + req.len() as u32);
         let resp = b"general kenobi\n";
-        let data = super::packet::tcp_segment(sent.dport, sent.sport, &super::packet::Seg::data(sisn.wrapping_add(1), c2, resp));
+        let data = super::packet::tcp_segment(
+            sent.dport,
+            sent.sport,
+            &super::packet::Seg::data(sisn.wrapping_add(1), c2, resp),
+        );
         self.send(r, sent.src, 6, data, 64);
         let s2 = sisn.wrapping_add(1 + resp.len() as u32);
         match self.rng.below(3) {
             0 => {
-                let fin = super::packet::tcp_segment(sport, dport, &super::packet::Seg::flags(FIN | ACK, c2, s2));
+                let fin = super::packet::tcp_segment(
+                    sport,
+                    dport,
+                    &super::packet::Seg::flags(FIN | ACK, c2, s2),
+                );
                 self.send(c, s.addr, 6, fin, 64);
-                let fin = super::packet::tcp_segment(sent.dport, sent.sport, &super::packet::Seg::flags(FIN | ACK, s2, c2.wrapping_add(1)));
+                let fin = super::packet::tcp_segment(
+                    sent.dport,
+                    sent.sport,
+                    &super::packet::Seg::flags(FIN | ACK, s2, c2.wrapping_add(1)),
+                );
                 self.send(r, sent.src, 6, fin, 64);
-                let ack = super::packet::tcp_segment(sport, dport, &super::packet::Seg::ack(c2.wrapping_add(1), s2.wrapping_add(1), b""));
+                let ack = super::packet::tcp_segment(
+                    sport,
+                    dport,
+                    &super::packet::Seg::ack(c2.wrapping_add(1), s2.wrapping_add(1), b""),
+                );
                 self.send(c, s.addr, 6, ack, 64);
             }
             1 => {
-                let rst = super::packet::tcp_segment(sport, dport, &super::packet::Seg::flags(RST | ACK, c2, s2));
+                let rst = super::packet::tcp_segment(
+                    sport,
+                    dport,
+                    &super::packet::Seg::flags(RST | ACK, c2, s2),
+                );
                 self.send(c, s.addr, 6, rst, 64);
             }
             _ => {}
@@ -888,7 +1000,13 @@ impl<'a, 'r> TrafficGen<'a, 'r> {
         let (c, s) = self.pair();
         let (sport, dport) = (self.client_port(), self.server_port());
         let ttl = self.ttl();
-        let sent = self.send(c, s.addr, 17, super::packet::udp(sport, dport, b"ping?"), ttl);
+        let sent = self.send(
+            c,
+            s.addr,
+            17,
+            super::packet::udp(sport, dport, b"ping?"),
+            ttl,
+        );
         let Some(sent) = sent.filter(|x| x.iface != "lo") else {
             return;
         };
@@ -899,10 +1017,22 @@ impl<'a, 'r> TrafficGen<'a, 'r> {
             return;
         }
         for _ in 0..1 + self.rng.below(2) {
-            self.send(r, sent.src, 17, super::packet::udp(sent.dport, sent.sport, b"pong!"), 64);
+            self.send(
+                r,
+                sent.src,
+                17,
+                super::packet::udp(sent.dport, sent.sport, b"pong!"),
+                64,
+            );
         }
         if self.rng.chance(1, 2) {
-            self.send(c, s.addr, 17, super::packet::udp(sport, dport, b"again"), 64);
+            self.send(
+                c,
+                s.addr,
+                17,
+                super::packet::udp(sport, dport, b"again"),
+                64,
+            );
         }
     }
 
@@ -928,7 +1058,8 @@ impl<'a, 'r> TrafficGen<'a, 'r> {
         match self.rng.below(4) {
             3 => {
                 // A SYN with a wrong checksum: INVALID where conntrack checks (PREROUTING).
-                let mut l4 = super::packet::tcp_segment(sport, dport, &super::packet::Seg::syn(seq));
+                let mut l4 =
+                    super::packet::tcp_segment(sport, dport, &super::packet::Seg::syn(seq));
                 self.ip_id = self.ip_id.wrapping_add(1);
                 let mut ip = vec![0x45, 0];
                 ip.extend_from_slice(&((20 + l4.len()) as u16).to_be_bytes());
@@ -946,11 +1077,19 @@ impl<'a, 'r> TrafficGen<'a, 'r> {
                 }
             }
             0 => {
-                let l4 = super::packet::tcp_segment(sport, dport, &super::packet::Seg::flags(SYN | ACK, seq, 1));
+                let l4 = super::packet::tcp_segment(
+                    sport,
+                    dport,
+                    &super::packet::Seg::flags(SYN | ACK, seq, 1),
+                );
                 self.send(c, s.addr, 6, l4, 64);
             }
             1 => {
-                let l4 = super::packet::tcp_segment(sport, dport, &super::packet::Seg::flags(RST, seq, 0));
+                let l4 = super::packet::tcp_segment(
+                    sport,
+                    dport,
+                    &super::packet::Seg::flags(RST, seq, 0),
+                );
                 self.send(c, s.addr, 6, l4, 64);
             }
             _ => {
@@ -1005,7 +1144,11 @@ mod tests {
             let b = scenario(seed, Backend::Nft).expect("parses");
             assert_eq!(a.rules_text, b.rules_text);
             assert_eq!(a.packets.len(), b.packets.len());
-            assert!(a.packets.iter().zip(&b.packets).all(|(x, y)| x.packet == y.packet));
+            assert!(a
+                .packets
+                .iter()
+                .zip(&b.packets)
+                .all(|(x, y)| x.packet == y.packet));
         }
     }
 

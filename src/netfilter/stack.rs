@@ -907,9 +907,10 @@ impl<'r> Stack<'r> {
         // (measured: verify_random seed 133441489485061; ICMP errors do not, seeds
         // 120532410097233, 38786826563496 and others).
         let icmp = matches!(f.info.protocol, IpProtocol::Icmp | IpProtocol::Icmpv6);
-        let fresh = f.ct.as_ref().is_some_and(|c| {
-            c.state == CtStates::NEW || (c.state == CtStates::RELATED && !icmp)
-        });
+        let fresh = f
+            .ct
+            .as_ref()
+            .is_some_and(|c| c.state == CtStates::NEW || (c.state == CtStates::RELATED && !icmp));
         let done = self
             .conntrack
             .as_ref()
@@ -1177,7 +1178,13 @@ impl<'r> Stack<'r> {
         // destination unicast): tcp_v4_rcv discards it (pkt_type not PACKET_HOST) and
         // __icmp_send sends no error about it ("no replies to physical multicast/
         // broadcast"); an echo request is still answered.
-        let is_echo = matches!(f.info.l4, L4Info::Icmp { msg_type: 8 | 128, .. });
+        let is_echo = matches!(
+            f.info.l4,
+            L4Info::Icmp {
+                msg_type: 8 | 128,
+                ..
+            }
+        );
         if link_group(f) && !is_echo {
             return;
         }
@@ -1212,7 +1219,13 @@ impl<'r> Stack<'r> {
     /// up at OUTPUT and NAT translates it also when that connection was never confirmed
     /// (a DNATed packet whose TTL ran out or that FORWARD rejected). An untracked or
     /// INVALID offending packet has none to give.
-    fn send_attached(&mut self, now_ns: i64, ip: Vec<u8>, offending: &Flight<'r>, out: &mut Processed) {
+    fn send_attached(
+        &mut self,
+        now_ns: i64,
+        ip: Vec<u8>,
+        offending: &Flight<'r>,
+        out: &mut Processed,
+    ) {
         let attach = offending.conn.filter(|_| !offending.untracked);
         self.send_made(now_ns, ip, attach, out);
     }
@@ -1416,7 +1429,11 @@ mod tests {
 
     /// The one answer the host made, from its IP header.
     fn host_reply(p: &Processed) -> Vec<u8> {
-        let r: Vec<&Emitted> = p.emitted.iter().filter(|e| e.kind == EmitKind::HostReply).collect();
+        let r: Vec<&Emitted> = p
+            .emitted
+            .iter()
+            .filter(|e| e.kind == EmitKind::HostReply)
+            .collect();
         assert_eq!(r.len(), 1, "{:?}", p.outcome);
         r[0].frame[14..].to_vec()
     }
@@ -1452,7 +1469,12 @@ mod tests {
         let rs = v4_ruleset(
             "*filter\n:OUTPUT ACCEPT [0:0]\n-A OUTPUT -p tcp -m tcp ! --dport 22 -j REJECT --reject-with tcp-reset\nCOMMIT\n",
         );
-        let mut stack = Stack::new(&rs, &host, IpSets::parse("", "none").expect("empty"), Config::default());
+        let mut stack = Stack::new(
+            &rs,
+            &host,
+            IpSets::parse("", "none").expect("empty"),
+            Config::default(),
+        );
         let mut ip = vec![0x45, 0, 0, 40, 0, 1, 0x40, 0, 64, 6, 0, 0];
         ip.extend_from_slice(&[192, 168, 99, 11, 10, 244, 1, 9]);
         ip.extend_from_slice(&[0x86, 0x1e, 0x23, 0x4f, 0, 0, 0, 1, 0, 0, 0, 0, 0x50, 0x02]);
@@ -1461,7 +1483,10 @@ mod tests {
         let p = stack.send_local(0, &ip);
         assert!(p.emitted.is_empty(), "{:?}", p.emitted);
         let counted = stack.counted_ruleset();
-        let out = counted.table(TableKind::Filter).and_then(|t| t.chain("OUTPUT")).expect("OUTPUT");
+        let out = counted
+            .table(TableKind::Filter)
+            .and_then(|t| t.chain("OUTPUT"))
+            .expect("OUTPUT");
         assert_eq!(out.rules[0].counters.packets, 2);
         assert_eq!(out.rules[0].counters.bytes, 80);
     }
@@ -1475,7 +1500,12 @@ mod tests {
             "*raw\n:OUTPUT ACCEPT [0:0]\n-A OUTPUT -j CT --notrack\n\
              -A OUTPUT -m state --state NEW,INVALID\n-A OUTPUT -m state --state UNTRACKED\nCOMMIT\n",
         );
-        let mut stack = Stack::new(&rs, &host, IpSets::parse("", "none").expect("empty"), Config::default());
+        let mut stack = Stack::new(
+            &rs,
+            &host,
+            IpSets::parse("", "none").expect("empty"),
+            Config::default(),
+        );
         let mut ip = vec![0x45, 0, 0, 40, 0, 1, 0x40, 0, 64, 6, 0, 0];
         ip.extend_from_slice(&[192, 168, 99, 11, 10, 244, 1, 9]);
         ip.extend_from_slice(&[0x86, 0x1e, 0x23, 0x4f, 0, 0, 0, 1, 0, 0, 0, 0, 0x50, 0x02]);
@@ -1483,7 +1513,10 @@ mod tests {
         crate::wire::verify::recompute(&mut ip).expect("valid");
         stack.send_local(0, &ip);
         let counted = stack.counted_ruleset();
-        let out = counted.table(TableKind::Raw).and_then(|t| t.chain("OUTPUT")).expect("OUTPUT");
+        let out = counted
+            .table(TableKind::Raw)
+            .and_then(|t| t.chain("OUTPUT"))
+            .expect("OUTPUT");
         let packets: Vec<u64> = out.rules.iter().map(|r| r.counters.packets).collect();
         assert_eq!(packets, [1, 0, 1]);
     }
@@ -1501,8 +1534,15 @@ mod tests {
             ([224, 0, 0, 251], [1, 0, 0x5e, 0, 0, 0xfb], 17),
             ([192, 168, 0, 255], [0xff; 6], 1),
         ] {
-            let mut stack = Stack::new(&rs, &host, IpSets::parse("", "none").expect("empty"), Config::default());
-            let mut ip = vec![0x45, 0, 0, 33, 0, 1, 0x40, 0, 64, proto, 0, 0, 192, 168, 0, 10];
+            let mut stack = Stack::new(
+                &rs,
+                &host,
+                IpSets::parse("", "none").expect("empty"),
+                Config::default(),
+            );
+            let mut ip = vec![
+                0x45, 0, 0, 33, 0, 1, 0x40, 0, 64, proto, 0, 0, 192, 168, 0, 10,
+            ];
             ip.extend_from_slice(&dst);
             if proto == 17 {
                 ip.extend_from_slice(&[0x9c, 0x40, 0, 53, 0, 13, 0, 0]);
@@ -1511,9 +1551,16 @@ mod tests {
             }
             ip.extend_from_slice(b"hello");
             crate::wire::verify::recompute(&mut ip).expect("valid");
-            let link = LinkHeader { src: [2, 0xfb, 0, 0, 0, 0x10], dst: mac };
+            let link = LinkHeader {
+                src: [2, 0xfb, 0, 0, 0, 0x10],
+                dst: mac,
+            };
             let p = stack.receive(0, "eth0", Some(link), &ip);
-            assert!(p.emitted.is_empty(), "{dst:?} proto {proto}: {:?}", p.emitted);
+            assert!(
+                p.emitted.is_empty(),
+                "{dst:?} proto {proto}: {:?}",
+                p.emitted
+            );
         }
     }
 
@@ -1526,12 +1573,20 @@ mod tests {
         let rs = v4_ruleset(
             "*nat\n:PREROUTING ACCEPT [0:0]\n-A PREROUTING -j DNAT --to-destination 10.96.0.10\nCOMMIT\n",
         );
-        let mut stack = Stack::new(&rs, &host, IpSets::parse("", "none").expect("empty"), Config::default());
+        let mut stack = Stack::new(
+            &rs,
+            &host,
+            IpSets::parse("", "none").expect("empty"),
+            Config::default(),
+        );
         let mut ip = vec![0x45, 0, 0, 33, 0, 1, 0x40, 0, 64, 17, 0, 0, 192, 168, 0, 20];
         ip.extend_from_slice(&[255, 255, 255, 255, 0xce, 0x46, 0x0c, 0x7d, 0, 13, 0, 0]);
         ip.extend_from_slice(b"hello");
         crate::wire::verify::recompute(&mut ip).expect("valid");
-        let link = LinkHeader { src: [2, 0xfb, 0, 0, 0, 0x10], dst: [0xff; 6] };
+        let link = LinkHeader {
+            src: [2, 0xfb, 0, 0, 0, 0x10],
+            dst: [0xff; 6],
+        };
         let p = stack.receive(0, "eth0", Some(link), &ip);
         assert!(p.emitted.is_empty(), "{:?}", p.outcome);
         assert!(stack.conntrack_list(0).is_empty());
@@ -1547,7 +1602,12 @@ mod tests {
             "*nat\n:PREROUTING ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n\
              -A PREROUTING -m state --state NEW\n-A OUTPUT -p tcp -j REDIRECT --to-ports 443\nCOMMIT\n",
         );
-        let mut stack = Stack::new(&rs, &host, IpSets::parse("", "none").expect("empty"), Config::default());
+        let mut stack = Stack::new(
+            &rs,
+            &host,
+            IpSets::parse("", "none").expect("empty"),
+            Config::default(),
+        );
         let mut ip = vec![0x45, 0, 0, 40, 0, 1, 0x40, 0, 64, 6, 0, 0];
         ip.extend_from_slice(&[192, 168, 0, 2, 8, 8, 8, 8]);
         ip.extend_from_slice(&[0xbc, 0xa7, 0, 80, 0, 0, 0, 1, 0, 0, 0, 0, 0x50, 0x02]);
@@ -1555,7 +1615,10 @@ mod tests {
         crate::wire::verify::recompute(&mut ip).expect("valid");
         stack.send_local(0, &ip);
         let counted = stack.counted_ruleset();
-        let pre = counted.table(TableKind::Nat).and_then(|t| t.chain("PREROUTING")).expect("PREROUTING");
+        let pre = counted
+            .table(TableKind::Nat)
+            .and_then(|t| t.chain("PREROUTING"))
+            .expect("PREROUTING");
         assert_eq!(pre.rules[0].counters.packets, 0, "the SYN looped back");
     }
 
@@ -1571,7 +1634,12 @@ mod tests {
                 "*nat\n:POSTROUTING ACCEPT [0:0]\n-A POSTROUTING -p udp -m state --state NEW\nCOMMIT\n\
                  *filter\n:OUTPUT ACCEPT [0:0]\n-A OUTPUT -d 198.51.100.7/32 -p tcp -j REJECT --reject-with {with}\nCOMMIT\n",
             ));
-            let mut stack = Stack::new(&rs, &host, IpSets::parse("", "none").expect("empty"), Config::default());
+            let mut stack = Stack::new(
+                &rs,
+                &host,
+                IpSets::parse("", "none").expect("empty"),
+                Config::default(),
+            );
             let mut ip = vec![0x45, 0, 0, 40, 0, 1, 0x40, 0, 64, 6, 0, 0];
             ip.extend_from_slice(&[192, 168, 0, 2, 198, 51, 100, 7]);
             ip.extend_from_slice(&[0x99, 0x24, 0, 22, 0, 0, 0, 1, 0, 0, 0, 0, 0x50, 0x02]);
@@ -1581,7 +1649,10 @@ mod tests {
             assert!(matches!(p.outcome, Outcome::Rejected(_)), "{:?}", p.outcome);
             assert!(stack.tracks_connections());
             let counted = stack.counted_ruleset();
-            let post = counted.table(TableKind::Nat).and_then(|t| t.chain("POSTROUTING")).expect("POSTROUTING");
+            let post = counted
+                .table(TableKind::Nat)
+                .and_then(|t| t.chain("POSTROUTING"))
+                .expect("POSTROUTING");
             assert_eq!(post.counters.packets, walks, "{with}");
         }
     }
@@ -1594,12 +1665,20 @@ mod tests {
         let rs = v4_ruleset(
             "*nat\n:PREROUTING ACCEPT [0:0]\n-A PREROUTING -j DNAT --to-destination 192.168.0.2\nCOMMIT\n",
         );
-        let mut stack = Stack::new(&rs, &host, IpSets::parse("", "none").expect("empty"), Config::default());
+        let mut stack = Stack::new(
+            &rs,
+            &host,
+            IpSets::parse("", "none").expect("empty"),
+            Config::default(),
+        );
         let mut ip = vec![0x45, 0, 0, 33, 0, 1, 0x40, 0, 64, 17, 0, 0, 192, 168, 1, 30];
         ip.extend_from_slice(&[224, 0, 0, 251, 0x95, 0x91, 0x05, 0xc0, 0, 13, 0, 0]);
         ip.extend_from_slice(b"hello");
         crate::wire::verify::recompute(&mut ip).expect("valid");
-        let link = LinkHeader { src: [2, 0xfb, 0, 0, 0, 0x10], dst: [1, 0, 0x5e, 0, 0, 0xfb] };
+        let link = LinkHeader {
+            src: [2, 0xfb, 0, 0, 0, 0x10],
+            dst: [1, 0, 0x5e, 0, 0, 0xfb],
+        };
         let p = stack.receive(0, "eth0", Some(link), &ip);
         assert!(matches!(p.outcome, Outcome::Delivered), "{:?}", p.outcome);
         assert!(p.emitted.is_empty(), "{:?}", p.emitted);
@@ -1625,9 +1704,18 @@ mod tests {
         ip.extend_from_slice(b"ping?");
         crate::wire::verify::recompute(&mut ip).expect("valid");
         assert_eq!(ip[26..28], [0, 0], "recompute keeps 'no checksum'");
-        let mut stack = Stack::new(&rs, &host, IpSets::parse("", "none").expect("empty"), Config::default());
+        let mut stack = Stack::new(
+            &rs,
+            &host,
+            IpSets::parse("", "none").expect("empty"),
+            Config::default(),
+        );
         let p = stack.receive(0, "cni0", None, &ip);
-        let icmp: Vec<&Emitted> = p.emitted.iter().filter(|e| e.kind == EmitKind::HostReply).collect();
+        let icmp: Vec<&Emitted> = p
+            .emitted
+            .iter()
+            .filter(|e| e.kind == EmitKind::HostReply)
+            .collect();
         assert_eq!(icmp.len(), 1, "{:?}", p.emitted);
         assert_eq!(icmp[0].frame[14 + 20..14 + 22], [3, 3], "port unreachable");
     }
