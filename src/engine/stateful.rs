@@ -132,7 +132,10 @@ impl MatchState {
         let answer = match m {
             MatchExt::Statistic(s) => Ok(match s.mode {
                 crate::rules::ext::StatisticMode::Nth { every, packet } => {
-                    let count = self.nth.entry(key(m)).or_insert(every.saturating_sub(packet));
+                    let count = self
+                        .nth
+                        .entry(key(m))
+                        .or_insert(every.saturating_sub(packet));
                     statistic::nth(count, every) != s.invert
                 }
                 crate::rules::ext::StatisticMode::Random { probability } => {

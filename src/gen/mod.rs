@@ -5,8 +5,8 @@
 pub mod cluster;
 pub mod kube;
 pub mod node_rules;
-pub mod random;
 mod packet;
+pub mod random;
 mod rng;
 pub mod traffic;
 
