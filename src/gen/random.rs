@@ -669,6 +669,8 @@ struct TrafficGen<'a, 'r> {
     ip_id: u16,
     out: Vec<Timed>,
     unsupported: Vec<(usize, String)>,
+    /// TCP flows to send a late segment on: client, destination, ports, seq, ack.
+    late: Vec<(End, Ipv4Addr, u16, u16, u32, u32)>,
 }
 
 /// The packet the emulation sent out for a request: where the reply comes from.
@@ -710,6 +712,7 @@ impl<'a, 'r> TrafficGen<'a, 'r> {
             ip_id: 0x100,
             out: Vec::new(),
             unsupported: Vec::new(),
+            late: Vec::new(),
         }
     }
 
@@ -726,6 +729,25 @@ impl<'a, 'r> TrafficGen<'a, 'r> {
                 6 | 7 => self.echo_flow(),
                 8 => self.broadcast(),
                 _ => self.stray(),
+            }
+        }
+        // Late segments on finished or open TCP flows, after other traffic: a client that
+        // keeps sending after FIN or RST, or much later.
+        let late = std::mem::take(&mut self.late);
+        for (c, dst, sport, dport, seq, ack) in late {
+            if self.rng.chance(1, 2) {
+                use crate::wire::tcp::flags::{ACK, PSH};
+                let seg = super::packet::tcp_segment(
+                    sport,
+                    dport,
+                    &super::packet::Seg {
+                        flags: PSH | ACK,
+                        seq,
+                        ack,
+                        payload: b"late\n",
+                    },
+                );
+                self.send(c, dst, 6, seg, 64);
             }
         }
     }
@@ -766,7 +788,8 @@ impl<'a, 'r> TrafficGen<'a, 'r> {
                 continue;
             }
             let (c, s) = (self.end(c), self.end(s));
-            if matches!((c.side, s.side), (Side::Local, Side::Local)) {
+            // Now and then the host talks to itself (through lo).
+            if matches!((c.side, s.side), (Side::Local, Side::Local)) && !self.rng.chance(1, 6) {
                 continue;
             }
             return (c, s);
@@ -963,6 +986,8 @@ impl<'a, 'r> TrafficGen<'a, 'r> {
         );
         self.send(r, sent.src, 6, data, 64);
         let s2 = sisn.wrapping_add(1 + resp.len() as u32);
+        let (c3, s3) = (c2.wrapping_add(1), s2.wrapping_add(1));
+        self.late.push((c, s.addr, sport, dport, c3, s3));
         match self.rng.below(3) {
             0 => {
                 let fin = super::packet::tcp_segment(
