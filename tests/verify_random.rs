@@ -232,6 +232,9 @@ fn trace() {
                     e.frame.len()
                 );
             }
+            for c in stack.conntrack_list(now) {
+                println!("  ct {c}");
+            }
         }
     }
 }

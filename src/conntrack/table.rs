@@ -537,6 +537,25 @@ impl Table {
         }
     }
 
+    /// `nf_ct_set_closing` (nf_send_reset, after REJECT's reset): a confirmed TCP
+    /// connection goes to CLOSE, with CLOSE's timeout unless it was there already.
+    pub fn set_closing(&mut self, id: ConnId, now_ns: i64) {
+        let Some(conn) = self.conns.get_mut(&id.0) else {
+            return;
+        };
+        if !conn.is_confirmed() {
+            return;
+        }
+        if let ProtoState::Tcp(track) = &mut conn.proto {
+            let old = track.state;
+            track.state = TcpState::Close;
+            conn.tcp_state = Some(TcpState::Close);
+            if old != TcpState::Close {
+                conn.refresh(now_ns, TcpState::Close.timeout_secs());
+            }
+        }
+    }
+
     /// The connection `id`. Panics when there is none: ids come from [`Table::packet_in`]
     /// and stay valid until the connection is dropped, expires or is killed and a later
     /// packet arrives.

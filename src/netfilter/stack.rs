@@ -1123,6 +1123,13 @@ impl<'r> Stack<'r> {
             crate::engine::reject_reply_at(&with, &f.bytes, &f.info, self.host, site)
         {
             self.send_attached(now_ns, reply, f, out);
+            // nf_send_reset ends with nf_ct_set_closing: the connection the reset
+            // answered goes to CLOSE (the reset itself skips conntrack, it is attached).
+            if matches!(with, RejectWith::TcpReset) && !f.untracked {
+                if let (Some((id, _)), Some(t)) = (f.conn, self.conntrack.as_mut()) {
+                    t.set_closing(id, now_ns);
+                }
+            }
         }
     }
 
@@ -1682,6 +1689,47 @@ mod tests {
         let p = stack.receive(0, "eth0", Some(link), &ip);
         assert!(matches!(p.outcome, Outcome::Delivered), "{:?}", p.outcome);
         assert!(p.emitted.is_empty(), "{:?}", p.emitted);
+    }
+
+    /// REJECT --reject-with tcp-reset of a SYN-ACK to the host's own SYN puts the
+    /// connection in CLOSE (nf_ct_set_closing), and the reset does not meet conntrack
+    /// (kernel: verify_random seed 238614210263731, CLOSE without ASSURED after more
+    /// segments).
+    #[test]
+    fn a_reject_reset_closes_the_connection() {
+        let host = Host::kubernetes_node();
+        let rs = v4_ruleset(
+            "*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -p tcp -m state --state ESTABLISHED -j REJECT --reject-with tcp-reset\nCOMMIT\n",
+        );
+        let mut stack = Stack::new(
+            &rs,
+            &host,
+            IpSets::parse("", "none").expect("empty"),
+            Config::default(),
+        );
+        let seg = |src: [u8; 4], dst: [u8; 4], ports: [u8; 4], flags: u8, seq: u32, ack: u32| {
+            let mut ip = vec![0x45, 0, 0, 40, 0, 1, 0x40, 0, 64, 6, 0, 0];
+            ip.extend_from_slice(&src);
+            ip.extend_from_slice(&dst);
+            ip.extend_from_slice(&ports);
+            ip.extend_from_slice(&seq.to_be_bytes());
+            ip.extend_from_slice(&ack.to_be_bytes());
+            ip.extend_from_slice(&[0x50, flags, 0xfa, 0xf0, 0, 0, 0, 0]);
+            crate::wire::verify::recompute(&mut ip).expect("valid");
+            ip
+        };
+        let (h, peer) = ([192, 168, 99, 11], [192, 168, 0, 10]);
+        stack.send_local(0, &seg(h, peer, [0xe2, 0, 0x31, 0xc3], 0x02, 100, 0));
+        let p = stack.receive(
+            1_000_000,
+            "eth0",
+            None,
+            &seg(peer, h, [0x31, 0xc3, 0xe2, 0], 0x12, 500, 101),
+        );
+        assert!(matches!(p.outcome, Outcome::Rejected(_)), "{:?}", p.outcome);
+        let list = stack.conntrack_list(1_000_000);
+        assert_eq!(list.len(), 1, "{list:?}");
+        assert!(list[0].contains(" 10 CLOSE "), "{list:?}");
     }
 
     /// A UDP datagram without checksum (zero) to a closed port of the host: the kernel
