@@ -216,7 +216,7 @@ impl<'a> RuleGen<'a> {
         users: &[String],
         hooks: &mut [u8],
     ) -> Vec<String> {
-        let n = self.rng.below(5) as usize;
+        let n = self.rng.below(7) as usize;
         let builtin = first_user == 0;
         (0..n)
             .map(|_| {
@@ -489,7 +489,12 @@ impl<'a> RuleGen<'a> {
                     "--rcheck --hitcount 2",
                 ]);
                 let side = self.pick(&["--rsource", "--rdest"]);
-                format!("-m recent {cmd} --name {name} --mask 255.255.255.255 {side}")
+                let secs = if cmd != "--set" && cmd != "--remove" && self.rng.chance(1, 3) {
+                    " --seconds 60"
+                } else {
+                    ""
+                };
+                format!("-m recent {cmd}{secs} --name {name} --mask 255.255.255.255 {side}")
             }
             13 => {
                 let q = self.pick(&[100u64, 500, 2000]);
@@ -940,7 +945,11 @@ impl<'a, 'r> TrafficGen<'a, 'r> {
         let sisn = self.rng.next_u64() as u32;
         let ttl = self.ttl();
         let syn = super::packet::tcp_segment(sport, dport, &super::packet::Seg::syn(cisn));
-        let sent = self.send(c, s.addr, 6, syn, ttl);
+        let sent = self.send(c, s.addr, 6, syn.clone(), ttl);
+        if self.rng.chance(1, 6) {
+            // A retransmitted SYN.
+            self.send(c, s.addr, 6, syn, ttl);
+        }
         let Some(sent) = sent.filter(|x| x.iface != "lo") else {
             // Not forwarded: maybe a stray ACK after it.
             if self.rng.chance(1, 2) {
@@ -970,6 +979,19 @@ impl<'a, 'r> TrafficGen<'a, 'r> {
             &super::packet::Seg::ack(cisn.wrapping_add(1), sisn.wrapping_add(1), b""),
         );
         self.send(c, s.addr, 6, ack, 64);
+        if self.rng.chance(1, 6) {
+            // Data far outside the window: INVALID for conntrack.
+            let far = super::packet::tcp_segment(
+                sport,
+                dport,
+                &super::packet::Seg::data(
+                    cisn.wrapping_add(3_000_000),
+                    sisn.wrapping_add(1),
+                    b"far",
+                ),
+            );
+            self.send(c, s.addr, 6, far, 64);
+        }
         let req = b"hello there\n";
         let data = super::packet::tcp_segment(
             sport,
