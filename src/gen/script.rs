@@ -337,6 +337,9 @@ impl Spec {
             let mut ip = self.ip_header(proto, src, dst, l4.len())?;
             ip.extend_from_slice(&l4);
             crate::wire::verify::recompute(&mut ip).map_err(|e| format!("checksums: {e}"))?;
+            if proto == Proto::Udp {
+                udp_checksum(&mut ip);
+            }
             self.spoil(&mut ip, proto);
             match self.num("frag")? {
                 Some(size) => out.extend(fragments(&ip, size as usize)?),
@@ -571,6 +574,36 @@ impl Spec {
     }
 }
 
+/// Fills the UDP checksum, which `recompute` leaves 0 (over IPv4, "no checksum"): senders
+/// fill it, and a datagram without one takes other paths in the kernel (`nosum` asks for it).
+fn udp_checksum(ip: &mut [u8]) {
+    use crate::wire::checksum;
+    let v6 = ip[0] >> 4 == 6;
+    let off = if v6 { 40 } else { usize::from(ip[0] & 0x0f) * 4 };
+    if ip.len() < off + 8 {
+        return;
+    }
+    let len = ip.len() - off;
+    let pseudo = if v6 {
+        let (mut s, mut d) = ([0u8; 16], [0u8; 16]);
+        s.copy_from_slice(&ip[8..24]);
+        d.copy_from_slice(&ip[24..40]);
+        checksum::pseudo_header_v6(&s, &d, 17, len as u32)
+    } else {
+        let (mut s, mut d) = ([0u8; 4], [0u8; 4]);
+        s.copy_from_slice(&ip[12..16]);
+        d.copy_from_slice(&ip[16..20]);
+        checksum::pseudo_header_v4(&s, &d, 17, len as u16)
+    };
+    ip[off + 6] = 0;
+    ip[off + 7] = 0;
+    let c = match checksum::finish(checksum::combine(&[pseudo, checksum::data(&ip[off..])])) {
+        0 => 0xffff,
+        c => c,
+    };
+    ip[off + 6..off + 8].copy_from_slice(&c.to_be_bytes());
+}
+
 /// Splits an IPv4 datagram into fragments carrying `size` bytes of payload each.
 fn fragments(ip: &[u8], size: usize) -> Result<Vec<Vec<u8>>, String> {
     if ip[0] >> 4 != 4 {
@@ -744,6 +777,9 @@ mod tests {
         assert_eq!(p.len(), 2);
         assert_eq!((p[0][8], p[0][1], p[0].len()), (1, 0x10, 31));
         assert!(!crate::wire::verify::verify(&p[0]).expect("parses").all_ok());
+        let u = ips("eth0 udp 1.2.3.4:5 > 10.0.0.1:53 len=3\neth0 udp [2001:db8::5]:5 > [2001:db8::1]:53");
+        assert!(u.iter().all(|q| q[26..28] != [0, 0] || q[46..48] != [0, 0]));
+        assert!(u.iter().all(|q| crate::wire::verify::verify(q).expect("parses").all_ok()));
         let f = ips("eth0 udp 1.2.3.4:5 > 10.0.0.1:53 len=100 frag=48");
         assert_eq!(f.len(), 3);
         assert_eq!(u16::from_be_bytes([f[1][6], f[1][7]]), 0x2000 | 6);

@@ -1086,8 +1086,13 @@ impl<'r> Stack<'r> {
     /// What the host's own stack answers to a packet delivered to it when nothing listens
     /// (tcp_v4_send_reset, icmp port unreachable, icmp_echo).
     fn local_stack_reply(&mut self, now_ns: i64, f: &Flight<'r>, out: &mut Processed) {
-        // tcp_v4_rcv / __udp4_lib_rcv drop a segment with a bad checksum without answering.
-        if f.in_iface.is_some() && !crate::wire::reply::l4_checksum_ok(&f.bytes, &f.info) {
+        // tcp_v4_rcv / __udp4_lib_rcv drop a segment with a bad checksum without answering;
+        // over IPv4 a UDP checksum of 0 means "none" (udp4_csum_init) and is answered, over
+        // IPv6 it is invalid (udp6_csum_init) and dropped.
+        if f.in_iface.is_some()
+            && !udp4_without_checksum(&f.bytes, &f.info)
+            && !crate::wire::reply::l4_checksum_ok(&f.bytes, &f.info)
+        {
             return;
         }
         let reply = match (f.info.protocol, f.info.l4) {
@@ -1126,6 +1131,14 @@ impl<'r> Stack<'r> {
         out.emitted.extend(inner.emitted);
         out.log.extend(inner.log);
     }
+}
+
+/// An IPv4 UDP datagram whose checksum field is 0 (no checksum).
+fn udp4_without_checksum(bytes: &[u8], info: &crate::wire::IpInfo) -> bool {
+    let at = usize::from(info.l4_offset) + 6;
+    info.protocol == IpProtocol::Udp
+        && !info.is_ipv6()
+        && bytes.get(at..at + 2).is_some_and(|c| c == [0, 0])
 }
 
 /// The engine's view of a connection for the packet at hand.
