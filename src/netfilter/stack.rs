@@ -564,7 +564,11 @@ impl<'r> Stack<'r> {
     /// loops back through `lo` into PREROUTING and INPUT.
     fn output(&mut self, now_ns: i64, mut f: Flight<'r>, out: &mut Processed) -> Outcome {
         let host = self.host;
-        let route = match host.route_output(f.info.dst, Some(f.info.src), f.mark) {
+        // A reset REJECT sends for a forwarded segment comes from that segment's destination,
+        // not a host address: nf_send_reset routes it with ip_route_me_harder, which sets
+        // FLOWI_FLAG_ANYSRC for a unicast source, so the source is not required to be local.
+        let src = Some(f.info.src).filter(|s| !f.host_made || host.is_local(*s));
+        let route = match host.route_output(f.info.dst, src, f.mark) {
             Ok(r) => r,
             Err(e) => return Outcome::NoRoute(format!("{} ({:?})", e.errno.message(), e.reason)),
         };
@@ -587,7 +591,7 @@ impl<'r> Stack<'r> {
         let mut route = route;
         // ip_route_me_harder: a changed destination or mark routes the packet again.
         if (f.info.dst, f.mark) != before {
-            route = match host.route_output(f.info.dst, Some(f.info.src), f.mark) {
+            route = match host.route_output(f.info.dst, src, f.mark) {
                 Ok(r) => r,
                 Err(e) => {
                     self.forget(&f);
