@@ -163,6 +163,12 @@ pub struct Processed {
     pub trace: Vec<TraceStep>,
 }
 
+impl Default for Processed {
+    fn default() -> Processed {
+        Processed::new()
+    }
+}
+
 impl Processed {
     /// Nothing happened yet.
     pub fn new() -> Processed {
