@@ -24,5 +24,8 @@ pub use walk::{walk, Counts, DecidedBy, Decision, Packet, TargetAction, Verdict}
 mod log;
 mod reject;
 
-pub use log::{log_line, nflog_line, nft_trace_line, trace_line, LogContext, TraceKind};
+pub use log::{
+    log_line, nflog_line, nft_trace_event_line, nft_trace_packet_line, trace_line, LogContext,
+    NftTraceEvent, NftVerdict, TraceKind,
+};
 pub use reject::{error_source, reject_reply, reject_reply_at, time_exceeded, RejectSite};
