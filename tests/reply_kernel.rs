@@ -23,7 +23,6 @@ const RULES_V4: &str = "*filter
 :INPUT ACCEPT [0:0]
 :FORWARD ACCEPT [0:0]
 :OUTPUT ACCEPT [0:0]
--A INPUT -f -j REJECT
 -A INPUT -p tcp --dport 1001 -j REJECT --reject-with tcp-reset
 -A INPUT -p udp --dport 1002 -j REJECT
 -A INPUT -p udp --dport 1003 -j REJECT --reject-with icmp-net-unreachable
@@ -34,6 +33,7 @@ const RULES_V4: &str = "*filter
 -A INPUT -p udp --dport 1008 -j REJECT --reject-with icmp-admin-prohibited
 -A INPUT -p tcp --dport 1010 -j REJECT
 -A INPUT -p icmp ! --icmp-type echo-request -j REJECT
+-A FORWARD -f -j REJECT
 -A FORWARD -p tcp --dport 2001 -j REJECT --reject-with tcp-reset
 -A FORWARD -p udp --dport 2002 -j REJECT --reject-with icmp-host-prohibited
 COMMIT
@@ -219,7 +219,9 @@ fn cases_v4() -> Vec<Case> {
         v4(PEER4, DEV4, 17, 0, 64, &l4)
     };
     // Offset 128 bytes, no more fragments: the tail of a datagram whose head never came.
-    let mut later_fragment = v4(PEER4, DEV4, 17, 0, 64, &udp(40002, 1002, 32));
+    // Forwarded (INPUT never sees a fragment: ip_local_deliver reassembles first), so
+    // `-A FORWARD -f -j REJECT` meets it and nf_send_unreach declines.
+    let mut later_fragment = v4(PEER4, FAR4, 17, 0, 64, &udp(40002, 1002, 32));
     later_fragment[6] = 0x00;
     later_fragment[7] = 0x10;
     fix_v4_header(&mut later_fragment);
@@ -686,6 +688,16 @@ fn replies_agree_with_the_kernel() {
         .collect();
     assert_eq!(lines.len(), cases.len(), "one line per case");
 
+    // The no-answer cases met their REJECT rule: the later fragment, and of the five packets
+    // to UDP port 1002 the ones with a bad checksum and to the subnet broadcast.
+    let saved = dev.out("iptables-nft-save -c -t filter");
+    for rule in [
+        "[1:60] -A FORWARD -f -j REJECT",
+        "[5:1180] -A INPUT -p udp -m udp --dport 1002 -j REJECT",
+        "[2:100] -A INPUT -p icmp -m icmp ! --icmp-type 8 -j REJECT",
+    ] {
+        assert!(saved.contains(rule), "expected `{rule}':\n{saved}");
+    }
     let host = dev_host(d0_mac, d1_mac);
     let mut problems = Vec::new();
     let mut answered = 0;

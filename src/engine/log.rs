@@ -205,9 +205,10 @@ fn ether_ntoa(a: &[u8; 6]) -> String {
 
 /// The `PACKET:` line xtables-monitor prints before the first event of each base chain the
 /// packet traverses (`trace_print_packet`): the kernel (`nf_trace_fill_*_header`) sends the
-/// interfaces, the link header of a received packet, the network header, the transport
-/// header when the packet is not a later fragment, and the mark as it is at that first
-/// event (after the rule that produced it ran).
+/// interfaces, the link header of a received packet, the network header, the bytes after
+/// it as transport header (also for a later fragment, whose data then shows as ports:
+/// measured), and the mark as it is at that first event (after the rule that produced it
+/// ran).
 pub fn nft_trace_packet_line(id: u32, ctx: &LogContext, bytes: &[u8]) -> String {
     let v6 = bytes.first().is_some_and(|b| b >> 4 == 6);
     let mut m = format!("PACKET: {} {id:08x} ", nfproto(v6));
@@ -234,24 +235,22 @@ pub fn nft_trace_packet_line(id: u32, ctx: &LogContext, bytes: &[u8]) -> String 
             );
         }
     }
-    let (l4proto, l4off, later) = if v6 {
+    let (l4proto, l4off) = if v6 {
         nft_trace_ipv6(&mut m, bytes)
     } else {
         nft_trace_ipv4(&mut m, bytes)
     };
-    if !later {
-        nft_trace_transport(&mut m, l4proto, bytes.get(l4off..).unwrap_or(&[]));
-    }
+    nft_trace_transport(&mut m, l4proto, bytes.get(l4off..).unwrap_or(&[]));
     if ctx.mark != 0 {
         let _ = write!(m, "MARK=0x{:x} ", ctx.mark);
     }
     m
 }
 
-/// The IPv4 part of the PACKET line; returns (protocol, transport offset, later fragment).
-fn nft_trace_ipv4(m: &mut String, b: &[u8]) -> (u8, usize, bool) {
+/// The IPv4 part of the PACKET line; returns (protocol, transport offset).
+fn nft_trace_ipv4(m: &mut String, b: &[u8]) -> (u8, usize) {
     let Some(h) = b.get(..20) else {
-        return (0, 0, true);
+        return (0, b.len());
     };
     let frag = u16::from_be_bytes([h[6], h[7]]);
     let _ = write!(
@@ -280,14 +279,16 @@ fn nft_trace_ipv4(m: &mut String, b: &[u8]) -> (u8, usize, bool) {
         }
         m.push(')');
     }
-    (h[9], ihl, frag & 0x1fff != 0)
+    (h[9], ihl)
 }
 
 /// The IPv6 part of the PACKET line. xtables-monitor takes the first next header as the
-/// transport protocol, so a packet with extension headers shows no ports.
-fn nft_trace_ipv6(m: &mut String, b: &[u8]) -> (u8, usize, bool) {
+/// transport protocol, so a packet with extension headers shows no ports; and it adds
+/// `sizeof(struct iphdr)` (20), not 40, to the payload length for `LEN=` (measured: a
+/// 12-byte UDP datagram shows LEN=32).
+fn nft_trace_ipv6(m: &mut String, b: &[u8]) -> (u8, usize) {
     let Some(h) = b.get(..40) else {
-        return (0, 0, true);
+        return (0, b.len());
     };
     let first = be32(h, 0);
     let src = Ipv6Addr::from(<[u8; 16]>::try_from(&h[8..24]).unwrap_or([0; 16]));
@@ -295,12 +296,12 @@ fn nft_trace_ipv6(m: &mut String, b: &[u8]) -> (u8, usize, bool) {
     let _ = write!(
         m,
         "SRC={src} DST={dst} LEN={} TC={} HOPLIMIT={} FLOWLBL={} ",
-        usize::from(u16::from_be_bytes([h[4], h[5]])) + 40,
+        usize::from(u16::from_be_bytes([h[4], h[5]])) + 20,
         (first & 0x0ff0_0000) >> 20,
         h[7],
         first & 0x000f_ffff
     );
-    (h[6], 40, false)
+    (h[6], 40)
 }
 
 /// The transport part of the PACKET line.
