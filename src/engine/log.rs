@@ -79,7 +79,9 @@ pub fn nflog_line(n: &Nflog, ctx: &LogContext, bytes: &[u8]) -> String {
 /// A TRACE line. Legacy (`trace_packet` → `nf_log_trace`): `TRACE: table:chain:kind:n `
 /// and the packet dumped with `NF_LOG_DEFAULT_MASK` (sequence numbers, TCP and IP options);
 /// `n` counts the chain's rules from 1, and for `return`/`policy` is one more than its
-/// last rule. nft: the event as `xtables-monitor --trace` prints it, with `n` as the rule
+/// last rule. `get_chainname_rulenum` calls *any* unconditional rule with a standard verdict
+/// (`-j ACCEPT`, `-j DROP`, `-j RETURN` without a match) `policy` in a built-in chain and
+/// `return` in a user chain, with its own number: the caller passes that kind. nft: the event as `xtables-monitor --trace` prints it, with `n` as the rule
 /// handle, trace id 0 and no verdict or rule text; [`nft_trace_packet_line`] and
 /// [`nft_trace_event_line`] write the real thing when the caller knows those.
 pub fn trace_line(
@@ -511,9 +513,14 @@ impl Dumper<'_, '_> {
             }
             1 => self.icmpv4(iphoff, fragoff != 0, l4),
             51 | 50 => {
+                // ESP names itself before the fragment check, AH after it.
+                if ih[9] == 50 {
+                    self.m.push_str("PROTO=ESP ");
+                }
                 if fragoff == 0 {
-                    let word = if ih[9] == 51 { "AH" } else { "ESP" };
-                    let _ = write!(self.m, "PROTO={word} ");
+                    if ih[9] == 51 {
+                        self.m.push_str("PROTO=AH ");
+                    }
                     // AH's SPI follows next header, length and reserved; ESP starts with it.
                     let (need, at) = if ih[9] == 51 { (12, 4) } else { (8, 0) };
                     match self.header(l4, need).map(|h| be32(h, at)) {
@@ -611,8 +618,12 @@ impl Dumper<'_, '_> {
             self.m,
             "WINDOW={} RES=0x{:02x} ",
             u16::from_be_bytes([th[14], th[15]]),
-            (th[12] & 0x0f) << 2
+            // TCP_RESERVED_BITS is 0x0E000000 since the AccECN flag (AE) took the lowest.
+            (th[12] & 0x0e) << 2
         );
+        if th[12] & 0x01 != 0 {
+            self.m.push_str("AE ");
+        }
         let f = th[13];
         for (bit, word) in [
             (0x80, "CWR "),
@@ -913,6 +924,66 @@ mod tests {
             log_line(&log("", 0), &ctx, &p),
             "IN= OUT=eth1 SRC=10.0.0.1 DST=10.0.0.2 LEN=30 TOS=0x00 PREC=0x00 TTL=64 \
              ID=4660 DF PROTO=TCP INCOMPLETE [10 bytes] "
+        );
+    }
+
+    #[test]
+    fn ae_flag_reserved_bits_and_esp() {
+        let mut p = syn();
+        p[32] = 0x67; // data offset 6, reserved bits 0b011 and AE: RES=0x18
+        let line = log_line(&log("", 0), &LogContext::default(), &p);
+        assert!(
+            line.contains(" WINDOW=64240 RES=0x18 AE SYN URGP=0 "),
+            "{line}"
+        );
+        // ESP names itself before the fragment check; AH only for a first fragment.
+        let mut esp = vec![
+            0x45, 0, 0, 28, 0, 1, 0, 0x10, 64, 50, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2,
+        ];
+        esp.extend_from_slice(&[0, 0, 0x12, 0x34, 0, 0, 0, 1]);
+        let line = log_line(&log("", 0), &LogContext::default(), &esp);
+        assert!(line.ends_with("ID=1 FRAG:16 PROTO=ESP "), "{line}");
+        esp[7] = 0;
+        let line = log_line(&log("", 0), &LogContext::default(), &esp);
+        assert!(line.ends_with("ID=1 PROTO=ESP SPI=0x1234 "), "{line}");
+        esp[7] = 0x10;
+        esp[9] = 51;
+        let line = log_line(&log("", 0), &LogContext::default(), &esp);
+        assert!(line.ends_with("ID=1 FRAG:16 "), "{line}");
+    }
+
+    #[test]
+    fn icmp_error_quote_is_dumped_once() {
+        // An ICMP port unreachable from 10.0.0.2 quoting the SYN of syn().
+        let quoted = syn();
+        let mut p = vec![
+            0x45, 0xc0, 0, 0, 0, 0, 0, 0, 64, 1, 0, 0, 10, 0, 0, 2, 10, 0, 0, 1,
+        ];
+        p.extend_from_slice(&[3, 3, 0, 0, 0, 0, 0, 0]);
+        p.extend_from_slice(&quoted);
+        let len = p.len() as u16;
+        p[2..4].copy_from_slice(&len.to_be_bytes());
+        let line = log_line(&log("", 0), &LogContext::default(), &p);
+        assert_eq!(
+            line,
+            "IN= OUT= SRC=10.0.0.2 DST=10.0.0.1 LEN=72 TOS=0x00 PREC=0xC0 TTL=64 ID=0 \
+             PROTO=ICMP TYPE=3 CODE=3 [SRC=10.0.0.1 DST=10.0.0.2 LEN=44 TOS=0x00 PREC=0x00 \
+             TTL=64 ID=4660 DF PROTO=TCP SPT=40000 DPT=22 WINDOW=64240 RES=0x00 SYN URGP=0 ] "
+        );
+    }
+
+    #[test]
+    fn ipv6_fragment_and_icmpv6_echo() {
+        let mut p = vec![0x60, 0x01, 0x23, 0x45, 0, 16, 44, 64];
+        p.extend_from_slice(&[0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]);
+        p.extend_from_slice(&[0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2]);
+        p.extend_from_slice(&[58, 0, 0, 1, 0xde, 0xad, 0xbe, 0xef]);
+        p.extend_from_slice(&[128, 0, 0, 0, 0, 7, 0, 9]);
+        let line = log_line(&log("", 0x04), &LogContext::default(), &p);
+        assert_eq!(
+            line,
+            "IN= OUT= SRC=2001:db8::1 DST=2001:db8::2 LEN=56 TC=0 HOPLIMIT=64 FLOWLBL=74565 \
+             OPT ( FRAG:0 INCOMPLETE ID:deadbeef ) PROTO=ICMPv6 TYPE=128 CODE=0 ID=7 SEQ=9 "
         );
     }
 
