@@ -15,7 +15,7 @@ use std::net::IpAddr;
 
 use common::{kernel_available, skip, Netns};
 use fwbench::engine::{error_source, reject_reply, time_exceeded};
-use fwbench::host::{AddressSpec, Host, HostBuilder, Sysctls};
+use fwbench::host::{AddressSpec, Host, HostBuilder, Prefix, RouteSpec, Sysctls};
 use fwbench::rules::ext::RejectWith;
 use fwbench::wire::{ip, reply, verify};
 
@@ -173,7 +173,6 @@ enum Expect {
     ClosedUdp,
     Echo,
     TimeExceeded,
-    Nothing,
 }
 
 fn icmp4(kind: u8, code: u8) -> RejectWith {
@@ -256,9 +255,13 @@ fn cases_v4() -> Vec<Case> {
         case(
             "rst: no reset",
             v4(PEER4, DEV4, 6, 0, 64, &tcp(40001, 1001, RST, 0)),
-            Nothing,
+            Reject(RejectWith::TcpReset, true),
         ),
-        case("bad tcp checksum: no reset", bad_syn, Nothing),
+        case(
+            "bad tcp checksum: no reset",
+            bad_syn,
+            Reject(RejectWith::TcpReset, true),
+        ),
         case(
             "udp port-unreachable, tos 0x1f",
             v4(PEER4, DEV4, 17, 0x1f, 64, &udp(40002, 1002, 10)),
@@ -304,23 +307,35 @@ fn cases_v4() -> Vec<Case> {
             v4(PEER4, DEV4, 17, 0, 64, &udp(40002, 1002, 1000)),
             Reject(icmp4(3, 3), true),
         ),
-        case("bad udp checksum: no error", bad_udp, Nothing),
+        case(
+            "bad udp checksum: no error",
+            bad_udp,
+            Reject(icmp4(3, 3), true),
+        ),
         case(
             "udp without checksum: error",
             zero_sum_udp,
             Reject(icmp4(3, 3), true),
         ),
-        case("later fragment: no error", later_fragment, Nothing),
+        case(
+            "later fragment: no error",
+            later_fragment,
+            Reject(icmp4(3, 3), false),
+        ),
         case(
             "icmp timestamp rejected",
             v4(PEER4, DEV4, 1, 0, 64, &icmp(13, 0, 12)),
             Reject(icmp4(3, 3), true),
         ),
-        case("icmp error rejected: no error", error_in, Nothing),
+        case(
+            "icmp error rejected: no error",
+            error_in,
+            Reject(icmp4(3, 3), true),
+        ),
         case(
             "to subnet broadcast: no error",
             v4(PEER4, "10.9.0.255", 17, 0, 64, &udp(40002, 1002, 10)),
-            Nothing,
+            Reject(icmp4(3, 3), true),
         ),
         case(
             "closed port syn, tos 0x13",
@@ -351,6 +366,44 @@ fn cases_v4() -> Vec<Case> {
             "forward: host-prohibited",
             v4(PEER4, FAR4, 17, 0, 64, &udp(40008, 2002, 10)),
             Reject(icmp4(3, 10), false),
+        ),
+        // Source choice: the route back to 198.18.0.0/24 prefers 10.9.1.1 (an address of
+        // d1) although it leaves by d0.
+        case(
+            "forward from 198.18.0.5: error from the route's src",
+            v4("198.18.0.5", FAR4, 17, 0, 64, &udp(40010, 2002, 10)),
+            Reject(icmp4(3, 10), false),
+        ),
+        case(
+            "input from 198.18.0.5: error from the destination",
+            v4("198.18.0.5", DEV4, 17, 0, 64, &udp(40010, 1007, 10)),
+            Reject(icmp4(3, 10), true),
+        ),
+        case(
+            "input to d1's address via d0: error from that address",
+            v4(PEER4, "10.9.1.1", 17, 0, 64, &udp(40010, 1007, 10)),
+            Reject(icmp4(3, 10), true),
+        ),
+        case(
+            "forward: rst to 198.18.0.5",
+            v4("198.18.0.5", FAR4, 6, 0, 64, &tcp(40011, 2001, SYN, 0)),
+            Reject(RejectWith::TcpReset, false),
+        ),
+        // No route back to 203.0.113.9: neither an ICMP error nor a RST leaves.
+        case(
+            "forward from unroutable source: no error",
+            v4("203.0.113.9", FAR4, 17, 0, 64, &udp(40012, 2002, 10)),
+            Reject(icmp4(3, 10), false),
+        ),
+        case(
+            "input from unroutable source: no error",
+            v4("203.0.113.9", DEV4, 17, 0, 64, &udp(40012, 1007, 10)),
+            Reject(icmp4(3, 10), true),
+        ),
+        case(
+            "forward from unroutable source: no rst",
+            v4("203.0.113.9", FAR4, 6, 0, 64, &tcp(40012, 2001, SYN, 0)),
+            Reject(RejectWith::TcpReset, false),
         ),
         case(
             "forward: ttl 1",
@@ -398,7 +451,7 @@ fn cases_v6() -> Vec<Case> {
         case(
             "v6 rst: no reset",
             p(6, &tcp(40001, 1001, RST | ACK, 0)),
-            Nothing,
+            Reject(RejectWith::TcpReset, true),
         ),
         case(
             "v6 no-route",
@@ -418,6 +471,11 @@ fn cases_v6() -> Vec<Case> {
         // IPv6 forbids a zero UDP checksum and the stack drops such a datagram, but REJECT
         // answers it: nf_reject_verify_csum treats 0 as "no checksum" in both families.
         case("v6 udp zero checksum", v6_zero_sum, Reject(icmp6(1), true)),
+        case(
+            "v6 bad udp checksum: no error",
+            v6_bad_sum,
+            Reject(icmp6(4), true),
+        ),
         case(
             "v6 port-unreachable, tclass 0x1f",
             v6(PEER6, DEV6, 17, 0x1f, 0x12345, 64, &udp(40002, 1005, 10)),
@@ -485,7 +543,6 @@ fn fwbench_reply(c: &Case, host: &Host) -> Option<Vec<u8>> {
         }
         Expect::Echo => reply::echo_reply(&c.packet, info.dst),
         Expect::TimeExceeded => time_exceeded(&c.packet, host),
-        Expect::Nothing => None,
     }
 }
 
@@ -578,6 +635,11 @@ fn dev_host(d0_mac: [u8; 6], d1_mac: [u8; 6]) -> Host {
         )
         .expect("address");
     }
+    let mut r = RouteSpec::unicast(Prefix::parse("198.18.0.0/24", false).expect("prefix"));
+    r.gateway = Some(addr(PEER4));
+    r.dev = Some("d0".into());
+    r.prefsrc = Some(addr("10.9.1.1"));
+    hb.add_route(r).expect("route");
     hb.build()
 }
 
@@ -616,6 +678,7 @@ fn replies_agree_with_the_kernel() {
          ip addr add 2001:db8:9:1::1/64 dev d1 nodad
          ip link set d0 up
          ip link set d1 up
+         ip route add 198.18.0.0/24 via {PEER4} dev d0 src 10.9.1.1
          ethtool -K d0 rx off tx off tso off gso off gro off >/dev/null 2>&1 || true
          ethtool -K d1 rx off tx off tso off gso off gro off >/dev/null 2>&1 || true",
         peer = peer.name,
@@ -688,13 +751,17 @@ fn replies_agree_with_the_kernel() {
         .collect();
     assert_eq!(lines.len(), cases.len(), "one line per case");
 
-    // The no-answer cases met their REJECT rule: the later fragment, and of the five packets
-    // to UDP port 1002 the ones with a bad checksum and to the subnet broadcast.
+    // The no-answer cases met their REJECT rule: the later fragment; of the five packets to
+    // UDP port 1002 the ones with a bad checksum and to the subnet broadcast; the ICMP
+    // error; the packets from an unroutable source (1007, 2001, 2002).
     let saved = dev.out("iptables-nft-save -c -t filter");
     for rule in [
         "[1:60] -A FORWARD -f -j REJECT",
         "[5:1180] -A INPUT -p udp -m udp --dport 1002 -j REJECT",
         "[2:100] -A INPUT -p icmp -m icmp ! --icmp-type 8 -j REJECT",
+        "[4:152] -A INPUT -p udp -m udp --dport 1007 -j REJECT",
+        "[3:120] -A FORWARD -p tcp -m tcp --dport 2001 -j REJECT",
+        "[3:114] -A FORWARD -p udp -m udp --dport 2002 -j REJECT",
     ] {
         assert!(saved.contains(rule), "expected `{rule}':\n{saved}");
     }
@@ -714,7 +781,7 @@ fn replies_agree_with_the_kernel() {
             (Some(p), [k]) => masked(p, &c.expect) == masked(k, &c.expect),
             _ => false,
         };
-        if got.len() == 1 {
+        if got.len() == 1 && ours.is_some() {
             answered += 1;
         }
         if !ok {
@@ -739,10 +806,7 @@ fn replies_agree_with_the_kernel() {
             String::from_utf8_lossy(&stats.stdout)
         );
     }
-    // Guard against a vacuous pass: the kernel answered every case that expects an answer.
-    let expected = cases
-        .iter()
-        .filter(|c| !matches!(c.expect, Expect::Nothing))
-        .count();
-    assert_eq!(answered, expected, "kernel answers");
+    // Guard against a vacuous pass: most cases are answered (the others met their REJECT
+    // rule, checked by the counters above).
+    assert!(answered >= 40, "only {answered} cases answered");
 }

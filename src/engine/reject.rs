@@ -8,7 +8,7 @@
 //!   the source the route back to the sender selects (`icmp_route_lookup` with saddr 0;
 //!   `net.ipv4.icmp_errors_use_inbound_ifaddr` is 0 by default);
 //! - a TCP reset is always sent from the offending packet's destination, also for a
-//!   forwarded packet (spoofed);
+//!   forwarded packet (spoofed); like the ICMP error it needs a route back to the sender;
 //! - nothing is sent for a later fragment, for a packet to a broadcast or multicast address,
 //!   or for a packet from the wire whose upper-layer checksum is wrong (`nf_reject_verify_csum`
 //!   exempts UDP without checksum and protocols with other integrity checks; locally
@@ -65,6 +65,9 @@ pub fn reject_reply_at(
             if !site.locally_generated && !reply::l4_checksum_ok(offending, info) {
                 return None;
             }
+            // nf_send_reset routes the RST (ip_route_me_harder, any source allowed): no
+            // route back to the sender, no RST.
+            host.route_output(info.src, None, 0).ok()?;
             reply::tcp_reset(offending)
         }
         RejectWith::Icmp { v6, kind, code } => {
@@ -114,12 +117,15 @@ fn needs_checksum(offending: &[u8], info: &IpInfo) -> bool {
     }
 }
 
-/// The source of an ICMP error about `info` (see the module notes).
+/// The source of an ICMP error about `info` (see the module notes); `None` when there is no
+/// route back to the sender (`icmp_route_lookup` / `icmpv6_route_lookup` fail, nothing is
+/// sent, also for a packet that was addressed to this host).
 pub fn error_source(info: &IpInfo, host: &Host, local: bool) -> Option<IpAddr> {
+    let back = host.route_output(info.src, None, 0).ok()?;
     if local || (info.is_ipv6() && host.is_local(info.dst)) {
         return Some(info.dst);
     }
-    host.route_output(info.src, None, 0).ok()?.src
+    back.src
 }
 
 /// The ICMP time exceeded the kernel sends for a packet it would forward with TTL ≤ 1
