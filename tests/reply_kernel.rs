@@ -14,10 +14,10 @@ mod common;
 use std::net::IpAddr;
 
 use common::{kernel_available, skip, Netns};
-use fwbench::engine::{error_source, reject_reply, time_exceeded};
+use fwbench::engine::{local_reply, reject_reply, time_exceeded};
 use fwbench::host::{AddressSpec, Host, HostBuilder, Prefix, RouteSpec, Sysctls};
 use fwbench::rules::ext::RejectWith;
-use fwbench::wire::{ip, reply, verify};
+use fwbench::wire::{ip, verify};
 
 const RULES_V4: &str = "*filter
 :INPUT ACCEPT [0:0]
@@ -167,11 +167,9 @@ const ACK: u8 = 0x10;
 enum Expect {
     /// REJECT met the packet; `local`: in INPUT.
     Reject(RejectWith, bool),
-    /// The stack: RST for a closed TCP port.
-    ClosedPort,
-    /// The stack: ICMP(v6) port unreachable for a closed UDP port, from the destination.
-    ClosedUdp,
-    Echo,
+    /// The stack, for a packet delivered locally that no socket takes (closed TCP or UDP
+    /// port, echo request, unknown protocol).
+    Local,
     TimeExceeded,
 }
 
@@ -224,6 +222,12 @@ fn cases_v4() -> Vec<Case> {
     later_fragment[6] = 0x00;
     later_fragment[7] = 0x10;
     fix_v4_header(&mut later_fragment);
+    let mut bad_closed = v4(PEER4, DEV4, 6, 0, 64, &tcp(40005, 81, SYN, 0));
+    bad_closed[36] ^= 0x55;
+    let mut bad_closed_udp = v4(PEER4, DEV4, 17, 0, 64, &udp(40006, 82, 10));
+    bad_closed_udp[26] ^= 0x55;
+    let mut bad_echo = v4(PEER4, DEV4, 1, 0, 64, &icmp(8, 0, 56));
+    bad_echo[22] ^= 0x55;
     let error_in = {
         let quoted = v4(DEV4, PEER4, 17, 0, 64, &udp(53, 40004, 4));
         let mut l4 = icmp(3, 3, 0);
@@ -340,23 +344,35 @@ fn cases_v4() -> Vec<Case> {
         case(
             "closed port syn, tos 0x13",
             v4(PEER4, DEV4, 6, 0x13, 64, &tcp(40005, 81, SYN, 0)),
-            ClosedPort,
+            Local,
         ),
         case(
             "closed port ack",
             v4(PEER4, DEV4, 6, 0, 64, &tcp(40005, 81, ACK, 3)),
-            ClosedPort,
+            Local,
         ),
         case(
             "closed udp port",
             v4(PEER4, DEV4, 17, 0x10, 64, &udp(40006, 82, 10)),
-            ClosedUdp,
+            Local,
         ),
         case(
             "echo, tos 0x10",
             v4(PEER4, DEV4, 1, 0x10, 64, &icmp(8, 0, 56)),
-            Echo,
+            Local,
         ),
+        case(
+            "unknown protocol 253: protocol unreachable",
+            v4(PEER4, DEV4, 253, 0, 64, &[0x77; 12]),
+            Local,
+        ),
+        case("closed port, bad checksum: dropped", bad_closed, Local),
+        case(
+            "closed udp port, bad checksum: dropped",
+            bad_closed_udp,
+            Local,
+        ),
+        case("echo, bad checksum: dropped", bad_echo, Local),
         case(
             "forward: tcp-reset spoofed",
             v4(PEER4, FAR4, 6, 0, 64, &tcp(40007, 2001, SYN, 0)),
@@ -499,13 +515,32 @@ fn cases_v6() -> Vec<Case> {
         case(
             "v6 closed port syn, tclass 0x13",
             v6(PEER6, DEV6, 6, 0x13, 0x54321, 64, &tcp(40005, 81, SYN, 0)),
-            ClosedPort,
+            Local,
         ),
-        case("v6 closed udp port", p(17, &udp(40006, 82, 10)), ClosedUdp),
+        case("v6 closed udp port", p(17, &udp(40006, 82, 10)), Local),
+        case(
+            "v6 closed udp port, zero checksum: dropped",
+            {
+                let mut l4 = udp(40006, 82, 10);
+                l4[6..8].fill(0);
+                p(17, &l4)
+            },
+            Local,
+        ),
+        case(
+            "v6 unknown next header: parameter problem at 6",
+            p(253, &[0x77; 12]),
+            Local,
+        ),
+        case(
+            "v6 unknown next header after destination options: pointer 40",
+            p(60, &[253, 0, 1, 4, 0, 0, 0, 0, 0x77, 0x77, 0x77, 0x77]),
+            Local,
+        ),
         case(
             "v6 echo, tclass 0x10",
             v6(PEER6, DEV6, 58, 0x10, 0xabcde, 64, &icmp(128, 0, 56)),
-            Echo,
+            Local,
         ),
         case(
             "v6 forward: tcp-reset spoofed",
@@ -535,13 +570,7 @@ fn fwbench_reply(c: &Case, host: &Host) -> Option<Vec<u8>> {
             let info = ip::parse(&seen).expect("forwarded packet parses");
             reject_reply(with, &seen, &info, host, false)
         }
-        Expect::ClosedPort => reply::closed_port_reset(&c.packet),
-        Expect::ClosedUdp => {
-            let (t, code) = if info.is_ipv6() { (1, 4) } else { (3, 3) };
-            let src = error_source(&info, host, true)?;
-            reply::icmp_error(&c.packet, t, code, src)
-        }
-        Expect::Echo => reply::echo_reply(&c.packet, info.dst),
+        Expect::Local => local_reply(&c.packet, host),
         Expect::TimeExceeded => time_exceeded(&c.packet, host),
     }
 }

@@ -28,4 +28,6 @@ pub use log::{
     log_line, nflog_line, nft_trace_event_line, nft_trace_packet_line, trace_line, LogContext,
     NftTraceEvent, NftVerdict, TraceKind,
 };
-pub use reject::{error_source, reject_reply, reject_reply_at, time_exceeded, RejectSite};
+pub use reject::{
+    error_source, local_reply, reject_reply, reject_reply_at, time_exceeded, RejectSite,
+};

@@ -138,3 +138,81 @@ pub fn time_exceeded(offending: &[u8], host: &Host) -> Option<Vec<u8>> {
     let kind = if info.is_ipv6() { 3 } else { 11 };
     reply::icmp_error(offending, kind, 0, src)
 }
+
+/// What the host's own stack answers to a packet delivered locally (after INPUT) that no
+/// socket takes, for a host without listeners: `tcp_v4_send_reset` / `tcp_v6_send_reset`
+/// for TCP, port unreachable for UDP (`__udp4_lib_rcv`, `__udp6_lib_rcv`), the echo reply
+/// for an echo request, protocol unreachable (IPv4, `ip_protocol_deliver_rcu`) or
+/// parameter problem "unrecognized next header" (IPv6, `ip6_protocol_deliver_rcu`) for a
+/// protocol nothing handles. Every one of them first verifies the upper-layer checksum and
+/// drops a packet that fails it; IPv6 also drops UDP with a zero checksum. `None` as well
+/// for what the kernel answers in ways we do not model: other ICMP requests (timestamp
+/// replies carry the clock), protocols a module may handle (IGMP, GRE, ESP, AH, SCTP,
+/// DCCP, tunnels), and echo requests to broadcast or multicast addresses
+/// (`icmp_echo_ignore_broadcasts`).
+pub fn local_reply(offending: &[u8], host: &Host) -> Option<Vec<u8>> {
+    let info = ip::parse(offending).ok()?;
+    if info.total_len as usize > offending.len() || info.frag.is_some() {
+        return None;
+    }
+    let v6 = info.is_ipv6();
+    match info.protocol {
+        IpProtocol::Tcp => {
+            if !reply::l4_checksum_ok(offending, &info) || !host.is_local(info.dst) {
+                return None;
+            }
+            reply::closed_port_reset(offending)
+        }
+        IpProtocol::Udp => {
+            let zero_sum = !needs_checksum(offending, &info);
+            if (zero_sum && v6) || (!zero_sum && !reply::l4_checksum_ok(offending, &info)) {
+                return None;
+            }
+            let src = error_source(&info, host, true)?;
+            let (kind, code) = if v6 { (1, 4) } else { (3, 3) };
+            reply::icmp_error(offending, kind, code, src)
+        }
+        IpProtocol::Icmp | IpProtocol::Icmpv6 if (info.protocol == IpProtocol::Icmpv6) == v6 => {
+            if !reply::l4_checksum_ok(offending, &info) || !host.is_local(info.dst) {
+                return None;
+            }
+            reply::echo_reply(offending, info.dst)
+        }
+        p if unhandled(v6, u8::from(p)) => {
+            let src = error_source(&info, host, true)?;
+            if v6 {
+                let pointer = next_header_offset(offending)?;
+                reply::icmp_error_info(offending, 4, 1, pointer, src)
+            } else {
+                reply::icmp_error(offending, 3, 2, src)
+            }
+        }
+        _ => None,
+    }
+}
+
+/// Whether no protocol handler takes `proto`: not one the stack always has (IPv4: ICMP,
+/// IGMP, TCP, UDP, UDP-Lite; IPv6: TCP, UDP, ICMPv6, UDP-Lite, No Next Header, which ends
+/// the packet silently), nor one a loaded module may take (IP-in-IP 4, DCCP 33, IPv6-in-IP
+/// 41, GRE 47, ESP 50, AH 51, PIM 103, L2TP 115, SCTP 132, MPLS-in-IP 137): the answer to
+/// those depends on the machine.
+fn unhandled(v6: bool, proto: u8) -> bool {
+    let stack: &[u8] = if v6 {
+        &[6, 17, 58, 59, 136]
+    } else {
+        &[1, 2, 6, 17, 136]
+    };
+    !stack.contains(&proto) && ![4, 33, 41, 47, 50, 51, 103, 115, 132, 137].contains(&proto)
+}
+
+/// The offset of the next-header byte that names the upper-layer protocol of an IPv6
+/// packet (`IP6CB(skb)->nhoff`): 6 without extension headers, else inside the last one.
+fn next_header_offset(packet: &[u8]) -> Option<u32> {
+    let v6 = crate::wire::ipv6::Packet::new_checked(packet).ok()?;
+    let mut at = 6u32;
+    for h in v6.ext_headers() {
+        let h = h.ok()?;
+        at = u32::try_from(h.offset).ok()?;
+    }
+    Some(at)
+}
