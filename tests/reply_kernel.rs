@@ -14,7 +14,7 @@ mod common;
 use std::net::IpAddr;
 
 use common::{kernel_available, skip, Netns};
-use fwbench::engine::{local_reply, reject_reply, time_exceeded};
+use fwbench::engine::{local_reply, reject_reply, reject_reply_at, time_exceeded, RejectSite};
 use fwbench::host::{AddressSpec, Host, HostBuilder, Prefix, RouteSpec, Sysctls};
 use fwbench::rules::ext::RejectWith;
 use fwbench::wire::{ip, verify};
@@ -838,4 +838,135 @@ fn replies_agree_with_the_kernel() {
     // Guard against a vacuous pass: most cases are answered (the others met their REJECT
     // rule, checked by the counters above).
     assert!(answered >= 40, "only {answered} cases answered");
+}
+
+/// Sends each hex packet of stdin from a raw IP socket (the packet as written, locally
+/// generated) and prints the hex of every ICMP or TCP packet delivered locally within 200
+/// ms (`-` for none).
+const LOCAL_EXCHANGE: &str = r#"
+import socket, sys, time, select
+out = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW)
+ins = [socket.socket(socket.AF_INET, socket.SOCK_RAW, p) for p in (socket.IPPROTO_ICMP, socket.IPPROTO_TCP)]
+for line in sys.stdin:
+    line = line.strip()
+    if not line:
+        continue
+    pkt = bytes.fromhex(line)
+    try:
+        # A packet dropped in OUTPUT fails the send with EPERM.
+        out.sendto(pkt, (socket.inet_ntoa(pkt[16:20]), 0))
+    except PermissionError:
+        pass
+    got = []
+    end = time.time() + 0.2
+    while time.time() < end:
+        r, _, _ = select.select(ins, [], [], max(0, end - time.time()))
+        for s in r:
+            got.append(s.recv(65535).hex())
+    print(' '.join(got) if got else '-', flush=True)
+"#;
+
+/// [`masked`], and the TCP checksum of a RST delivered through `lo`, which holds only the
+/// pseudo-header sum (`CHECKSUM_PARTIAL`, never completed on loopback).
+fn local_masked(p: &[u8], expect: &Expect) -> Vec<u8> {
+    let mut p = masked(p, expect);
+    if p.len() >= 40 && p[9] == 6 {
+        p[36..38].fill(0);
+    }
+    p
+}
+
+/// REJECT in OUTPUT: the packet is this host's own, so its checksums are not verified and
+/// the ICMP error comes from the address routing picks towards the (local) sender, which
+/// is the sender itself; the reply is delivered locally.
+#[test]
+fn reject_in_output_answers_locally() {
+    if let Err(why) = kernel_available().and_then(|()| common::root_with(&["python3"])) {
+        return skip(&why);
+    }
+    let dev = Netns::new("reply-out");
+    dev.out(&format!(
+        "set -e
+         ip link set lo up
+         ip link add d0 type veth peer name d0p
+         ip addr add {DEV4}/24 dev d0
+         ip link set d0p up
+         ip link set d0 up
+         sysctl -qw net.ipv4.icmp_ratelimit=0 net.ipv4.icmp_msgs_per_sec=100000 net.ipv4.icmp_msgs_burst=100000"
+    ));
+    let rules = "*filter
+:INPUT ACCEPT [0:0]
+:FORWARD ACCEPT [0:0]
+:OUTPUT ACCEPT [0:0]
+-A OUTPUT -p udp --dport 1002 -j REJECT
+-A OUTPUT -p tcp --dport 1001 -j REJECT --reject-with tcp-reset
+COMMIT
+";
+    let o = dev.sh("iptables-nft-restore", rules);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let mut bad_sum = v4(DEV4, PEER4, 17, 0, 64, &udp(40020, 1002, 10));
+    bad_sum[26] ^= 0x55;
+    let packets = [
+        v4(DEV4, PEER4, 17, 0, 64, &udp(40020, 1002, 10)),
+        // A raw IP_HDRINCL packet is CHECKSUM_NONE: verified, and not answered.
+        bad_sum,
+        v4(DEV4, PEER4, 6, 0, 64, &tcp(40021, 1001, SYN, 0)),
+        v4(DEV4, PEER4, 6, 0, 64, &tcp(40021, 1001, ACK | PSH, 7)),
+    ];
+    let withs = [
+        icmp4(3, 3),
+        icmp4(3, 3),
+        RejectWith::TcpReset,
+        RejectWith::TcpReset,
+    ];
+    let input: String = packets.iter().map(|p| hex(p) + "\n").collect();
+    let script = std::env::temp_dir().join(format!("fwb-reply-out-{}.py", std::process::id()));
+    std::fs::write(&script, LOCAL_EXCHANGE).expect("write script");
+    let o = dev.sh(&format!("python3 {}", script.display()), &input);
+    let _ = std::fs::remove_file(&script);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let lines: Vec<String> = String::from_utf8_lossy(&o.stdout)
+        .lines()
+        .map(String::from)
+        .collect();
+    assert_eq!(lines.len(), packets.len());
+
+    let mut hb = HostBuilder::new(Sysctls::default());
+    hb.add_interface("d0", None, None, true).expect("d0");
+    hb.add_address(
+        "d0",
+        AddressSpec {
+            local: addr(DEV4),
+            prefix_len: 24,
+            broadcast: None,
+            scope: None,
+            noprefixroute: false,
+        },
+    )
+    .expect("address");
+    let host = hb.build();
+    let site = RejectSite {
+        local: false,
+        checksum_trusted: false,
+    };
+    let mut problems = Vec::new();
+    for ((p, with), line) in packets.iter().zip(&withs).zip(&lines) {
+        let info = ip::parse(p).expect("parses");
+        let ours = reject_reply_at(with, p, &info, &host, site);
+        let got: Vec<Vec<u8>> = line.split(' ').filter(|h| *h != "-").map(unhex).collect();
+        let expect = Expect::Reject(*with, false);
+        let ok = match (&ours, got.as_slice()) {
+            (None, []) => true,
+            (Some(o), [k]) => local_masked(o, &expect) == local_masked(k, &expect),
+            _ => false,
+        };
+        if !ok {
+            problems.push(format!(
+                "{}:\n  kernel:  {line}\n  fwbench: {}",
+                hex(p),
+                ours.as_deref().map_or("none".into(), hex)
+            ));
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
 }

@@ -10,9 +10,14 @@
 //! - a TCP reset is always sent from the offending packet's destination, also for a
 //!   forwarded packet (spoofed); like the ICMP error it needs a route back to the sender;
 //! - nothing is sent for a later fragment, for a packet to a broadcast or multicast address,
-//!   or for a packet from the wire whose upper-layer checksum is wrong (`nf_reject_verify_csum`
-//!   exempts UDP without checksum and protocols with other integrity checks; locally
-//!   generated packets, `CHECKSUM_PARTIAL`, are not checked).
+//!   or for a packet whose upper-layer checksum is wrong (`nf_reject_verify_csum` exempts
+//!   UDP without checksum and protocols with other integrity checks). The check is skipped
+//!   only for a packet whose checksum the kernel trusts or has yet to fill
+//!   (`skb_csum_unnecessary`, `CHECKSUM_PARTIAL`): what a NIC validated, and what a normal
+//!   local socket sends. A raw `IP_HDRINCL` packet is checked even in OUTPUT (measured);
+//! - a RST or error for a locally generated packet is delivered locally through `lo`; a RST
+//!   seen there carries only the pseudo-header checksum (`CHECKSUM_PARTIAL`: nothing fills
+//!   it on `lo`), the bytes here have the full one, as a device would send it.
 
 use std::net::IpAddr;
 
@@ -25,9 +30,11 @@ use crate::wire::{ip, reply, IpInfo, IpProtocol};
 pub struct RejectSite {
     /// Routing delivered the packet to this host (INPUT; `RTCF_LOCAL`).
     pub local: bool,
-    /// The packet was sent by this host (OUTPUT / POSTROUTING of a local packet): its
-    /// checksums are not verified before answering.
-    pub locally_generated: bool,
+    /// The packet's upper-layer checksum is not verified before answering: it was sent by
+    /// a normal socket of this host (`CHECKSUM_PARTIAL`) or validated by the NIC
+    /// (`CHECKSUM_UNNECESSARY`). False for packets from the wire without offload and for
+    /// raw `IP_HDRINCL` packets.
+    pub checksum_trusted: bool,
 }
 
 /// REJECT's reply to `offending` (see the module notes); `local`: the packet was routed to
@@ -41,7 +48,7 @@ pub fn reject_reply(
 ) -> Option<Vec<u8>> {
     let site = RejectSite {
         local,
-        locally_generated: false,
+        checksum_trusted: false,
     };
     reject_reply_at(with, offending, info, host, site)
 }
@@ -62,7 +69,7 @@ pub fn reject_reply_at(
             if info.protocol != IpProtocol::Tcp {
                 return None;
             }
-            if !site.locally_generated && !reply::l4_checksum_ok(offending, info) {
+            if !site.checksum_trusted && !reply::l4_checksum_ok(offending, info) {
                 return None;
             }
             // nf_send_reset routes the RST (ip_route_me_harder, any source allowed): no
@@ -74,7 +81,7 @@ pub fn reject_reply_at(
             if v6 != info.is_ipv6() {
                 return None;
             }
-            if !site.locally_generated
+            if !site.checksum_trusted
                 && needs_checksum(offending, info)
                 && !reply::l4_checksum_ok(offending, info)
             {
