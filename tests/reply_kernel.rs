@@ -14,7 +14,9 @@ mod common;
 use std::net::IpAddr;
 
 use common::{kernel_available, skip, Netns};
-use fwbench::engine::{local_reply, reject_reply, reject_reply_at, time_exceeded, RejectSite};
+use fwbench::engine::{
+    local_reply, reject_reply, reject_reply_at, time_exceeded, IcmpRateLimit, RejectSite,
+};
 use fwbench::host::{AddressSpec, Host, HostBuilder, Prefix, RouteSpec, Sysctls};
 use fwbench::rules::ext::RejectWith;
 use fwbench::wire::{ip, verify};
@@ -969,4 +971,181 @@ COMMIT
         }
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+/// Sends batches of hex frames (a line `SLEEP ms` between batches) out of argv[1] as fast as
+/// it can, and prints for every frame its send time in ms from the first, then every
+/// received IP packet as `R hex`.
+const BURST: &str = r#"
+import socket, sys, time, select
+s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(3))
+s.bind((sys.argv[1], 0))
+got = []
+def drain(t):
+    end = time.time() + t
+    while True:
+        left = end - time.time()
+        if left <= 0:
+            return
+        r, _, _ = select.select([s], [], [], left)
+        if r:
+            data, addr = s.recvfrom(65535)
+            if addr[2] != socket.PACKET_OUTGOING and data[12:14] in (b'\x08\x00', b'\x86\xdd'):
+                got.append(data[14:].hex())
+drain(0.3)
+t0 = None
+for line in sys.stdin:
+    line = line.strip()
+    if line.startswith('SLEEP'):
+        drain(int(line.split()[1]) / 1000.0)
+    elif line:
+        now = time.time()
+        t0 = t0 or now
+        s.send(bytes.fromhex(line))
+        print('T %d' % int((now - t0) * 1000), flush=True)
+drain(0.3)
+for g in got:
+    print('R ' + g)
+"#;
+
+/// A stock kernel limits ICMP errors per destination: a burst of six, then one per
+/// `icmp_ratelimit` (IPv4: 1000 ms) or `icmp.ratelimit` (IPv6: 100 ms). `IcmpRateLimit`
+/// must pick the same packets.
+#[test]
+fn stock_icmp_rate_limit_per_destination() {
+    if let Err(why) = kernel_available()
+        .and_then(|()| common::root_with(&["ip6tables-nft-restore", "ethtool", "python3"]))
+    {
+        return skip(&why);
+    }
+    let dev = Netns::new("reply-rl");
+    let peer = Netns::new("reply-rl");
+    dev.out(&format!(
+        "set -e
+         ip link set lo up
+         ip link add d0 type veth peer name p0 netns {peer}
+         sysctl -qw net.ipv6.conf.default.accept_dad=0 net.ipv6.conf.all.accept_dad=0
+         ip addr add {DEV4}/24 dev d0
+         ip addr add {DEV6}/64 dev d0 nodad
+         ip link set d0 up
+         ethtool -K d0 rx off tx off tso off gso off gro off >/dev/null 2>&1 || true",
+        peer = peer.name
+    ));
+    peer.out(
+        "set -e
+         ip link set lo up
+         sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.p0.disable_ipv6=1
+         ip link set p0 up",
+    );
+    let d0 = mac_of(&dev.out("cat /sys/class/net/d0/address"));
+    let p0_text = peer.out("cat /sys/class/net/p0/address");
+    let p0 = mac_of(&p0_text);
+    dev.out(&format!(
+        "ip neigh replace {PEER4} lladdr {m} dev d0 nud permanent
+         ip neigh replace {PEER6} lladdr {m} dev d0 nud permanent",
+        m = p0_text.trim()
+    ));
+    for (tool, rules) in [
+        ("iptables-nft-restore", RULES_V4),
+        ("ip6tables-nft-restore", RULES_V6),
+    ] {
+        let o = dev.sh(tool, rules);
+        assert!(
+            o.status.success(),
+            "{tool}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+    }
+    // Per family: 10 at once, 450 ms later 6, 1100 ms later 2, each with its own source port
+    // (the gaps keep clear of token boundaries: the kernel counts 4 ms jiffies).
+    let mut packets = Vec::new();
+    let mut input = String::new();
+    for v6 in [false, true] {
+        for (batch, (n, pause)) in [(10, 0), (6, 450), (2, 1100)].into_iter().enumerate() {
+            if pause > 0 {
+                input.push_str(&format!("SLEEP {pause}\n"));
+            }
+            for i in 0..n {
+                let sport = 41000 + (v6 as u16) * 100 + (batch as u16) * 10 + i;
+                let p = if v6 {
+                    v6_packet(sport)
+                } else {
+                    v4(PEER4, DEV4, 17, 0, 64, &udp(sport, 1002, 10))
+                };
+                let et = if v6 { "86dd" } else { "0800" };
+                input.push_str(&format!("{}{}{et}{}\n", hex(&d0), hex(&p0), hex(&p)));
+                packets.push(p);
+            }
+        }
+        input.push_str("SLEEP 300\n");
+    }
+    let script = std::env::temp_dir().join(format!("fwb-reply-rl-{}.py", std::process::id()));
+    std::fs::write(&script, BURST).expect("write script");
+    let o = peer.sh(&format!("python3 {} p0", script.display()), &input);
+    let _ = std::fs::remove_file(&script);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let out = String::from_utf8_lossy(&o.stdout);
+    let times: Vec<u64> = out
+        .lines()
+        .filter_map(|l| l.strip_prefix("T "))
+        .map(|t| t.parse().expect("time"))
+        .collect();
+    assert_eq!(times.len(), packets.len());
+    // The kernel's answers, by the source port they quote.
+    let answered: std::collections::BTreeSet<u16> = out
+        .lines()
+        .filter_map(|l| l.strip_prefix("R "))
+        .map(unhex)
+        .filter_map(|r| {
+            let info = ip::parse(&r).ok()?;
+            let (at, inner) = ip::parse_embedded(&r, &info)?;
+            let inner = inner.ok()?;
+            let off = at + usize::from(inner.l4_offset);
+            Some(u16::from_be_bytes([*r.get(off)?, *r.get(off + 1)?]))
+        })
+        .collect();
+
+    let mut hb = HostBuilder::new(Sysctls::default());
+    hb.add_interface("d0", Some(d0), None, true).expect("d0");
+    for (a, len) in [(DEV4, 24), (DEV6, 64)] {
+        hb.add_address(
+            "d0",
+            AddressSpec {
+                local: addr(a),
+                prefix_len: len,
+                broadcast: None,
+                scope: None,
+                noprefixroute: false,
+            },
+        )
+        .expect("address");
+    }
+    let host = hb.build();
+    let mut limit = IcmpRateLimit::stock();
+    let mut ours = std::collections::BTreeSet::new();
+    for (p, &t) in packets.iter().zip(&times) {
+        let info = ip::parse(p).expect("parses");
+        let with = if info.is_ipv6() {
+            icmp6(0)
+        } else {
+            icmp4(3, 3)
+        };
+        if let Some(e) = reject_reply(&with, p, &info, &host, true) {
+            if limit.allow(&e, &host, t) {
+                ours.insert(u16::from_be_bytes([p[p.len() - 18], p[p.len() - 17]]));
+            }
+        }
+    }
+    // 6 + 0 + 1 for IPv4, 6 + 4 + 2 for IPv6.
+    assert_eq!(
+        answered.len(),
+        19,
+        "kernel answered {answered:?} (times {times:?})"
+    );
+    assert_eq!(answered, ours, "times {times:?}");
+}
+
+/// An IPv6 UDP datagram from the peer to port 1002 (REJECT icmp6-no-route).
+fn v6_packet(sport: u16) -> Vec<u8> {
+    v6(PEER6, DEV6, 0x11, 0, 0, 64, &udp(sport, 1002, 10))
 }

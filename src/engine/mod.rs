@@ -29,5 +29,6 @@ pub use log::{
     NftTraceEvent, NftVerdict, TraceKind,
 };
 pub use reject::{
-    error_source, local_reply, reject_reply, reject_reply_at, time_exceeded, RejectSite,
+    error_source, local_reply, reject_reply, reject_reply_at, time_exceeded, IcmpRateLimit,
+    RejectSite,
 };

@@ -223,3 +223,85 @@ fn next_header_offset(packet: &[u8]) -> Option<u32> {
     }
     Some(at)
 }
+
+/// The per-destination rate limit a stock kernel puts on the ICMP errors it sends
+/// (`icmpv4_xrlim_allow` / `icmpv6_xrlim_allow` → `inet_peer_xrlim_allow`): each destination
+/// has a token bucket in time units that refills with the time passed, holds at most six
+/// sends' worth (`XRLIM_BURST_FACTOR`), starts full, and pays `timeout` per error.
+/// IPv4: `net.ipv4.icmp_ratelimit` (1000 ms) for the types in `icmp_ratemask` (destination
+/// unreachable, source quench, time exceeded, parameter problem); not for errors routed
+/// through `lo`. IPv6: `net.ipv6.icmp.ratelimit` (100 ms on Linux 6.18) for every error but
+/// "packet too big". The kernel shortens the IPv6 timeout for routes shorter than /128, but
+/// the route an error takes is a /128 copy: measured, a burst of six then one per 100 ms
+/// towards an on-link neighbour. Echo replies and TCP resets are never limited. Times are
+/// milliseconds; the kernel counts jiffies (4 ms at HZ=250). The namespace-wide limit
+/// (`icmp_msgs_per_sec` 1000, burst 50) is not modelled: the kernel charges it a random 0
+/// to 2 credits per error.
+#[derive(Clone, Debug, Default)]
+pub struct IcmpRateLimit {
+    /// `icmp_ratelimit` / `icmp.ratelimit` in ms; 0 turns the limit off.
+    pub v4_ms: u64,
+    pub v6_ms: u64,
+    /// Per destination: (tokens in ms, time of the last check in ms).
+    peers: std::collections::HashMap<IpAddr, (u64, u64)>,
+}
+
+/// `XRLIM_BURST_FACTOR`.
+const BURST_FACTOR: u64 = 6;
+
+impl IcmpRateLimit {
+    /// The stock sysctls: 1000 ms for IPv4, 100 ms for IPv6.
+    pub fn stock() -> IcmpRateLimit {
+        IcmpRateLimit {
+            v4_ms: 1000,
+            v6_ms: 100,
+            peers: std::collections::HashMap::new(),
+        }
+    }
+
+    /// Whether the ICMP error `error` (as `wire::reply` built it) may leave at `now_ms`;
+    /// `host` gives the route back to its destination. Charges the bucket when it may.
+    pub fn allow(&mut self, error: &[u8], host: &Host, now_ms: u64) -> bool {
+        let Ok(info) = ip::parse(error) else {
+            return true;
+        };
+        let crate::wire::L4Info::Icmp { msg_type, .. } = info.l4 else {
+            return true;
+        };
+        let Some(timeout) = self.timeout(&info, msg_type, host) else {
+            return true;
+        };
+        let (tokens, last) = self
+            .peers
+            .entry(info.dst)
+            .or_insert((BURST_FACTOR * timeout, now_ms));
+        let mut t = (*tokens + now_ms.saturating_sub(*last)).min(BURST_FACTOR * timeout);
+        *last = now_ms;
+        let ok = t >= timeout;
+        if ok {
+            t -= timeout;
+        }
+        *tokens = t;
+        ok
+    }
+
+    /// The cost of one error of `msg_type` to `info.dst`, or `None` when it is not limited.
+    fn timeout(&self, info: &IpInfo, msg_type: u8, host: &Host) -> Option<u64> {
+        let route = host.route_output(info.dst, None, 0).ok()?;
+        if route.dev == crate::host::LOOPBACK_IFINDEX {
+            return None;
+        }
+        if info.is_ipv6() {
+            if msg_type >= 128 || msg_type == 2 || self.v6_ms == 0 {
+                return None;
+            }
+            Some(self.v6_ms)
+        } else {
+            // icmp_ratemask 0x1818.
+            if !matches!(msg_type, 3 | 4 | 11 | 12) || self.v4_ms == 0 {
+                return None;
+            }
+            Some(self.v4_ms)
+        }
+    }
+}
