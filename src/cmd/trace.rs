@@ -37,6 +37,9 @@ pub fn run(args: &TraceArgs) -> Result<(), Failure> {
     })
     .map_err(|e| Failure(e.to_string()))?;
     let Some(traced) = report.traced else {
+        if let Some(why) = report.stopped {
+            return Err(Failure(why));
+        }
         return Err(Failure(format!(
             "the captures hold {} packets; there is no packet {}",
             report.summary.read, args.packet

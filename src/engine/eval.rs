@@ -448,6 +448,18 @@ impl<'a> EvalPacket<'a> {
             }
             // hl_mt6 (ip6t_hl.c).
             MatchExt::Hl(h) => h.mode.test(self.info.ttl, h.hop_limit),
+            // owner_mt (xt_owner.c) for a packet without a socket: "(match ^ invert) == 0",
+            // true only when every option given is negated. A capture does not say which
+            // socket sent a packet, so fwbench treats every packet as socketless, which is
+            // exact for forwarded packets and the kernel's own answers (documented rule).
+            MatchExt::Owner(o) => {
+                let given = [
+                    o.socket_exists.as_ref().map(|n| n.invert),
+                    o.uid.as_ref().map(|n| n.invert),
+                    o.gid.as_ref().map(|n| n.invert),
+                ];
+                !o.suppl_groups && given.iter().flatten().all(|&inverted| inverted)
+            }
             // state_mt (xt_state.c) and conntrack_mt (xt_conntrack.c): the entry's facts.
             MatchExt::State(st) => self.ct_view(m)?.state_matches(&st.states),
             MatchExt::Conntrack(c) => self.ct_view(m)?.conntrack_matches(c),
@@ -875,6 +887,30 @@ mod tests {
         let (hits, why) = run("-A INPUT -m pkttype --pkt-type unicast\n", &syn_with_mss(0));
         assert_eq!(hits, [0]);
         assert!(why.is_some_and(|w| w.0.contains("pkttype")));
+    }
+
+    #[test]
+    fn owner_treats_every_packet_as_socketless() {
+        // xt_owner without a socket: true only when every option given is negated.
+        let rules = "-A INPUT -m owner --uid-owner 0\n-A INPUT -m owner ! --uid-owner 0\n\
+                     -A INPUT -m owner ! --socket-exists\n-A INPUT -m owner --socket-exists\n\
+                     -A INPUT -m owner ! --uid-owner 0 --gid-owner 0\n";
+        let text = format!(
+            "*filter\n:INPUT ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n{}COMMIT\n",
+            rules.replace("INPUT", "OUTPUT")
+        );
+        let rs =
+            parse_ruleset(&text, "t", ParseOptions::default()).unwrap_or_else(|d| panic!("{d}"));
+        let table = rs.table(TableKind::Filter).expect("filter");
+        let out = table.chain_index("OUTPUT").expect("OUTPUT");
+        let host = HostBuilder::new(Sysctls::default()).build();
+        let bytes = syn_with_mss(0);
+        let info = crate::wire::ip::parse(&bytes).expect("parses");
+        let mut p = StatelessPacket::new(&bytes, info, None, Some("eth0"), 0, &host);
+        let mut counts = Counts::new(table);
+        walk(table, out, &mut p, &mut counts);
+        let hits: Vec<u64> = counts.rules[out].iter().map(|c| c.packets).collect();
+        assert_eq!(hits, [0, 1, 1, 0, 0]);
     }
 
     #[test]

@@ -30,7 +30,7 @@ use crate::host::{Host, RouteDecision};
 use crate::rules::ext::{CtStates, MatchExt, RejectWith, TargetExt};
 use crate::rules::ipset::IpSets;
 use crate::rules::{Backend, Hook, Rule, Ruleset, TableKind, Target};
-use crate::wire::ip::{IpInfo, IpProtocol, L4Info};
+use crate::wire::ip::IpInfo;
 use crate::wire::rewrite::Manip;
 
 /// How to replay.
@@ -161,6 +161,12 @@ pub struct Processed {
     pub accepted_by: Vec<RuleRef>,
     /// With tracing on ([`Stack::set_tracing`]): every step, in order.
     pub trace: Vec<TraceStep>,
+}
+
+impl Default for Processed {
+    fn default() -> Processed {
+        Processed::new()
+    }
 }
 
 impl Processed {
@@ -1052,7 +1058,9 @@ impl<'r> Stack<'r> {
     ) {
         let site = crate::engine::RejectSite {
             local: matches!(hook, Hook::Input | Hook::Output) && self.host.is_local(f.info.dst),
-            locally_generated: f.in_iface.is_none(),
+            // Only a normal socket's packets skip the check (NETFILTER note: raw
+            // IP_HDRINCL packets in OUTPUT are checked too); captures hold finished packets.
+            checksum_trusted: false,
         };
         if let Some(reply) =
             crate::engine::reject_reply_at(&with, &f.bytes, &f.info, self.host, site)
@@ -1090,31 +1098,7 @@ impl<'r> Stack<'r> {
     /// What the host's own stack answers to a packet delivered to it when nothing listens
     /// (tcp_v4_send_reset, icmp port unreachable, icmp_echo).
     fn local_stack_reply(&mut self, now_ns: i64, f: &Flight<'r>, out: &mut Processed) {
-        // tcp_v4_rcv / __udp4_lib_rcv drop a segment with a bad checksum without answering;
-        // over IPv4 a UDP checksum of 0 means "none" (udp4_csum_init) and is answered, over
-        // IPv6 it is invalid (udp6_csum_init) and dropped.
-        if f.in_iface.is_some()
-            && !udp4_without_checksum(&f.bytes, &f.info)
-            && !crate::wire::reply::l4_checksum_ok(&f.bytes, &f.info)
-        {
-            return;
-        }
-        let reply = match (f.info.protocol, f.info.l4) {
-            (IpProtocol::Tcp, L4Info::Tcp { .. }) => {
-                crate::wire::reply::closed_port_reset(&f.bytes)
-            }
-            (IpProtocol::Udp, L4Info::Ports { .. }) => {
-                let code = if f.info.is_ipv6() { 4 } else { 3 };
-                let typ = if f.info.is_ipv6() { 1 } else { 3 };
-                crate::wire::reply::icmp_error(&f.bytes, typ, code, f.info.dst)
-            }
-            (IpProtocol::Icmp, L4Info::Icmp { msg_type: 8, .. })
-            | (IpProtocol::Icmpv6, L4Info::Icmp { msg_type: 128, .. }) => {
-                crate::wire::reply::echo_reply(&f.bytes, f.info.dst)
-            }
-            _ => None,
-        };
-        if let Some(reply) = reply {
+        if let Some(reply) = crate::engine::local_reply(&f.bytes, self.host) {
             self.send_from_host(now_ns, reply, out);
         }
     }
@@ -1135,14 +1119,6 @@ impl<'r> Stack<'r> {
         out.emitted.extend(inner.emitted);
         out.log.extend(inner.log);
     }
-}
-
-/// An IPv4 UDP datagram whose checksum field is 0 (no checksum).
-fn udp4_without_checksum(bytes: &[u8], info: &crate::wire::IpInfo) -> bool {
-    let at = usize::from(info.l4_offset) + 6;
-    info.protocol == IpProtocol::Udp
-        && !info.is_ipv6()
-        && bytes.get(at..at + 2).is_some_and(|c| c == [0, 0])
 }
 
 /// The engine's view of a connection for the packet at hand.

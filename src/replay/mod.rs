@@ -63,6 +63,9 @@ pub struct Report {
     pub tracked: bool,
     /// The traced packet: where it arrived, its bytes, and what happened to it.
     pub traced: Option<Traced>,
+    /// Why reading stopped early (a damaged capture): the report holds everything
+    /// replayed before.
+    pub stopped: Option<String>,
 }
 
 /// The packet `fwbench trace` follows.
@@ -108,6 +111,7 @@ pub fn replay(inputs: Inputs) -> Result<Report, ReplayError> {
     let mut log = Vec::new();
     let mut last_ts = 0;
     let mut traced = None;
+    let mut stopped = None;
     'captures: for path in inputs.captures {
         let mut reader =
             capture::open(path).map_err(|e| ReplayError(format!("{}: {e}", path.display())))?;
@@ -120,11 +124,12 @@ pub fn replay(inputs: Inputs) -> Result<Report, ReplayError> {
                 Err(e) => {
                     // Everything replayed so far stands; the report says where reading
                     // stopped.
-                    return Err(ReplayError(format!(
+                    stopped = Some(format!(
                         "{}: {e} (after {} packets)",
                         path.display(),
                         summary.read
-                    )));
+                    ));
+                    break 'captures;
                 }
             };
             summary.read += 1;
@@ -206,6 +211,7 @@ pub fn replay(inputs: Inputs) -> Result<Report, ReplayError> {
         log,
         tracked: stack.tracks_connections(),
         traced,
+        stopped,
     })
 }
 

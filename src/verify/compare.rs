@@ -436,8 +436,9 @@ fn push_counter(
     }
 }
 
-/// A chain with `-m statistic --mode random` rules: from the first such rule on, its rules
-/// are compared as one total, and so are the chains they jump to.
+/// A chain with `-m statistic --mode random` rules: from the first such rule on (or from an
+/// earlier rule jumping to one of the same chains: session affinity), its rules are compared
+/// as one total, and so are the chains they jump to.
 struct RandomGroup {
     chain: String,
     /// Index of the first random rule.
@@ -468,6 +469,16 @@ fn random_groups(ruleset: &Ruleset, table: &Table) -> Vec<RandomGroup> {
                 }
             }
         }
+        // Session affinity (`-m recent --rcheck ... -j KUBE-SEP-X` before the random rules)
+        // follows the earlier random choice: such rules belong to the group too.
+        let first = c.rules[..first]
+            .iter()
+            .position(|r| {
+                r.target
+                    .chain()
+                    .is_some_and(|t| targets.iter().any(|x| x == t))
+            })
+            .unwrap_or(first);
         groups.push(RandomGroup {
             chain: c.name.clone(),
             first,

@@ -63,6 +63,7 @@ pub use nat::{Dnat, Masquerade, NatRange, Netmap, Redirect, Snat};
 pub use packet::PktType;
 pub use proto::{PortRange, Tcp, Udp};
 pub use rewrite::{Hl as HlTarget, HopMode, Ttl as TtlTarget};
+pub use socket::Owner;
 pub use util::{ExtError, OptArg};
 // The stateful engine (engine::stateful) evaluates these.
 pub use hashlimit::{Hashlimit, HashlimitMode};
