@@ -460,11 +460,21 @@ impl<'r> Stack<'r> {
 
     /// raw, conntrack, mangle and nat PREROUTING.
     fn prerouting(&mut self, now_ns: i64, f: &mut Flight<'r>, out: &mut Processed) -> HookEnd {
-        self.enter_hook_untracked(f);
+        // A looped-back packet still carries the connection OUTPUT gave it (loopback_xmit
+        // keeps skb->_nfct) and nf_conntrack_in leaves a packet that has one alone: no new
+        // lookup (which would miss after OUTPUT NAT), no second accounting.
+        let carried = f.conn.is_some();
+        if carried {
+            self.refresh_view(now_ns, f);
+        } else {
+            self.enter_hook_untracked(f);
+        }
         if let HookEnd::Stop(o) = self.chain(now_ns, TableKind::Raw, Hook::Prerouting, f, out) {
             return HookEnd::Stop(o);
         }
-        self.conntrack_in(now_ns, f, out);
+        if !carried {
+            self.conntrack_in(now_ns, f, out);
+        }
         if let HookEnd::Stop(o) = self.chain(now_ns, TableKind::Mangle, Hook::Prerouting, f, out) {
             return HookEnd::Stop(o);
         }
@@ -635,14 +645,12 @@ impl<'r> Stack<'r> {
             return Outcome::NoRoute("no loopback interface".into());
         };
         let f_dst = f.info.dst;
+        // The connection (or untracked mark) stays with the packet: see `prerouting`.
         let mut g = Flight {
             in_iface: Some(lo.name.as_str()),
             out_iface: None,
             link: None,
-            conn: None,
-            ct: None,
             unconfirmed: false,
-            untracked: false,
             route: None,
             ..f
         };
@@ -797,6 +805,20 @@ impl<'r> Stack<'r> {
                 CtView::invalid()
             });
         }
+    }
+
+    /// The engine's view of the connection a packet carries, read again (its status may have
+    /// changed since it was looked up, e.g. confirmed at POSTROUTING).
+    fn refresh_view(&self, now_ns: i64, f: &mut Flight<'r>) {
+        let (Some(table), Some((id, dir))) = (self.conntrack.as_ref(), f.conn) else {
+            return;
+        };
+        let state = match f.ct.as_ref().map(|c| c.state) {
+            Some(s) if s == CtStates::NEW => CtState::New,
+            Some(s) if s == CtStates::RELATED => CtState::Related,
+            _ => CtState::Established,
+        };
+        f.ct = Some(view(table, id, dir, state, now_ns));
     }
 
     /// nf_conntrack_in at PREROUTING / OUTPUT.
