@@ -227,6 +227,7 @@ fn every_scenario_matches_the_kernel_on_both_backends() {
         let s = match load(&dir) {
             Ok(s) => s,
             Err(e) => {
+                eprintln!("{:<32} scenario does not load  [FAIL]", dir.display());
                 failures.push(e);
                 continue;
             }
@@ -239,6 +240,7 @@ fn every_scenario_matches_the_kernel_on_both_backends() {
             let ruleset = match parse_rules(&s, backend) {
                 Ok(r) => r,
                 Err(e) => {
+                    eprintln!("{:<32} {label:<6} rules do not parse  [FAIL]", s.name);
                     failures.push(e);
                     continue;
                 }
@@ -257,6 +259,7 @@ fn every_scenario_matches_the_kernel_on_both_backends() {
             let report = match report {
                 Ok(r) => r,
                 Err(e) => {
+                    eprintln!("{:<32} {label:<6} verify failed: {e}  [FAIL]", s.name);
                     failures.push(format!("{} [{label}]: verify: {e}", s.name));
                     continue;
                 }
