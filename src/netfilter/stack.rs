@@ -217,6 +217,8 @@ struct Flight<'h> {
     host_made: bool,
     /// POSTROUTING: the output interface and next hop (MASQUERADE's source choice).
     route: Option<(u32, IpAddr)>,
+    /// The fragments conntrack reassembled this datagram from: it leaves cut the same way.
+    frags: Option<Box<crate::wire::defrag::Reassembled>>,
 }
 
 impl Flight<'_> {
@@ -380,6 +382,7 @@ impl<'r> Stack<'r> {
             untracked: false,
             host_made: false,
             route: None,
+            frags: None,
         }
     }
 
@@ -422,6 +425,7 @@ impl<'r> Stack<'r> {
                     };
                     f.bytes = whole.packet.clone();
                     f.info = info;
+                    f.frags = Some(Box::new(whole));
                 }
             }
         }
@@ -551,9 +555,46 @@ impl<'r> Stack<'r> {
             return o;
         }
         let name = odev.name.clone();
-        self.emit(&name, next_hop, &f.bytes, EmitKind::Packet, out);
+        match self.refragment(&f, odev.mtu) {
+            Ok(pieces) => {
+                for p in &pieces {
+                    self.emit(&name, next_hop, p, EmitKind::Packet, out);
+                }
+            }
+            Err(mtu) => {
+                // ip_fragment: too big with DF set (IPv6: always): fragmentation needed /
+                // packet too big, and the datagram is not sent.
+                let (typ, code) = if f.info.is_ipv6() { (2, 0) } else { (3, 4) };
+                let local = self.host.is_local(f.info.dst);
+                if let Some(src) = crate::engine::error_source(&f.info, self.host, local) {
+                    if let Some(r) = crate::wire::reply::icmp_error_info(&f.bytes, typ, code, mtu, src) {
+                        self.send_from_host(now_ns, r, out);
+                    }
+                }
+            }
+        }
         out.final_bytes = Some(f.bytes);
         Outcome::Forwarded { out: name }
+    }
+
+    /// A datagram conntrack reassembled leaves as the fragments it came in (ip_do_fragment /
+    /// ip6_fragment with frag_max_size, see wire::refrag); any other leaves whole. `Err`
+    /// carries the MTU when it cannot be sent.
+    fn refragment(&self, f: &Flight<'r>, mtu: u32) -> Result<Vec<Vec<u8>>, u32> {
+        use crate::wire::refrag::{refragment, Config, Refrag};
+        let Some(shape) = f.frags.as_deref() else {
+            return Ok(vec![f.bytes.clone()]);
+        };
+        let cfg = Config {
+            mtu,
+            veth_headroom: false,
+            ipv6_ident: shape.ident,
+        };
+        match refragment(&f.bytes, shape, &cfg) {
+            Ok(Refrag::Fragments(pieces)) => Ok(pieces),
+            Ok(Refrag::TooBig(mtu)) => Err(mtu),
+            Err(_) => Ok(vec![f.bytes.clone()]),
+        }
     }
 
     /// mangle and nat POSTROUTING, then conntrack confirms.
