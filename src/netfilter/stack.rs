@@ -1206,7 +1206,15 @@ fn view(t: &conntrack::Table, id: ConnId, dir: Dir, state: CtState, now_ns: i64)
             reply: tuple(&c.reply),
             status: c.status.0,
             mark: c.mark,
-            expires_s: u64::try_from((c.expires_ns - now_ns) / 1_000_000_000).unwrap_or(0),
+            // nf_ct_expires: before __nf_conntrack_confirm adds the clock, ct->timeout holds
+            // the relative timeout, so "timeout - now" is negative (shown as 0) on any host
+            // up for more than a few minutes and less than ~24 days (the s32 jiffies wrap):
+            // the first packet of a connection sees --ctexpire 0.
+            expires_s: if c.is_confirmed() {
+                u64::try_from((c.expires_ns - now_ns) / 1_000_000_000).unwrap_or(0)
+            } else {
+                0
+            },
             packets: c.packets,
             bytes: c.bytes,
         }),
