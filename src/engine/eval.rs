@@ -57,6 +57,7 @@ fn match_supported(m: &MatchExt) -> bool {
             | MatchExt::Physdev(_)
             | MatchExt::Socket(_)
             | MatchExt::DevGroup(_)
+            | MatchExt::RpFilter(_)
     )
 }
 
@@ -108,6 +109,15 @@ pub enum Effect {
     Trace,
     /// `-j LOG` / `-j NFLOG` hit: the line, formatted when the rule hit.
     Log(String),
+}
+
+/// The options of `-m rpfilter`.
+#[derive(Clone, Copy)]
+struct RpfFlags {
+    loose: bool,
+    validmark: bool,
+    accept_local: bool,
+    invert: bool,
 }
 
 /// One IPv4 or IPv6 packet as a walk sees it: its bytes (changed in place by mangle
@@ -214,6 +224,39 @@ impl<'a> EvalPacket<'a> {
         self.info = crate::wire::ip::parse(&bytes)?;
         self.bytes = Cow::Owned(bytes);
         Ok(out)
+    }
+
+    /// rpfilter_mt (ipt_rpfilter.c): the packet's source looked up as a destination (from
+    /// `lo`, with the packet's destination as source unless that is multicast, broadcast
+    /// or 0, the mark only with --validmark) must give a unicast route (a local one with
+    /// --accept-local) through the arrival interface (any, with --loose). Loopback
+    /// packets and DHCP-style 0.0.0.0 to broadcast/local multicast always pass. `--invert`
+    /// negates. IPv6 (ip6t_rpfilter.c) is not modelled.
+    fn rpfilter(&self, r: RpfFlags) -> Result<bool, String> {
+        let (IpAddr::V4(src), IpAddr::V4(dst)) = (self.info.src, self.info.dst) else {
+            return Err("rpfilter over IPv6 is not modelled".into());
+        };
+        let Some(dev) = self.in_iface.and_then(|n| self.host.interface(n)) else {
+            return Err("rpfilter without an arrival interface".into());
+        };
+        if dev.loopback {
+            return Ok(!r.invert);
+        }
+        let local_multicast = dst.octets()[..3] == [224, 0, 0];
+        if src.is_unspecified() && (dst.is_broadcast() || local_multicast) {
+            return Ok(!r.invert);
+        }
+        let mut flow = crate::host::Flow::new(IpAddr::V4(src));
+        flow.src = (!(dst.is_multicast() || dst.is_broadcast() || dst.is_unspecified()))
+            .then_some(IpAddr::V4(dst));
+        flow.mark = if r.validmark { self.mark } else { 0 };
+        let passes = self.host.fib_lookup(&flow).is_ok_and(|res| {
+            let kind = res.route.kind;
+            let usable = kind == crate::host::RouteType::Unicast
+                || (kind == crate::host::RouteType::Local && r.accept_local);
+            usable && (r.loose || res.route.dev == Some(dev.index))
+        });
+        Ok(passes != r.invert)
     }
 
     /// Takes the bytes back (after the walks).
@@ -474,6 +517,12 @@ impl<'a> EvalPacket<'a> {
                 .conn
                 .as_ref()
                 .is_some_and(|conn| ((conn.mark & c.0.mask) == c.0.mark) != c.0.invert),
+            MatchExt::RpFilter(r) => self.rpfilter(RpfFlags {
+                loose: r.loose,
+                validmark: r.validmark,
+                accept_local: r.accept_local,
+                invert: r.invert,
+            })?,
             // The matches below ask about things a modelled host has none of (checked against
             // the kernel by the verify scenario host-matches):
             // helper_mt (xt_helper.c): a connection without a helper answers `invert`.
