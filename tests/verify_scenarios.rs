@@ -24,6 +24,7 @@ use std::time::Instant;
 use common::{root_with, skip};
 use fwbench::gen::script;
 use fwbench::host::Host;
+use fwbench::engine::Verdict;
 use fwbench::netfilter::stack::Config;
 use fwbench::rules::parse::{parse_ruleset, ParseOptions};
 use fwbench::rules::{Backend, Family};
@@ -253,6 +254,8 @@ fn every_scenario_matches_the_kernel_on_both_backends() {
                 host: &s.host,
                 config: Config {
                     backend,
+                    // The lab has no program reading NFQUEUE queues.
+                    queue_verdict: Verdict::Queue,
                     ..Config::default()
                 },
             });

@@ -33,6 +33,8 @@ pub fn run(args: &VerifyArgs) -> Result<(), Failure> {
         config: Config {
             backend,
             seed: args.seed,
+            // The lab has no program reading NFQUEUE queues.
+            queue_verdict: fwbench::engine::Verdict::Queue,
             ..Config::default()
         },
     })

@@ -39,7 +39,9 @@ pub struct Config {
     pub backend: Backend,
     /// Seeds `-m statistic --mode random` and NAT port choices.
     pub seed: u64,
-    /// What happens to a packet handed to userspace by QUEUE/NFQUEUE.
+    /// What happens to a packet handed to userspace by QUEUE/NFQUEUE: the verdict of the
+    /// program that reads the queue, or `Verdict::Queue` for "no program listens" (the
+    /// kernel drops it unless the rule has --queue-bypass; what `fwbench verify`'s lab has).
     pub queue_verdict: Verdict,
     /// Whether the host answers packets delivered to it as a host without listening
     /// sockets does (TCP reset, ICMP port unreachable, echo reply). Off for captures that
@@ -826,7 +828,15 @@ impl<'r> Stack<'r> {
                 }
             }
             Verdict::Queue => {
-                if self.config.queue_verdict == Verdict::Accept {
+                let accept = match self.config.queue_verdict {
+                    Verdict::Accept => true,
+                    // Nobody listens: nf_queue fails with -ESRCH and the packet is dropped,
+                    // unless the rule says --queue-bypass (then the hook goes on as after
+                    // ACCEPT).
+                    Verdict::Queue => self.queue_bypass(table, decision.by),
+                    Verdict::Drop => false,
+                };
+                if accept {
                     HookEnd::Accept
                 } else {
                     self.forget(f);
@@ -834,6 +844,18 @@ impl<'r> Stack<'r> {
                 }
             }
         }
+    }
+
+    /// Whether the NFQUEUE rule that queued a packet has --queue-bypass.
+    fn queue_bypass(&self, table: TableKind, by: DecidedBy) -> bool {
+        let DecidedBy::Rule { chain, rule } = by else {
+            return false;
+        };
+        self.ruleset
+            .table(table)
+            .and_then(|t| t.chains().get(chain))
+            .and_then(|c| c.rules.get(rule))
+            .is_some_and(|r| matches!(&r.target, Target::Ext(TargetExt::Nfqueue(q)) if q.bypass))
     }
 
     /// Before conntrack has seen a packet, `-m conntrack` sees INVALID (no entry) or
