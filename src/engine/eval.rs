@@ -226,6 +226,27 @@ impl<'a> EvalPacket<'a> {
         Ok(out)
     }
 
+    /// The MSS `TCPMSS --clamp-mss-to-pmtu` sets: the smaller of the output interface's MTU
+    /// (`dst_mtu`; route MTUs are not modelled) and that of the route back to the source
+    /// (`tcpmss_reverse_mtu`, none: no limit), minus 40 (IPv4) or 60 (IPv6); `None` when
+    /// that leaves nothing (the kernel drops the packet).
+    fn clamp_to_pmtu(&self) -> Result<Option<u16>, String> {
+        let host = self.host;
+        let out_mtu = self
+            .out_iface
+            .and_then(|n| host.interface(n))
+            .map(|i| i.mtu)
+            .ok_or("TCPMSS --clamp-mss-to-pmtu before the packet has a route")?;
+        let in_mtu = host
+            .route_output(self.info.src, None, 0)
+            .ok()
+            .and_then(|r| host.interface_by_index(r.dev))
+            .map_or(u32::MAX, |i| i.mtu);
+        let minlen = if self.info.is_ipv6() { 60 } else { 40 };
+        let mtu = out_mtu.min(in_mtu);
+        Ok((mtu > minlen).then(|| (mtu - minlen).min(u32::from(u16::MAX)) as u16))
+    }
+
     /// rpfilter_mt (ipt_rpfilter.c): the packet's source looked up as a destination (from
     /// `lo`, with the packet's destination as source unless that is multicast, broadcast
     /// or 0, the mark only with --validmark) must give a unicast route (a local one with
@@ -808,8 +829,18 @@ impl EvalPacket<'_> {
                         .map_err(mangle_err)?;
                     cont
                 }
+                // tcpmss_mangle_packet: min(route MTU, MTU of the route back to the source)
+                // minus the minimal IP + TCP headers; a path MTU not above them drops.
                 crate::rules::ext::Mss::ClampToPmtu => {
-                    Err("TCPMSS --clamp-mss-to-pmtu is not modelled".into())
+                    if self.info.is_later_fragment() {
+                        return cont;
+                    }
+                    let Some(mss) = self.clamp_to_pmtu()? else {
+                        return Ok(TargetAction::Verdict(Verdict::Drop));
+                    };
+                    self.rewrite(|b| mangle::tcpmss(b, mss))
+                        .map_err(mangle_err)?;
+                    cont
                 }
             },
             // CLASSIFY sets skb->priority, CONNSECMARK copies SELinux labels, AUDIT writes
