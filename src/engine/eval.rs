@@ -111,6 +111,33 @@ pub enum Effect {
     Log(String),
 }
 
+/// set_ect_tcp (ipt_ECN.c) on an IPv4 packet: ECE and CWR as asked, the TCP checksum
+/// updated for the changed flags word; false when fewer than 20 bytes follow the IP header.
+fn set_ect_tcp(b: &mut [u8], ece: Option<bool>, cwr: Option<bool>) -> bool {
+    let at = usize::from(b.first().map_or(0, |v| v & 0x0f)) * 4;
+    if b.len() < at + 20 {
+        return false;
+    }
+    let old = u16::from_be_bytes([b[at + 12], b[at + 13]]);
+    let mut flags = b[at + 13];
+    for (want, bit) in [(ece, 0x40u8), (cwr, 0x80u8)] {
+        match want {
+            Some(true) => flags |= bit,
+            Some(false) => flags &= !bit,
+            None => {}
+        }
+    }
+    if flags == b[at + 13] {
+        return true;
+    }
+    b[at + 13] = flags;
+    let new = u16::from_be_bytes([b[at + 12], flags]);
+    let c = u16::from_be_bytes([b[at + 16], b[at + 17]]);
+    let c = crate::wire::checksum::update(c, old, new);
+    b[at + 16..at + 18].copy_from_slice(&c.to_be_bytes());
+    true
+}
+
 /// The options of `-m rpfilter`.
 #[derive(Clone, Copy)]
 struct RpfFlags {
@@ -810,12 +837,17 @@ impl EvalPacket<'_> {
                     .map_err(mangle_err)?;
                 cont
             }
+            // ecn_tg (ipt_ECN.c): the IP codepoint first, then, for TCP, ECE/CWR
+            // (set_ect_tcp: the header read at the IP header's end, 20 bytes of it or
+            // NF_DROP; the checksum follows the flags word).
             TargetExt::Ecn(e) => {
-                if e.ece.is_some() || e.cwr.is_some() {
-                    return Err("target `ECN' on TCP bits is not modelled".into());
-                }
                 if let Some(ect) = e.ip_ect {
                     self.rewrite(|b| mangle::ecn(b, ect)).map_err(mangle_err)?;
+                }
+                if (e.ece.is_some() || e.cwr.is_some()) && self.info.protocol == crate::wire::IpProtocol::Tcp {
+                    if !self.rewrite(|b| Ok(set_ect_tcp(b, e.ece, e.cwr))).map_err(mangle_err)? {
+                        return Ok(TargetAction::Verdict(Verdict::Drop));
+                    }
                 }
                 cont
             }
