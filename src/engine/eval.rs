@@ -127,10 +127,16 @@ pub struct EvalPacket<'a> {
     packet_index: u64,
     /// What targets asked for, in order; the caller drains it after each walk.
     pub effects: Vec<Effect>,
-    /// When tracing: every rule evaluated, as (chain, rule, matched).
+    /// When tracing: every rule evaluated, as (chain, rule, matched); the end of a chain
+    /// reached (implicit return, policy) as (chain, [`FELL_OFF`], true).
     pub trace: Option<Vec<(usize, usize, bool)>>,
+    /// Where in `trace` a `-j TRACE` took effect (rules after it are traced).
+    pub traced_from: Option<usize>,
     unsupported: Option<Unsupported>,
 }
+
+/// The rule index a trace records for reaching the end of a chain.
+pub const FELL_OFF: usize = usize::MAX;
 
 /// The name under which the stateless tests know the evaluator.
 pub type StatelessPacket<'a> = EvalPacket<'a>;
@@ -159,6 +165,7 @@ impl<'a> EvalPacket<'a> {
             packet_index: 0,
             effects: Vec::new(),
             trace: None,
+            traced_from: None,
             unsupported: None,
         }
     }
@@ -683,6 +690,9 @@ impl EvalPacket<'_> {
             }
             TargetExt::Trace(_) => {
                 self.effects.push(Effect::Trace);
+                if self.traced_from.is_none() {
+                    self.traced_from = self.trace.as_ref().map(Vec::len);
+                }
                 cont
             }
             // ttl_tg / hl_tg6 (xt_HL.c).
@@ -801,6 +811,12 @@ impl Packet for EvalPacket<'_> {
     fn visited(&mut self, chain: usize, rule: usize, matched: bool) {
         if let Some(t) = self.trace.as_mut() {
             t.push((chain, rule, matched));
+        }
+    }
+
+    fn fell_off(&mut self, chain: usize) {
+        if let Some(t) = self.trace.as_mut() {
+            t.push((chain, FELL_OFF, true));
         }
     }
 }
