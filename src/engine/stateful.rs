@@ -12,6 +12,7 @@
 //! ring size from all the rules that name them). Without it, state is set up when a rule is
 //! first evaluated, which is the same unless rules sharing a recent table disagree.
 
+mod limit;
 mod recent;
 mod statistic;
 
@@ -69,6 +70,11 @@ pub struct MatchState {
     recent: recent::Tables,
     /// `-m quota`: bytes left.
     quota: HashMap<MatchKey, u64>,
+    /// `-m limit` buckets.
+    limit: HashMap<MatchKey, limit::Bucket>,
+    /// The rules were loaded by iptables-nft (the default), which turns some matches into
+    /// nft expressions of their own (`limit`).
+    nft: bool,
 }
 
 impl MatchState {
@@ -80,6 +86,8 @@ impl MatchState {
             draws: (u64::MAX, 0),
             recent: recent::Tables::default(),
             quota: HashMap::new(),
+            limit: HashMap::new(),
+            nft: true,
         }
     }
 
@@ -87,6 +95,7 @@ impl MatchState {
     /// as declared, rules in order): recent tables take the first rule's mask and the
     /// largest ring any of their rules asks for.
     pub fn prepare(&mut self, ruleset: &Ruleset) {
+        self.nft = ruleset.backend == crate::rules::Backend::Nft;
         for table in &ruleset.tables {
             for chain in table.chains() {
                 for rule in &chain.rules {
@@ -132,8 +141,8 @@ impl MatchState {
         let answer = match m {
             MatchExt::Statistic(s) => Ok(match s.mode {
                 crate::rules::ext::StatisticMode::Nth { every, packet } => {
-                    let count = self.nth.entry(key(m)).or_insert(packet);
-                    statistic::nth(count, every) != s.invert
+                    let count = self.nth.entry(key(m)).or_insert(0);
+                    statistic::nth(count, every, packet) != s.invert
                 }
                 crate::rules::ext::StatisticMode::Random { probability } => {
                     let r = self.random_u32(facts.packet_index);
@@ -158,14 +167,30 @@ impl MatchState {
             // it is still under; objects come from `nfacct add`, outside the ruleset, and
             // are taken to have none.
             MatchExt::Nfacct(_) => Ok(true),
-            MatchExt::Limit(_)
-            | MatchExt::Hashlimit(_)
+            MatchExt::Limit(l) => self.limit(key(m), l, facts.now_ns),
+            MatchExt::Hashlimit(_)
             | MatchExt::Connlimit(_)
             | MatchExt::Connbytes(_)
             | MatchExt::Set(_) => Err(format!("match `{}' is not evaluated yet", m.name())),
             _ => return None,
         };
         Some(answer)
+    }
+
+    /// `-m limit`: the rule's bucket, made full when the rule first sees a packet.
+    fn limit(
+        &mut self,
+        k: MatchKey,
+        l: &crate::rules::ext::Limit,
+        now_ns: i64,
+    ) -> Result<bool, String> {
+        let bucket = match self.limit.entry(k) {
+            std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+            std::collections::hash_map::Entry::Vacant(e) => {
+                e.insert(limit::Bucket::new(l, self.nft, now_ns)?)
+            }
+        };
+        bucket.admit(l, now_ns)
     }
 
     /// Applies a stateful target (`-j SET`): `None` when `t` is not one of this module's.
