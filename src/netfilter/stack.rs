@@ -230,10 +230,12 @@ impl<'r> Stack<'r> {
                 ..conntrack::Config::default()
             })
         });
+        let mut state = MatchState::new(config.seed, ipsets);
+        state.prepare(ruleset);
         Stack {
             ruleset,
             host,
-            state: MatchState::new(config.seed, ipsets),
+            state,
             config,
             counts,
             conntrack,
