@@ -14,6 +14,7 @@
 
 mod limit;
 mod recent;
+mod sets;
 mod statistic;
 
 use std::collections::HashMap;
@@ -75,6 +76,8 @@ pub struct MatchState {
     /// The rules were loaded by iptables-nft (the default), which turns some matches into
     /// nft expressions of their own (`limit`).
     nft: bool,
+    /// Expiry of ipset elements with timeouts.
+    timeouts: sets::Timeouts,
 }
 
 impl MatchState {
@@ -88,6 +91,7 @@ impl MatchState {
             quota: HashMap::new(),
             limit: HashMap::new(),
             nft: true,
+            timeouts: sets::Timeouts::default(),
         }
     }
 
@@ -168,10 +172,14 @@ impl MatchState {
             // are taken to have none.
             MatchExt::Nfacct(_) => Ok(true),
             MatchExt::Limit(l) => self.limit(key(m), l, facts.now_ns),
-            MatchExt::Hashlimit(_)
-            | MatchExt::Connlimit(_)
-            | MatchExt::Connbytes(_)
-            | MatchExt::Set(_) => Err(format!("match `{}' is not evaluated yet", m.name())),
+            MatchExt::Connbytes(c) => match facts.ct {
+                Some(ct) => Ok(connbytes(c, ct)),
+                None => Err("match `connbytes' needs conntrack".into()),
+            },
+            MatchExt::Hashlimit(_) | MatchExt::Connlimit(_) => {
+                Err(format!("match `{}' is not evaluated yet", m.name()))
+            }
+            MatchExt::Set(set) => sets::test(&mut self.ipsets, &mut self.timeouts, set, facts),
             _ => return None,
         };
         Some(answer)
@@ -198,10 +206,10 @@ impl MatchState {
         &mut self,
         _rule: RuleKey,
         t: &TargetExt,
-        _facts: &Facts,
+        facts: &Facts,
     ) -> Option<Result<(), String>> {
         match t {
-            TargetExt::Set(_) => Some(Err("target `SET' is not evaluated yet".into())),
+            TargetExt::Set(s) => Some(sets::target(&mut self.ipsets, &mut self.timeouts, s, facts)),
             _ => None,
         }
     }
@@ -217,6 +225,34 @@ fn quota(left: &mut u64, len: u64) -> bool {
     } else {
         *left = 0;
         false
+    }
+}
+
+/// connbytes_mt (xt_connbytes.c), and the `ct [original|reply] packets|bytes|avgpkt`
+/// expression iptables-nft makes of it (nft_ct.c), which reads the same counters: the
+/// connection's accounting, which already counts the packet being filtered. No entry
+/// (INVALID, UNTRACKED): no match. `from > to` is the negated range.
+fn connbytes(c: &crate::rules::ext::Connbytes, ct: &CtView) -> bool {
+    use crate::rules::ext::{ConnbytesDir, ConnbytesWhat};
+    let Some(conn) = &ct.conn else {
+        return false;
+    };
+    let pick = |v: [u64; 2]| match c.direction {
+        ConnbytesDir::Original => v[0],
+        ConnbytesDir::Reply => v[1],
+        ConnbytesDir::Both => v[0].wrapping_add(v[1]),
+    };
+    let what = match c.what {
+        ConnbytesWhat::Packets => pick(conn.packets),
+        ConnbytesWhat::Bytes => pick(conn.bytes),
+        ConnbytesWhat::AvgPkt => pick(conn.bytes)
+            .checked_div(pick(conn.packets))
+            .unwrap_or(0),
+    };
+    if c.to >= c.from {
+        c.from <= what && what <= c.to
+    } else {
+        what < c.to || what > c.from
     }
 }
 

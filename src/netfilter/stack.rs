@@ -246,6 +246,11 @@ impl<'r> Stack<'r> {
         }
     }
 
+    /// The ipsets as `-j SET` and element timeouts have left them.
+    pub fn ipsets(&self) -> &IpSets {
+        self.state.ipsets()
+    }
+
     /// The counters of `table` (shaped by [`Counts::new`]), if the ruleset has it.
     pub fn counts(&self, table: TableKind) -> Option<&Counts> {
         self.counts.get(&table)
