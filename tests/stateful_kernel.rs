@@ -44,6 +44,11 @@ const RULES: &str = "\
 -A INPUT -p udp -m recent ! --rcheck --name B --mask 255.255.255.255 --rdest
 -A INPUT -p udp -m udp --dport 8 -m recent --set --name B --mask 255.255.255.255 --rdest
 -A INPUT -p udp -m recent --rcheck --seconds 3600 --reap --name B --mask 255.255.255.255 --rdest
+-A INPUT -p udp -m hashlimit --hashlimit-upto 1/hour --hashlimit-burst 3 --hashlimit-mode srcip --hashlimit-name H1
+-A INPUT -p udp -m hashlimit --hashlimit-above 1/hour --hashlimit-burst 2 --hashlimit-mode srcip,dstport --hashlimit-name H2 --hashlimit-srcmask 31
+-A INPUT -p udp -m hashlimit --hashlimit-upto 1/hour --hashlimit-burst 1 --hashlimit-name H3
+-A INPUT -p udp -m hashlimit --hashlimit-upto 2/hour --hashlimit-burst 4 --hashlimit-mode dstip,srcport --hashlimit-name H2b
+-A INPUT -p udp -m hashlimit --hashlimit-upto 16b/s --hashlimit-burst 32b --hashlimit-mode srcip --hashlimit-name H4
 COMMIT
 ";
 
@@ -277,6 +282,9 @@ fn compare(backend: Backend, rules: &str, sets: &str, idle: usize) -> Result<(),
         );
     }
     eprintln!("{backend:?}: {agreed} counters agree with the kernel");
+    if std::env::var_os("FWBENCH_SHOW_KERNEL").is_some() {
+        eprintln!("{saved}");
+    }
     Ok(())
 }
 

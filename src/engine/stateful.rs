@@ -12,6 +12,7 @@
 //! ring size from all the rules that name them). Without it, state is set up when a rule is
 //! first evaluated, which is the same unless rules sharing a recent table disagree.
 
+mod hashlimit;
 mod limit;
 mod recent;
 mod sets;
@@ -76,6 +77,7 @@ pub struct MatchState {
     /// The rules were loaded by iptables-nft (the default), which turns some matches into
     /// nft expressions of their own (`limit`).
     nft: bool,
+    hashlimit: hashlimit::Tables,
     /// Expiry of ipset elements with timeouts.
     timeouts: sets::Timeouts,
 }
@@ -92,6 +94,7 @@ impl MatchState {
             limit: HashMap::new(),
             nft: true,
             timeouts: sets::Timeouts::default(),
+            hashlimit: hashlimit::Tables::default(),
         }
     }
 
@@ -104,8 +107,12 @@ impl MatchState {
             for chain in table.chains() {
                 for rule in &chain.rules {
                     for m in &rule.matches {
-                        if let MatchExt::Recent(r) = &m.ext {
-                            self.recent.register(r);
+                        match &m.ext {
+                            MatchExt::Recent(r) => self.recent.register(r),
+                            MatchExt::Hashlimit(h) => self
+                                .hashlimit
+                                .register(h, ruleset.family == crate::rules::Family::Ipv6),
+                            _ => {}
                         }
                     }
                 }
@@ -176,9 +183,8 @@ impl MatchState {
                 Some(ct) => Ok(connbytes(c, ct)),
                 None => Err("match `connbytes' needs conntrack".into()),
             },
-            MatchExt::Hashlimit(_) | MatchExt::Connlimit(_) => {
-                Err(format!("match `{}' is not evaluated yet", m.name()))
-            }
+            MatchExt::Hashlimit(h) => self.hashlimit.eval(h, facts),
+            MatchExt::Connlimit(_) => Err(format!("match `{}' is not evaluated yet", m.name())),
             MatchExt::Set(set) => sets::test(&mut self.ipsets, &mut self.timeouts, set, facts),
             _ => return None,
         };
