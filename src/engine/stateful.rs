@@ -12,6 +12,7 @@
 //! ring size from all the rules that name them). Without it, state is set up when a rule is
 //! first evaluated, which is the same unless rules sharing a recent table disagree.
 
+mod connlimit;
 mod hashlimit;
 mod limit;
 mod recent;
@@ -43,6 +44,11 @@ pub struct Facts<'a> {
     pub ct: Option<&'a CtView>,
     pub in_iface: Option<&'a str>,
     pub out_iface: Option<&'a str>,
+    /// The connection table, for `-m connlimit`: given a tuple (either direction), `None`
+    /// when no confirmed entry has it, `Some(closed)` otherwise, `closed` being TCP in
+    /// TIME_WAIT or CLOSE (nf_conncount's `already_closed`). `None` here: connlimit is
+    /// reported as not evaluable.
+    pub conns: Option<&'a dyn Fn(&crate::engine::ct::CtTuple) -> Option<bool>>,
 }
 
 impl Facts<'_> {
@@ -78,6 +84,7 @@ pub struct MatchState {
     /// nft expressions of their own (`limit`).
     nft: bool,
     hashlimit: hashlimit::Tables,
+    connlimit: connlimit::Lists,
     /// Expiry of ipset elements with timeouts.
     timeouts: sets::Timeouts,
 }
@@ -95,6 +102,7 @@ impl MatchState {
             nft: true,
             timeouts: sets::Timeouts::default(),
             hashlimit: hashlimit::Tables::default(),
+            connlimit: connlimit::Lists::default(),
         }
     }
 
@@ -184,7 +192,7 @@ impl MatchState {
                 None => Err("match `connbytes' needs conntrack".into()),
             },
             MatchExt::Hashlimit(h) => self.hashlimit.eval(h, facts),
-            MatchExt::Connlimit(_) => Err(format!("match `{}' is not evaluated yet", m.name())),
+            MatchExt::Connlimit(c) => self.connlimit.eval(key(m), c, facts, facts.conns),
             MatchExt::Set(set) => sets::test(&mut self.ipsets, &mut self.timeouts, set, facts),
             _ => return None,
         };

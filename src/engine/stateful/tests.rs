@@ -50,6 +50,7 @@ fn ask(state: &mut MatchState, m: &MatchExt, bytes: &[u8], now_ns: i64, index: u
         ct: None,
         in_iface: Some("eth0"),
         out_iface: None,
+        conns: None,
     };
     match state.eval_match(0, m, &facts) {
         Some(Ok(v)) => v,
@@ -277,6 +278,7 @@ fn apply(state: &mut MatchState, rs: &Ruleset, i: usize, bytes: &[u8], now_ns: i
         ct: None,
         in_iface: Some("eth0"),
         out_iface: None,
+        conns: None,
     };
     match state.eval_target(0, t, &facts) {
         Some(Ok(())) => {}
@@ -349,6 +351,7 @@ fn set_refuses_what_it_does_not_model() {
             ct: None,
             in_iface: Some("eth0"),
             out_iface: None,
+            conns: None,
         };
         assert!(
             matches!(st.eval_match(0, matcher(&rs, i), &facts), Some(Err(_))),
@@ -400,6 +403,7 @@ fn connbytes_reads_the_connection_counters() {
                     ct: Some(ct),
                     in_iface: Some("eth0"),
                     out_iface: None,
+                    conns: None,
                 };
                 match st.eval_match(0, matcher(&rs, i), &facts) {
                     Some(Ok(v)) => v,
@@ -414,4 +418,132 @@ fn connbytes_reads_the_connection_counters() {
     assert_eq!(hits(&view([1, 0], [10, 0])), [false, true, false, true]);
     // INVALID and UNTRACKED packets have no entry: no match, even for a range from 0.
     assert_eq!(hits(&crate::engine::ct::CtView::invalid()), [false; 4]);
+}
+
+#[test]
+fn connlimit_counts_distinct_live_connections_per_group() {
+    use crate::engine::ct::{CtConn, CtTuple, CtView};
+    use std::cell::RefCell;
+    let rs = ruleset(&[
+        "-p udp -m connlimit --connlimit-above 1",
+        "-p udp -m connlimit --connlimit-above 2",
+        "-p udp -m connlimit --connlimit-upto 2 --connlimit-mask 24",
+        "-p udp -m connlimit --connlimit-above 1 --connlimit-daddr",
+    ]);
+    // The table: confirmed tuples and whether they are closed.
+    let table: RefCell<Vec<(CtTuple, bool)>> = RefCell::new(Vec::new());
+    let lookup = |t: &CtTuple| table.borrow().iter().find(|e| e.0 == *t).map(|e| e.1);
+    let mut st = state();
+    // The kernel run of the module docs: (source, source port), all to 10.0.0.1:9.
+    let plan = [
+        ("10.0.0.5", 1000),
+        ("10.0.0.5", 1000),
+        ("10.0.0.5", 1000),
+        ("10.0.0.5", 1001),
+        ("10.0.0.5", 1001),
+        ("10.0.0.5", 1002),
+        ("10.0.0.6", 1000),
+        ("10.0.0.5", 1000),
+    ];
+    let mut hits = [0; 4];
+    for (n, (src, sport)) in plan.iter().enumerate() {
+        let p = udp4(src, 64, 40);
+        let info = ip::parse(&p).expect("parses");
+        let t = CtTuple {
+            src: info.src,
+            dst: info.dst,
+            protocol: 17,
+            src_port: *sport,
+            dst_port: 53,
+        };
+        let confirmed = lookup(&t).is_some();
+        let view = CtView {
+            state: crate::rules::ext::CtStates::NEW,
+            reply_dir: false,
+            conn: Some(CtConn {
+                original: t,
+                reply: t,
+                status: if confirmed { 1 << 3 } else { 0 },
+                mark: 0,
+                expires_s: 30,
+                packets: [1, 0],
+                bytes: [40, 0],
+            }),
+        };
+        for (i, h) in hits.iter_mut().enumerate() {
+            let facts = Facts {
+                bytes: &p,
+                info: &info,
+                now_ns: n as i64 * 500_000,
+                packet_index: n as u64,
+                ct: Some(&view),
+                in_iface: Some("eth0"),
+                out_iface: None,
+                conns: Some(&lookup),
+            };
+            match st.eval_match(0, matcher(&rs, i), &facts) {
+                Some(Ok(true)) => *h += 1,
+                Some(Ok(false)) => {}
+                other => panic!("{other:?}"),
+            }
+        }
+        // Confirmed at the end of the packet's path.
+        if !confirmed {
+            table.borrow_mut().push((t, false));
+        }
+    }
+    // Measured on the kernel (6.18), iptables-nft and the same packets.
+    assert_eq!(hits, [4, 2, 5, 5]);
+
+    // A closed connection no longer counts; one gone from the table neither.
+    let p = udp4("10.0.0.5", 64, 40);
+    let info = ip::parse(&p).expect("parses");
+    let tuple = |sport| CtTuple {
+        src: info.src,
+        dst: info.dst,
+        protocol: 17,
+        src_port: sport,
+        dst_port: 53,
+    };
+    for e in table.borrow_mut().iter_mut() {
+        if e.0 == tuple(1001) {
+            e.1 = true;
+        }
+    }
+    table.borrow_mut().retain(|e| e.0 != tuple(1002));
+    let view = CtView {
+        state: crate::rules::ext::CtStates::ESTABLISHED,
+        reply_dir: false,
+        conn: Some(CtConn {
+            original: tuple(1003),
+            reply: tuple(1003),
+            status: 0,
+            mark: 0,
+            expires_s: 30,
+            packets: [1, 0],
+            bytes: [40, 0],
+        }),
+    };
+    let facts = Facts {
+        bytes: &p,
+        info: &info,
+        now_ns: 10 * SEC,
+        packet_index: 9,
+        ct: Some(&view),
+        in_iface: Some("eth0"),
+        out_iface: None,
+        conns: Some(&lookup),
+    };
+    // Left: 1000 and the new 1003, so above 1 but not above 2.
+    assert_eq!(st.eval_match(0, matcher(&rs, 0), &facts), Some(Ok(true)));
+    assert_eq!(st.eval_match(0, matcher(&rs, 1), &facts), Some(Ok(false)));
+    // Without the table it is reported, not guessed.
+    let facts = Facts {
+        conns: None,
+        ..facts
+    };
+    assert!(matches!(
+        st.eval_match(0, matcher(&rs, 0), &facts),
+        Some(Err(_))
+    ));
 }
