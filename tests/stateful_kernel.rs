@@ -155,14 +155,79 @@ add L S
 add L P
 ";
 
+/// Time-driven matches, with frames sent 70 ms apart and replayed at the times they were
+/// sent. Rates of 10/s with a burst of 2 leave every packet at least 10 ms away from the
+/// moment its answer would change, far more than the sender's jitter.
+const PACED_RULES: &str = "\
+*filter
+:INPUT ACCEPT [0:0]
+:FORWARD ACCEPT [0:0]
+:OUTPUT ACCEPT [0:0]
+-A INPUT -p udp -m limit --limit 10/sec --limit-burst 2
+-A INPUT -p udp -m hashlimit --hashlimit-upto 10/sec --hashlimit-burst 2 --hashlimit-mode srcip --hashlimit-name P
+-A INPUT -p udp -m hashlimit --hashlimit-above 5/sec --hashlimit-burst 1 --hashlimit-name Q
+COMMIT
+";
+
+/// Gap between paced frames, in seconds.
+const PACE: f64 = 0.07;
+
 fn run(backend: Backend) -> Result<(), String> {
-    compare(backend, RULES, "", 2)
+    compare(backend, RULES, "", 2, None)
+}
+
+/// Sends the frames out of `dev` in `peer` `gap` seconds apart and returns when each was
+/// sent (monotonic nanoseconds, taken just before the send).
+fn send_paced(peer: &Netns, dev: &str, frames: &[(LinkHeader, &[u8])], gap: f64) -> Vec<i64> {
+    const PACED: &str = r#"
+import socket, sys, time
+s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
+s.bind((sys.argv[1], 0))
+gap = float(sys.argv[2])
+start = time.monotonic()
+for n, line in enumerate(l for l in sys.stdin if l.strip()):
+    while time.monotonic() < start + n * gap:
+        time.sleep(0.0005)
+    t = time.monotonic_ns()
+    s.send(bytes.fromhex(line.strip()))
+    print(t, flush=True)
+"#;
+    let hex: String = frames
+        .iter()
+        .map(|(l, ip)| {
+            let mut frame = [l.dst, l.src].concat();
+            frame.extend_from_slice(&0x0800u16.to_be_bytes());
+            frame.extend_from_slice(ip);
+            frame.iter().map(|b| format!("{b:02x}")).collect::<String>() + "\n"
+        })
+        .collect();
+    let script =
+        std::env::temp_dir().join(format!("fwb-paced-{}-{}.py", std::process::id(), peer.name));
+    std::fs::write(&script, PACED).expect("write sender");
+    let o = peer.sh(&format!("python3 {} {dev} {gap}", script.display()), &hex);
+    let _ = std::fs::remove_file(&script);
+    assert!(
+        o.status.success(),
+        "sender: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    String::from_utf8_lossy(&o.stdout)
+        .lines()
+        .map(|l| l.trim().parse::<i64>().expect("a time stamp"))
+        .collect()
 }
 
 /// Loads `rules` (and `sets`, when not empty, with `ipset restore`) into a namespace,
 /// sends [`packets`] to it, and compares every INPUT counter with a replay. `idle` rules
 /// are expected never to match.
-fn compare(backend: Backend, rules: &str, sets: &str, idle: usize) -> Result<(), String> {
+fn compare(
+    backend: Backend,
+    rules: &str,
+    sets: &str,
+    idle: usize,
+    paced: Option<f64>,
+) -> Result<(), String> {
     let (restore, save) = match backend {
         Backend::Nft => ("iptables-nft-restore", "iptables-nft-save"),
         Backend::Legacy => ("iptables-legacy-restore", "iptables-legacy-save"),
@@ -221,7 +286,14 @@ fn compare(backend: Backend, rules: &str, sets: &str, idle: usize) -> Result<(),
         src: p0_mac,
     };
     let frames: Vec<(LinkHeader, &[u8])> = pkts.iter().map(|p| (link, &p[..])).collect();
-    send_frames(&peer, "p0", 0x0800, &frames);
+    let times: Vec<i64> = match paced {
+        Some(gap) => send_paced(&peer, "p0", &frames, gap),
+        None => {
+            send_frames(&peer, "p0", 0x0800, &frames);
+            (0..frames.len() as i64).map(|i| i * 2_000_000).collect()
+        }
+    };
+    assert_eq!(times.len(), frames.len(), "a send time per frame");
     let saved = dev.out(&format!("{save} -c -t filter"));
 
     let mut hb = HostBuilder::new(Sysctls::default());
@@ -245,8 +317,8 @@ fn compare(backend: Backend, rules: &str, sets: &str, idle: usize) -> Result<(),
     };
     let ipsets = IpSets::parse(sets, "sets").unwrap_or_else(|d| panic!("{d}"));
     let mut stack = Stack::new(&rs, &host, ipsets, config);
-    for (i, p) in pkts.iter().enumerate() {
-        stack.receive(i as i64 * 2_000_000, "d0", Some(link), p);
+    for (p, &t) in pkts.iter().zip(&times) {
+        stack.receive(t, "d0", Some(link), p);
     }
     let counts = stack.counts(TableKind::Filter).expect("filter counts");
 
@@ -294,7 +366,10 @@ fn stateful_matches_agree_with_kernel_counters() {
         return skip(&why);
     }
     for backend in [Backend::Nft, Backend::Legacy] {
-        match run(backend).and_then(|()| compare(backend, SET_RULES, SETS, 1)) {
+        match run(backend)
+            .and_then(|()| compare(backend, SET_RULES, SETS, 1, None))
+            .and_then(|()| compare(backend, PACED_RULES, "", 0, Some(PACE)))
+        {
             Ok(()) => {}
             Err(why) if why.contains("is not installed") => skip(&why),
             Err(why) => panic!("{why}"),
