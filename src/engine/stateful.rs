@@ -2,16 +2,27 @@
 //! `-m limit`, `-m hashlimit`, `-m recent`, `-m quota`, `-m connlimit`, `-m connbytes`,
 //! `-m set` and `-j SET`, `-m nfacct`. Their state lives here, keyed by match (its address in
 //! the immutable ruleset) or by name for the tables several rules share, and advances with
-//! capture time, never the wall clock.
+//! capture time, never the wall clock. Time-driven state counts in jiffies of this kernel
+//! (HZ 250) where the kernel does (xt_limit, xt_recent, xt_hashlimit, ipset timeouts), in
+//! nanoseconds where it does (nft's `limit`).
+//!
+//! iptables-nft hands some of these to nft expressions of its own, and the kernel then runs
+//! nft code, not the xt match (measured with `nft list ruleset`): `statistic` becomes
+//! `numgen inc mod N == P` or `meta random`, `quota` becomes nft `quota`, `limit` nft
+//! `limit`, `connbytes` `ct packets|bytes|avgpkt`. Where the two differ (only `limit`, of
+//! those) the ruleset's backend decides.
 //!
 //! Randomness (`--mode random`) is drawn from the replay's seed, the packet's ordinal and
 //! the ordinal of the draw within that packet, so a replay is reproducible.
 //!
 //! Call [`MatchState::prepare`] with the ruleset before the first packet: it does what the
-//! kernel's check functions do when the rules are loaded (recent tables get their mask and
-//! ring size from all the rules that name them). Without it, state is set up when a rule is
-//! first evaluated, which is the same unless rules sharing a recent table disagree.
-
+//! kernel's check functions do when the rules are loaded (the backend; recent and
+//! hashlimit tables get their configuration from the first rule naming them, recent rings
+//! their size from all). Without it, state is set up when a rule is first evaluated, which
+//! is the same unless rules sharing a table disagree (then the match is reported).
+//!
+//! Anything the kernel's answer depends on that the replay cannot know is reported as an
+//! error for the packet rather than guessed (see each submodule).
 mod connlimit;
 mod hashlimit;
 mod limit;
