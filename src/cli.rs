@@ -53,6 +53,10 @@ pub enum Command {
     /// Deterministic: the same --rules and --seed give the same file on every machine.
     ///
     /// Example: fwbench generate --rules 100000 --seed 7 > big.rules
+    ///
+    /// The shipped examples come from here too: `fwbench generate --example-ruleset >
+    /// rulesets/k8s-node.rules` and `fwbench generate --example-capture
+    /// captures/k8s-node.pcapng` (with the default --seed 1).
     Generate(GenerateArgs),
     /// Replay captures through the ruleset as the kernel would: counters and outcomes.
     ///
@@ -64,6 +68,29 @@ pub enum Command {
     ///
     /// Example: fwbench replay captures/k8s-node.pcapng --rules rulesets/k8s-node.rules
     Replay(ReplayArgs),
+    /// Follow one packet of a capture through the host, rule by rule.
+    ///
+    /// Replays the packets before it (so conntrack, NAT bindings and rate limits are as they
+    /// would be), then shows for the chosen packet every chain walked in every table, each
+    /// rule evaluated and whether it matched, the verdicts, conntrack's classification, NAT
+    /// rewrites, the routing decision and the outcome.
+    ///
+    /// Example: fwbench trace captures/k8s-node.pcapng --rules rulesets/k8s-node.rules --packet 5
+    Trace(TraceArgs),
+    /// Prove the emulation: replay a capture through the real kernel and through fwbench,
+    /// and compare everything (needs root).
+    ///
+    /// Builds a throwaway copy of the host in network namespaces (one veth per interface of
+    /// the host model, addresses, routes, neighbours), loads the ipsets and the ruleset into
+    /// the real netfilter, sends every packet of the capture into its arrival interface (or
+    /// from inside the host for its own packets), captures what the host sends, reads the
+    /// counters and the connection table, and compares them with fwbench's replay: every
+    /// rule and policy counter, every emitted packet from the IP header on, every
+    /// connection. Prints the differences and a one-line score; exit status 1 on any
+    /// difference. The namespaces are always removed, also on error or Ctrl-C.
+    ///
+    /// Example: sudo fwbench verify captures/k8s-node.pcapng --rules rulesets/k8s-node.rules
+    Verify(VerifyArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
     ///
     /// Example: fwbench completions bash > /etc/bash_completion.d/fwbench
@@ -137,6 +164,43 @@ pub struct ReplayArgs {
     /// Write LOG / NFLOG lines to this file.
     #[arg(long, value_name = "FILE")]
     pub log: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct TraceArgs {
+    /// The captures (pcap or pcapng), replayed one after the other.
+    #[arg(required = true, value_name = "CAPTURE")]
+    pub captures: Vec<PathBuf>,
+    #[command(flatten)]
+    pub ruleset: RulesetArgs,
+    #[command(flatten)]
+    pub host: HostArgs,
+    /// The packet to follow: its number in the captures, from 1 (as Wireshark counts).
+    #[arg(long, short = 'p', value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub packet: u64,
+    /// Seed for `-m statistic --mode random` and NAT port choices.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Print rules with numeric addresses and ports.
+    #[arg(short = 'n', long)]
+    pub numeric: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// The capture (pcap or pcapng).
+    #[arg(value_name = "CAPTURE")]
+    pub capture: PathBuf,
+    #[command(flatten)]
+    pub ruleset: RulesetArgs,
+    #[command(flatten)]
+    pub host: HostArgs,
+    /// Seed for fwbench's random choices (the kernel's are its own).
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Also print both connection tables.
+    #[arg(long)]
+    pub conntrack: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -229,4 +293,12 @@ pub struct GenerateArgs {
     /// Seed of the generator.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
+    /// Print the shipped example ruleset instead (rulesets/k8s-node.rules: a Kubernetes
+    /// node with kube-proxy, kubelet and CNI rules).
+    #[arg(long, conflicts_with = "rules")]
+    pub example_ruleset: bool,
+    /// Write the shipped example capture (captures/k8s-node.pcapng: traffic that matches
+    /// the example ruleset on the built-in host) to FILE, as pcapng.
+    #[arg(long, value_name = "FILE", conflicts_with = "rules")]
+    pub example_capture: Option<PathBuf>,
 }

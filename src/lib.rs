@@ -12,4 +12,5 @@ pub mod host;
 pub mod netfilter;
 pub mod replay;
 pub mod rules;
+pub mod verify;
 pub mod wire;

@@ -16,6 +16,8 @@ fn main() {
         Command::Check(args) => cmd::check::run(args),
         Command::Generate(args) => cmd::generate::run(args),
         Command::Replay(args) => cmd::replay::run(args),
+        Command::Trace(args) => cmd::trace::run(args),
+        Command::Verify(args) => cmd::verify::run(args),
         Command::Completions { shell } => cmd::completions::completions(*shell),
         Command::Man => cmd::completions::man(),
     };

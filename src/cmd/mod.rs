@@ -6,6 +6,8 @@ pub mod generate;
 pub mod list;
 pub mod replay;
 pub mod save;
+pub mod trace;
+pub mod verify;
 
 use std::io::Read;
 use std::path::Path;
@@ -30,7 +32,7 @@ impl From<std::io::Error> for Failure {
 
 /// Reads a text input: a file, or standard input for `-`. Returns the name to show in
 /// messages and the text.
-fn read_text(path: &Path, what: &str) -> Result<(String, String), Failure> {
+pub fn read_text(path: &Path, what: &str) -> Result<(String, String), Failure> {
     let name = path.display().to_string();
     if name == "-" {
         let mut s = String::new();

@@ -37,6 +37,7 @@ pub fn run(args: &ReplayArgs) -> Result<(), Failure> {
         in_interface: args.host.in_interface.clone(),
         out: args.out.clone(),
         drops: args.drops.clone(),
+        trace: None,
     })
     .map_err(|e| Failure(e.to_string()))?;
     if let Some(path) = &args.log {

@@ -21,11 +21,23 @@
 //! so a replay is reproducible; the kernel's own choice is random and cannot be reproduced
 //! (NETFILTER.md §3).
 //!
+//! What is checked against the kernel (tests/conntrack_kernel.rs): per-packet ctstate and
+//! the final `conntrack -L` (layout, states, flags, timeouts within 3 s) for TCP (handshake,
+//! data, close, RST, reopen, loose pick-up, window tracking with scaling and SACK), UDP
+//! (30 s, 120 s stream after 2 s), ICMP/ICMPv6 queries and errors, SCTP associations, GRE
+//! and generic protocols; NAT bindings (SNAT address ranges by the kernel's hash, with and
+//! without `--persistent`, port keeping, clash classes, port ranges, shared source mapping,
+//! DNAT). Not modelled: conntrack helpers and expectations (FTP, SIP...: no RELATED data
+//! connections, no sequence adjustment), zones, GRE version 1 (PPTP call-id keys: tracked
+//! with key 0), DCCP (this kernel has no tracker: generic), conntrack table limits and
+//! early drop, and the exact port the kernel draws at random on a NAT clash.
+//!
 //! Invariants: every confirmed, live connection has exactly two index entries (original and
 //! current reply tuple); no two live connections share a tuple.
 
 pub(crate) mod nat;
 mod proto;
+mod sctp;
 mod table;
 mod tcp;
 mod tuple;
@@ -34,6 +46,7 @@ mod tuple;
 mod tests;
 
 pub use nat::{NatError, NatRange};
+pub use sctp::SctpState;
 pub use table::{Conn, Table};
 pub use tcp::TcpState;
 pub use tuple::Tuple;

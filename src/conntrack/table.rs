@@ -11,8 +11,9 @@ use std::net::IpAddr;
 
 use super::nat::{self, NatError, NatRange, Taken};
 use super::proto;
+use super::sctp::{self, SctpTrack};
 use super::tcp::{self, Segment, TcpState, TcpTrack};
-use super::tuple::{self, Tuple, GRE, ICMP, ICMPV6, TCP, UDP, UDPLITE};
+use super::tuple::{self, Tuple, GRE, ICMP, ICMPV6, SCTP, TCP, UDP, UDPLITE};
 use super::{Config, ConnId, CtHook, CtState, Dir, Lookup, Status};
 use crate::wire::ip::{self, IpInfo, L4Info};
 use crate::wire::rewrite::Manip;
@@ -24,6 +25,7 @@ const NS: i64 = 1_000_000_000;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum ProtoState {
     Tcp(TcpTrack),
+    Sctp(SctpTrack),
     /// UDP/UDP-Lite: when the connection counts as a stream (`stream_ts`).
     Udp {
         stream_after_ns: i64,
@@ -58,6 +60,15 @@ impl Conn {
         }
     }
 
+    /// The protocol state `conntrack -L` prints (TCP and SCTP), if any.
+    pub fn state_name(&self) -> Option<&'static str> {
+        match &self.proto {
+            ProtoState::Tcp(t) => Some(t.state.name()),
+            ProtoState::Sctp(s) => Some(s.state.name()),
+            _ => None,
+        }
+    }
+
     pub fn is_confirmed(&self) -> bool {
         self.status.has(Status::CONFIRMED)
     }
@@ -83,11 +94,16 @@ pub struct Table {
     config: Config,
     conns: HashMap<u32, Conn>,
     index: HashMap<Tuple, (u32, Dir)>,
+    /// Connections with a source manip set up, by original (protocol, source, source port):
+    /// the kernel's `nat_bysource` hash that `find_appropriate_src` walks, newest first.
+    bysource: HashMap<(u8, IpAddr, u16), Vec<u32>>,
     next_id: u32,
     /// Killed connections still readable until the next packet.
     dead: Vec<u32>,
     /// The latest packet's time, for NAT's "tuple in use" checks.
     now_ns: i64,
+    /// Packets since the last sweep of expired connections.
+    since_sweep: usize,
 }
 
 /// Where the packet's tuple led.
@@ -102,9 +118,11 @@ impl Table {
             config,
             conns: HashMap::new(),
             index: HashMap::new(),
+            bysource: HashMap::new(),
             next_id: 1,
             dead: Vec::new(),
             now_ns: i64::MIN,
+            since_sweep: 0,
         }
     }
 
@@ -128,6 +146,13 @@ impl Table {
     ) -> Lookup {
         self.now_ns = now_ns;
         self.purge_dead();
+        // Sweep expired connections once per table-size packets: amortised O(1), and
+        // memory stays proportional to live connections (the kernel's gc worker).
+        self.since_sweep += 1;
+        if self.since_sweep > self.conns.len().max(1024) {
+            self.since_sweep = 0;
+            self.expire(now_ns);
+        }
         let checksum = self.config.checksum && hook == CtHook::Prerouting;
         let t = match tuple::of_packet(info) {
             Ok(t) => t,
@@ -174,7 +199,20 @@ impl Table {
                 }
                 None
             }
+            SCTP => {
+                if checksum && l4_checksum_bad(bytes) {
+                    return Some("bad SCTP checksum");
+                }
+                None
+            }
             UDP | UDPLITE => {
+                // udp_error: a zero checksum means "none" and is accepted, over IPv6 too
+                // (measured); UDP-Lite requires one (udplite_error).
+                let at = usize::from(info.l4_offset) + 6;
+                let zero = bytes.get(at..at + 2).is_some_and(|c| c == [0, 0]);
+                if zero {
+                    return (t.protocol == UDPLITE).then_some("UDP-Lite checksum missing");
+                }
                 if checksum && l4_checksum_bad(bytes) {
                     return Some("bad UDP checksum");
                 }
@@ -292,7 +330,14 @@ impl Table {
             ProtoState::Tcp(track) => {
                 let seg = segment(bytes, info);
                 match track.packet(&seg, dir, conn.status, &config) {
-                    tcp::Verdict::Invalid(reason) => return Step::Done(Lookup::Invalid { reason }),
+                    tcp::Verdict::Invalid { reason, shorten } => {
+                        let left = conn.expires_ns - now_ns;
+                        let unack = i64::from(tcp::TIMEOUT_UNACK) * NS;
+                        if shorten && left >= 120 * NS && left > unack {
+                            conn.expires_ns = now_ns + unack;
+                        }
+                        return Step::Done(Lookup::Invalid { reason });
+                    }
                     tcp::Verdict::Reopen => {
                         self.remove(id);
                         return Step::Repeat;
@@ -314,6 +359,18 @@ impl Table {
                             conn.refresh(now_ns, secs);
                             conn.account(dir, len);
                         }
+                    }
+                }
+            }
+            ProtoState::Sctp(track) => {
+                match track.packet(l4_bytes(bytes, info), dir, &mut conn.status) {
+                    sctp::Verdict::Invalid(reason) => {
+                        return Step::Done(Lookup::Invalid { reason })
+                    }
+                    sctp::Verdict::Ignore => {}
+                    sctp::Verdict::Accept { timeout } => {
+                        conn.refresh(now_ns, timeout);
+                        conn.account(dir, len);
                     }
                 }
             }
@@ -374,10 +431,27 @@ impl Table {
                         kill: false,
                         ..
                     } => (ProtoState::Tcp(track), Some(track.state), secs),
-                    tcp::Verdict::Invalid(reason) => return Lookup::Invalid { reason },
+                    tcp::Verdict::Invalid { reason, .. } => return Lookup::Invalid { reason },
                     _ => {
                         return Lookup::Invalid {
                             reason: "TCP segment cannot start a connection",
+                        }
+                    }
+                }
+            }
+            SCTP => {
+                let l4 = l4_bytes(bytes, info);
+                let mut track = match SctpTrack::new(l4) {
+                    Ok(track) => track,
+                    Err(reason) => return Lookup::Invalid { reason },
+                };
+                let mut status = Status::default();
+                match track.packet(l4, Dir::Original, &mut status) {
+                    sctp::Verdict::Accept { timeout } => (ProtoState::Sctp(track), None, timeout),
+                    sctp::Verdict::Invalid(reason) => return Lookup::Invalid { reason },
+                    sctp::Verdict::Ignore => {
+                        return Lookup::Invalid {
+                            reason: "SCTP packet cannot start an association",
                         }
                     }
                 }
@@ -443,7 +517,7 @@ impl Table {
         for t in [o, r] {
             if let Some(&(other, _)) = self.index.get(&t) {
                 if self.conns.get(&other).is_some_and(|c| c.alive(now)) {
-                    self.conns.remove(&id.0);
+                    self.remove(id.0);
                     return;
                 }
                 self.remove(other);
@@ -459,7 +533,7 @@ impl Table {
     /// The first packet did not survive: forget the unconfirmed entry.
     pub fn drop_unconfirmed(&mut self, id: ConnId) {
         if self.conns.get(&id.0).is_some_and(|c| !c.is_confirmed()) {
-            self.conns.remove(&id.0);
+            self.remove(id.0);
         }
     }
 
@@ -540,6 +614,13 @@ impl Table {
         } else {
             Status::DST_NAT_DONE
         });
+        if manip == Manip::Src {
+            let o = conn.original;
+            self.bysource
+                .entry((o.protocol, o.src, o.src_port))
+                .or_default()
+                .push(id.0);
+        }
         Ok(())
     }
 
@@ -572,6 +653,33 @@ impl Table {
         };
         let port = match target.protocol {
             ICMP | ICMPV6 => Some(target.src_port),
+            p if tuple::has_ports(p) => Some(port),
+            _ => None,
+        };
+        Some((addr, port))
+    }
+
+    /// `nf_nat_icmp_reply_translation` for an ICMP error RELATED to `id`, travelling in
+    /// `dir`, at a hook doing `manip`: the address and port (or ICMP id) to write into the
+    /// `manip.invert()` end of the *quoted* datagram (`wire::rewrite::nat_embedded`), or
+    /// `None` when nothing changes. The outer header takes the address of
+    /// [`Table::nat_rewrite`]`(id, dir, manip)` and no port (it is ICMP).
+    pub fn nat_rewrite_embedded(
+        &self,
+        id: ConnId,
+        dir: Dir,
+        manip: Manip,
+    ) -> Option<(IpAddr, Option<u16>)> {
+        self.nat_rewrite(id, dir, manip)?;
+        let conn = self.conns.get(&id.0)?;
+        // The quoted packet travelled the other way: it gets the other direction's tuple.
+        let inner = conn.tuple(dir.opposite());
+        let (addr, port) = match manip.invert() {
+            Manip::Src => (inner.src, inner.src_port),
+            Manip::Dst => (inner.dst, inner.dst_port),
+        };
+        let port = match inner.protocol {
+            ICMP | ICMPV6 => Some(inner.src_port),
             p if tuple::has_ports(p) => Some(port),
             _ => None,
         };
@@ -630,6 +738,14 @@ impl Table {
         if let Some(conn) = self.conns.remove(&id) {
             self.unindex(id, &conn.original);
             self.unindex(id, &conn.reply);
+            let o = conn.original;
+            let key = (o.protocol, o.src, o.src_port);
+            if let Some(ids) = self.bysource.get_mut(&key) {
+                ids.retain(|&i| i != id);
+                if ids.is_empty() {
+                    self.bysource.remove(&key);
+                }
+            }
         }
     }
 
@@ -641,7 +757,7 @@ impl Table {
 
     fn purge_dead(&mut self) {
         for id in std::mem::take(&mut self.dead) {
-            self.conns.remove(&id);
+            self.remove(id);
         }
     }
 }
@@ -671,32 +787,32 @@ impl Taken for Usage<'_> {
     }
 
     fn existing_src_mapping(&self, original: &Tuple) -> Vec<(IpAddr, u16)> {
-        let mut found: Vec<(u32, IpAddr, u16)> = self
-            .table
-            .conns
-            .iter()
-            .filter(|(&id, c)| {
-                id != self.id
-                    && c.is_confirmed()
-                    && c.alive(self.table.now_ns)
-                    && c.status.has(Status::SRC_NAT)
-                    && c.original.protocol == original.protocol
-                    && c.original.src == original.src
-                    && c.original.src_port == original.src_port
-            })
-            .map(|(&id, c)| {
+        let key = (original.protocol, original.src, original.src_port);
+        let Some(ids) = self.table.bysource.get(&key) else {
+            return Vec::new();
+        };
+        ids.iter()
+            .rev()
+            .filter(|&&id| id != self.id)
+            .filter_map(|id| self.table.conns.get(id))
+            .filter(|c| c.alive(self.table.now_ns))
+            .map(|c| {
                 let mapped = c.reply.invert();
-                (id, mapped.src, mapped.src_port)
+                (mapped.src, mapped.src_port)
             })
-            .collect();
-        found.sort();
-        found.into_iter().map(|(_, a, p)| (a, p)).collect()
+            .collect()
     }
 }
 
 /// Whether the upper-layer checksum is present and wrong.
 fn l4_checksum_bad(bytes: &[u8]) -> bool {
     verify::verify(bytes).is_ok_and(|c| c.l4 == Some(false))
+}
+
+/// The upper-layer bytes of the datagram (header and payload).
+fn l4_bytes<'a>(bytes: &'a [u8], info: &IpInfo) -> &'a [u8] {
+    let end = (info.total_len as usize).min(bytes.len());
+    bytes.get(usize::from(info.l4_offset)..end).unwrap_or(&[])
 }
 
 /// The tracker's view of a TCP segment.
@@ -734,8 +850,8 @@ fn list_line(c: &Conn, now_ns: i64) -> String {
     let secs = (c.expires_ns - now_ns).max(0) / NS;
     let p = c.original.protocol;
     let mut s = format!("{:<8} {} {} ", proto::name(p), p, secs);
-    if let Some(state) = c.tcp_state {
-        s.push_str(state.name());
+    if let Some(state) = c.state_name() {
+        s.push_str(state);
         s.push(' ');
     }
     s.push_str(&tuple_text(&c.original));

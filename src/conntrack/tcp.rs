@@ -73,7 +73,7 @@ impl TcpState {
 
 /// `nf_conntrack_tcp_timeout_max_retrans` and `_unacknowledged`.
 const TIMEOUT_RETRANS: u32 = 300;
-const TIMEOUT_UNACK: u32 = 300;
+pub const TIMEOUT_UNACK: u32 = 300;
 /// `nf_conntrack_tcp_max_retrans`.
 const MAX_RETRANS: u8 = 3;
 
@@ -251,8 +251,10 @@ pub enum Verdict {
     /// Let through with the connection attached, but nothing updated (NF_ACCEPT without
     /// `nf_ct_refresh_acct`).
     Ignore,
-    /// INVALID (the kernel's `-NF_ACCEPT`).
-    Invalid(&'static str),
+    /// INVALID (the kernel's `-NF_ACCEPT`). `shorten`: an out-of-window FIN/RST answering
+    /// the peer's FIN/RST on an assured connection: the caller cuts a timeout of 120 s or
+    /// more down to 300 s (`nf_tcp_handle_invalid`).
+    Invalid { reason: &'static str, shorten: bool },
     /// A SYN reopening a closed connection: kill it and look up again (`-NF_REPEAT`).
     Reopen,
 }
@@ -421,30 +423,36 @@ impl TcpTrack {
                     return Verdict::Ignore;
                 }
             }
-            IV => return Verdict::Invalid("TCP segment invalid in this state"),
-            TW => {
-                if old == TcpState::LastAck
-                    && index == Index::Ack
-                    && self.last_dir != dir
-                    && self.last_index == Index::Syn
-                    && self.last_flags & F_EXP_CHALLENGE_ACK != 0
-                {
-                    // RFC 5961 challenge ACK: not the ACK of the last FIN.
-                    self.last_flags &= !F_EXP_CHALLENGE_ACK;
-                    return Verdict::Ignore;
+            IV => {
+                return Verdict::Invalid {
+                    reason: "TCP segment invalid in this state",
+                    shorten: false,
                 }
+            }
+            // RFC 5961 challenge ACK: not the ACK of the last FIN.
+            TW if old == TcpState::LastAck
+                && index == Index::Ack
+                && self.last_dir != dir
+                && self.last_index == Index::Syn
+                && self.last_flags & F_EXP_CHALLENGE_ACK != 0 =>
+            {
+                self.last_flags &= !F_EXP_CHALLENGE_ACK;
+                return Verdict::Ignore;
             }
             S2 => self.last_flags |= F_SIMULTANEOUS_OPEN,
-            SR => {
-                if dir == Dir::Reply
-                    && index == Index::Ack
-                    && self.last_flags & F_SIMULTANEOUS_OPEN != 0
-                {
-                    new = ES;
-                }
+            SR if dir == Dir::Reply
+                && index == Index::Ack
+                && self.last_flags & F_SIMULTANEOUS_OPEN != 0 =>
+            {
+                new = ES;
             }
             CL if index == Index::Rst => match self.rst_check(seg, dir, status, old) {
-                RstCheck::Invalid => return Verdict::Invalid("RST out of sequence"),
+                RstCheck::Invalid => {
+                    return Verdict::Invalid {
+                        reason: "RST out of sequence",
+                        shorten: false,
+                    }
+                }
                 RstCheck::KeepState => new = old as u8,
                 RstCheck::SkipWindow => skip_window = true,
                 RstCheck::Window => {}
@@ -456,12 +464,9 @@ impl TcpTrack {
             match self.in_window(seg, dir, index, config) {
                 Window::Accept => {}
                 Window::Ignore => return Verdict::Ignore,
-                Window::Invalid(why) => {
-                    // nf_tcp_handle_invalid: a FIN/RST out of window on an assured
-                    // connection may shorten its timeout; modelled by the caller's
-                    // timeout not changing (the 120 s threshold rarely applies).
-                    self.note_invalid(dir, index, status);
-                    return Verdict::Invalid(why);
+                Window::Invalid(reason) => {
+                    let shorten = self.note_invalid(dir, index, status);
+                    return Verdict::Invalid { reason, shorten };
                 }
             }
         }
@@ -552,15 +557,18 @@ impl TcpTrack {
         }
     }
 
-    /// `nf_tcp_handle_invalid`'s bookkeeping (the timeout part is left to the caller).
-    fn note_invalid(&mut self, dir: Dir, index: Index, status: Status) {
+    /// `nf_tcp_handle_invalid`: whether the timeout is to be shortened (the caller does it,
+    /// it owns the deadline).
+    fn note_invalid(&mut self, dir: Dir, index: Index, status: Status) -> bool {
         if !status.has(Status::ASSURED) || !matches!(index, Index::Rst | Index::Fin) {
-            return;
+            return false;
         }
-        if !(self.last_dir != dir && matches!(self.last_index, Index::Fin | Index::Rst)) {
-            self.last_index = index;
-            self.last_dir = dir;
+        if self.last_dir != dir && matches!(self.last_index, Index::Fin | Index::Rst) {
+            return true;
         }
+        self.last_index = index;
+        self.last_dir = dir;
+        false
     }
 
     /// The RST checks of the `TCP_CONNTRACK_CLOSE` case.
@@ -579,7 +587,7 @@ impl TcpTrack {
         let mut keep = false;
         if other.flags & F_MAXACK_SET != 0 && self.last_index != Index::Syn {
             let established = self.established(status);
-            if !(seg.seq == 0 && !established) {
+            if seg.seq != 0 || established {
                 if before(seg.seq, other.td_maxack) {
                     return RstCheck::Invalid;
                 }

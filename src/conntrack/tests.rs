@@ -409,3 +409,193 @@ fn jhash2_known_value() {
     // lookup3's hashword() of nothing is the initial value mixed by nothing.
     assert_eq!(nat::jhash2(&[], 0), 0xdeadbeef);
 }
+
+#[test]
+fn snat_address_range_choice_is_the_kernels() {
+    // Measured (tests/conntrack_kernel.rs): SNAT --to-source 10.9.1.100-10.9.1.120 for
+    // flows to 10.9.1.2 mapped these clients to these addresses, without and with
+    // --persistent.
+    let plain = [
+        (10, 106),
+        (11, 117),
+        (12, 104),
+        (13, 107),
+        (14, 110),
+        (15, 104),
+        (16, 101),
+        (17, 120),
+        (19, 100),
+    ];
+    let persistent = [
+        (10, 107),
+        (11, 100),
+        (12, 115),
+        (13, 113),
+        (14, 117),
+        (15, 114),
+        (16, 112),
+        (17, 107),
+        (19, 101),
+    ];
+    for (persistent, measured) in [(false, plain), (true, persistent)] {
+        let mut r = Run::new();
+        let range = NatRange {
+            max_addr: a([10, 9, 1, 120]),
+            persistent,
+            ..NatRange::single(a([10, 9, 1, 100]))
+        };
+        for (client, chosen) in measured {
+            let id = new_conn(&mut r, &udp([10, 9, 0, client], 7000, [10, 9, 1, 2], 9));
+            r.t.setup_nat(id, Manip::Src, Some(&range)).expect("snat");
+            r.t.confirm(id);
+            let (addr, _) =
+                r.t.nat_rewrite(id, Dir::Original, Manip::Src)
+                    .expect("snat");
+            assert_eq!(
+                addr,
+                a([10, 9, 1, chosen]),
+                "client .{client} persistent {persistent}"
+            );
+        }
+    }
+}
+
+#[test]
+fn expiry_and_dropped_first_packets_leave_nothing() {
+    let mut r = Run::new();
+    assert_eq!(r.state(&tcp(C, 9, D, 80, 1, 0, SYN, 0)), "NEW");
+    r.now += 120 * S;
+    assert!(r.list().is_empty());
+    assert_eq!(r.state(&tcp(C, 9, D, 80, 1, 0, SYN, 0)), "NEW");
+    // A first packet that does not survive leaves no entry; the next one is NEW again.
+    let id = new_conn(&mut r, &udp(C, 1234, D, 53));
+    r.t.setup_nat(id, Manip::Src, None).expect("null binding");
+    r.t.drop_unconfirmed(id);
+    assert!(r.t.get(id).is_none());
+    assert_eq!(r.state(&udp(D, 53, C, 1234)), "NEW");
+    assert_eq!(r.t.len(), 2);
+}
+
+#[test]
+fn ipv6_udp_without_checksum_is_tracked() {
+    let mut r = Run::new();
+    let mut p = vec![0x60, 0, 0, 0, 0, 12, 17, 64];
+    p.extend_from_slice(&[0xfd, 0, 0, 9, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2]);
+    p.extend_from_slice(&[0xfd, 0, 0, 9, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2]);
+    p.extend_from_slice(&[0x17, 0x70, 0, 53, 0, 12, 0, 0, b'p', b'i', b'n', b'g']);
+    assert_eq!(r.state(&p), "NEW");
+    assert!(r.list()[0].starts_with("udp      17 29 src=fd00:9::2 dst=fd00:9:1::2 sport=6000"));
+}
+
+#[test]
+fn icmp_error_about_a_snatted_flow_is_translated_back() {
+    let mut r = Run::new();
+    let nat = [192, 0, 2, 1];
+    let id = new_conn(&mut r, &udp(C, 5000, D, 53));
+    r.t.setup_nat(id, Manip::Src, Some(&NatRange::single(a(nat))))
+        .expect("snat");
+    r.t.confirm(id);
+    // The router's error quotes the translated packet and goes to the NAT address.
+    let quoted = udp(nat, 5000, D, 53);
+    let error = icmp([10, 0, 1, 9], nat, 11, 0, [0; 4], &quoted);
+    let info = ip::parse(&error).expect("parsable");
+    let Lookup::Tracked {
+        id: got,
+        dir,
+        state,
+    } = r.t.packet_in(r.now, &error, &info)
+    else {
+        panic!("not related");
+    };
+    assert_eq!((got, dir, state), (id, Dir::Reply, CtState::Related));
+    // PREROUTING (destination manip): outer destination back to the client, and the
+    // quoted source too.
+    assert_eq!(
+        r.t.nat_rewrite(id, dir, Manip::Dst),
+        Some((a(C), Some(5000)))
+    );
+    assert_eq!(
+        r.t.nat_rewrite_embedded(id, dir, Manip::Dst),
+        Some((a(C), Some(5000)))
+    );
+    // POSTROUTING (source manip): nothing to undo.
+    assert_eq!(r.t.nat_rewrite_embedded(id, dir, Manip::Src), None);
+}
+
+fn sctp(src: [u8; 4], dst: [u8; 4], vtag: u32, kind: u8, value: &[u8]) -> Vec<u8> {
+    let mut l4 = vec![0x13, 0x89, 0x26, 0xab];
+    l4.extend_from_slice(&vtag.to_be_bytes());
+    l4.extend_from_slice(&[0; 4]);
+    l4.extend_from_slice(&[kind, 0]);
+    l4.extend_from_slice(&((4 + value.len()) as u16).to_be_bytes());
+    l4.extend_from_slice(value);
+    while l4.len() % 4 != 0 {
+        l4.push(0);
+    }
+    v4(src, dst, 132, &l4)
+}
+
+#[test]
+fn sctp_association_states() {
+    let mut r = Run::new();
+    let init = |tag: u32| {
+        [
+            &tag.to_be_bytes()[..],
+            &[0, 1, 0, 0, 0, 10, 0, 10, 0, 0, 0, 1],
+        ]
+        .concat()
+    };
+    assert_eq!(r.state(&sctp(C, D, 0, 11, &[])), "INVALID");
+    assert_eq!(r.state(&sctp(C, D, 0, 1, &init(0xa))), "NEW");
+    assert!(
+        r.list()[0].starts_with("sctp     132 9 CLOSED "),
+        "{:?}",
+        r.list()
+    );
+    let back = |vtag, kind, value: &[u8]| {
+        let mut p = sctp(D, C, vtag, kind, value);
+        // Swap the ports for the reply direction.
+        p.swap(20, 22);
+        p.swap(21, 23);
+        verify::recompute(&mut p).expect("valid");
+        p
+    };
+    assert_eq!(r.state(&back(0xa, 2, &init(0xb))), "ESTABLISHED");
+    assert_eq!(r.state(&sctp(C, D, 0xb, 10, &[1, 2, 3, 4])), "ESTABLISHED");
+    assert_eq!(r.state(&back(0xa, 11, &[])), "ESTABLISHED");
+    assert!(
+        r.list()[0].starts_with("sctp     132 209 ESTABLISHED "),
+        "{:?}",
+        r.list()
+    );
+    assert!(r.list()[0].contains("[ASSURED]"));
+    // DATA with someone else's verification tag.
+    assert_eq!(r.state(&sctp(C, D, 0x99, 0, &[0; 16])), "INVALID");
+}
+
+#[test]
+fn random_fully_moves_even_a_free_port_and_is_reproducible() {
+    let range = NatRange {
+        random_fully: true,
+        ..NatRange::single(a([192, 0, 2, 1]))
+    };
+    let pick = |seed: u64| {
+        let mut t = Table::new(Config {
+            seed,
+            ..Config::default()
+        });
+        let p = udp(C, 5000, D, 53);
+        let info = ip::parse(&p).expect("parsable");
+        let Lookup::Tracked { id, .. } = t.packet_in(0, &p, &info) else {
+            panic!("not tracked");
+        };
+        t.setup_nat(id, Manip::Src, Some(&range)).expect("snat");
+        t.nat_rewrite(id, Dir::Original, Manip::Src)
+            .and_then(|(_, p)| p)
+            .expect("port")
+    };
+    let (p1, p2, p3) = (pick(1), pick(1), pick(2));
+    assert_eq!(p1, p2, "same seed, same port");
+    assert!(p1 >= 1024 && p3 >= 1024);
+    assert!(p1 != 5000 || p3 != 5000, "random-fully keeps drawing 5000");
+}

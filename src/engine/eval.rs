@@ -127,6 +127,8 @@ pub struct EvalPacket<'a> {
     packet_index: u64,
     /// What targets asked for, in order; the caller drains it after each walk.
     pub effects: Vec<Effect>,
+    /// When tracing: every rule evaluated, as (chain, rule, matched).
+    pub trace: Option<Vec<(usize, usize, bool)>>,
     unsupported: Option<Unsupported>,
 }
 
@@ -156,6 +158,7 @@ impl<'a> EvalPacket<'a> {
             now_ns: 0,
             packet_index: 0,
             effects: Vec::new(),
+            trace: None,
             unsupported: None,
         }
     }
@@ -783,6 +786,12 @@ impl Packet for EvalPacket<'_> {
 
     fn counted_len(&self) -> u64 {
         u64::from(self.info.total_len)
+    }
+
+    fn visited(&mut self, chain: usize, rule: usize, matched: bool) {
+        if let Some(t) = self.trace.as_mut() {
+            t.push((chain, rule, matched));
+        }
     }
 }
 

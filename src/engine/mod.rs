@@ -25,6 +25,13 @@ pub use walk::{walk, Counts, DecidedBy, Decision, Packet, TargetAction, Verdict}
 
 mod log;
 mod reject;
+mod trace;
 
-pub use log::{log_line, nflog_line, nft_trace_line, trace_line, LogContext, TraceKind};
-pub use reject::{error_source, reject_reply, reject_reply_at, time_exceeded, RejectSite};
+pub use log::{log_line, nflog_line, LogContext};
+pub use reject::{
+    error_source, local_reply, reject_reply, reject_reply_at, time_exceeded, IcmpRateLimit,
+    RejectSite,
+};
+pub use trace::{
+    nft_trace_event_line, nft_trace_packet_line, trace_line, NftTraceEvent, NftVerdict, TraceKind,
+};

@@ -47,6 +47,9 @@ pub trait Packet {
     fn target(&mut self, target: &TargetExt) -> TargetAction;
     /// The packet's length as counters count it (IP total length, NETFILTER.md §5).
     fn counted_len(&self) -> u64;
+    /// Told of every rule the walk evaluates and whether it matched (for traces); the
+    /// default ignores it.
+    fn visited(&mut self, _chain: usize, _rule: usize, _matched: bool) {}
 }
 
 /// Counters of one table: per chain (in the table's order) the policy counters and one
@@ -104,7 +107,9 @@ pub fn walk(table: &Table, start: usize, packet: &mut dyn Packet, counts: &mut C
                 None => return policy(table, start, len, counts),
             }
         };
-        if !packet.matches(r) {
+        let matched = packet.matches(r);
+        packet.visited(chain, rule, matched);
+        if !matched {
             rule += 1;
             continue;
         }

@@ -1,7 +1,12 @@
-//! Seeded generators of realistic inputs: kube-proxy-shaped rulesets today, traffic later.
+//! Seeded generators of realistic inputs: kube-proxy-shaped rulesets of any size, and the
+//! shipped example (a Kubernetes node's ruleset and matching traffic).
 //! Same parameters and seed ⇒ byte-identical output, on every machine.
 
+pub mod cluster;
 pub mod kube;
+pub mod node_rules;
+mod packet;
 mod rng;
+pub mod traffic;
 
 pub use rng::Rng;

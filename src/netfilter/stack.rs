@@ -30,7 +30,7 @@ use crate::host::{Host, RouteDecision};
 use crate::rules::ext::{CtStates, MatchExt, RejectWith, TargetExt};
 use crate::rules::ipset::IpSets;
 use crate::rules::{Backend, Hook, Rule, Ruleset, TableKind, Target};
-use crate::wire::ip::{IpInfo, IpProtocol, L4Info};
+use crate::wire::ip::IpInfo;
 use crate::wire::rewrite::Manip;
 
 /// How to replay.
@@ -143,6 +143,8 @@ pub struct Emitted {
     /// and the next hop's, when known, as destination).
     pub frame: Vec<u8>,
     pub kind: EmitKind,
+    /// The neighbour it is handed to (gateway or destination).
+    pub next_hop: IpAddr,
 }
 
 /// The result of one packet read.
@@ -157,6 +159,44 @@ pub struct Processed {
     pub log: Vec<String>,
     /// The rules whose ACCEPT (or accepting target) let the packet through a chain.
     pub accepted_by: Vec<RuleRef>,
+    /// With tracing on ([`Stack::set_tracing`]): every step, in order.
+    pub trace: Vec<TraceStep>,
+}
+
+impl Default for Processed {
+    fn default() -> Processed {
+        Processed::new()
+    }
+}
+
+impl Processed {
+    /// Nothing happened yet.
+    pub fn new() -> Processed {
+        Processed {
+            outcome: Outcome::Delivered,
+            emitted: Vec::new(),
+            final_bytes: None,
+            log: Vec::new(),
+            accepted_by: Vec::new(),
+            trace: Vec::new(),
+        }
+    }
+}
+
+/// One step of a traced packet's way through the host.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TraceStep {
+    /// A built-in chain walked: every rule evaluated as (chain, rule, matched), and how the
+    /// walk ended.
+    Chain {
+        table: TableKind,
+        hook: Hook,
+        visits: Vec<(usize, usize, bool)>,
+        verdict: Verdict,
+        by: DecidedBy,
+    },
+    /// Anything else: conntrack's classification, a NAT rewrite, the routing decision.
+    Note(String),
 }
 
 /// Per-packet state carried from hook to hook (`struct sk_buff`'s relevant fields).
@@ -215,6 +255,7 @@ pub struct Stack<'r> {
     index: u64,
     /// Packets the host made itself, by outcome category.
     host_replies: HashMap<&'static str, u64>,
+    tracing: bool,
 }
 
 impl<'r> Stack<'r> {
@@ -243,6 +284,7 @@ impl<'r> Stack<'r> {
             neighbours: HashMap::new(),
             index: 0,
             host_replies: HashMap::new(),
+            tracing: false,
         }
     }
 
@@ -273,6 +315,11 @@ impl<'r> Stack<'r> {
         rs
     }
 
+    /// Records every step of the packets processed from now on in [`Processed::trace`].
+    pub fn set_tracing(&mut self, on: bool) {
+        self.tracing = on;
+    }
+
     /// Whether conntrack runs (some rule needs it).
     pub fn tracks_connections(&self) -> bool {
         self.conntrack.is_some()
@@ -300,13 +347,7 @@ impl<'r> Stack<'r> {
         ip: &[u8],
     ) -> Processed {
         self.index += 1;
-        let mut out = Processed {
-            outcome: Outcome::Delivered,
-            emitted: Vec::new(),
-            final_bytes: None,
-            log: Vec::new(),
-            accepted_by: Vec::new(),
-        };
+        let mut out = Processed::new();
         out.outcome = self.receive_inner(now_ns, iface, link, ip, &mut out);
         out
     }
@@ -314,13 +355,7 @@ impl<'r> Stack<'r> {
     /// A packet a local process sent (its source is an address of this host).
     pub fn send_local(&mut self, now_ns: i64, ip: &[u8]) -> Processed {
         self.index += 1;
-        let mut out = Processed {
-            outcome: Outcome::Delivered,
-            emitted: Vec::new(),
-            final_bytes: None,
-            log: Vec::new(),
-            accepted_by: Vec::new(),
-        };
+        let mut out = Processed::new();
         out.outcome = match crate::wire::ip::parse(ip) {
             Ok(info) => {
                 let f = self.flight(ip, info, None, None);
@@ -412,6 +447,17 @@ impl<'r> Stack<'r> {
                 return Outcome::NoRoute(format!("{} ({:?})", e.errno.message(), e.reason));
             }
         };
+        if self.tracing {
+            let what = if route.is_local_delivery() {
+                "deliver locally".to_string()
+            } else {
+                let dev = host
+                    .interface_by_index(route.dev)
+                    .map_or("?", |d| d.name.as_str());
+                format!("forward out of {dev} via {}", route.next_hop(f.info.dst))
+            };
+            out.trace.push(TraceStep::Note(format!("routing: {what}")));
+        }
         if route.is_local_delivery() {
             self.input(now_ns, f, out)
         } else {
@@ -425,7 +471,7 @@ impl<'r> Stack<'r> {
         if let HookEnd::Stop(o) = self.chain(now_ns, TableKind::Raw, Hook::Prerouting, f, out) {
             return HookEnd::Stop(o);
         }
-        self.conntrack_in(now_ns, f);
+        self.conntrack_in(now_ns, f, out);
         if let HookEnd::Stop(o) = self.chain(now_ns, TableKind::Mangle, Hook::Prerouting, f, out) {
             return HookEnd::Stop(o);
         }
@@ -543,7 +589,7 @@ impl<'r> Stack<'r> {
         if let HookEnd::Stop(o) = self.chain(now_ns, TableKind::Raw, Hook::Output, &mut f, out) {
             return o;
         }
-        self.conntrack_in(now_ns, &mut f);
+        self.conntrack_in(now_ns, &mut f, out);
         let before = (f.info.dst, f.mark);
         if let HookEnd::Stop(o) = self.chain(now_ns, TableKind::Mangle, Hook::Output, &mut f, out) {
             return o;
@@ -654,7 +700,19 @@ impl<'r> Stack<'r> {
         p.set_interfaces(f.in_iface, f.out_iface);
         p.mark = f.mark;
         p.ct = f.ct.take();
+        if self.tracing {
+            p.trace = Some(Vec::new());
+        }
         let decision = walk(t, start, &mut p, counts);
+        if let Some(visits) = p.trace.take() {
+            out.trace.push(TraceStep::Chain {
+                table,
+                hook,
+                visits,
+                verdict: decision.verdict,
+                by: decision.by,
+            });
+        }
         let unsupported = p.take_unsupported();
         let effects = std::mem::take(&mut p.effects);
         f.mark = p.mark;
@@ -745,7 +803,7 @@ impl<'r> Stack<'r> {
     }
 
     /// nf_conntrack_in at PREROUTING / OUTPUT.
-    fn conntrack_in(&mut self, now_ns: i64, f: &mut Flight<'r>) {
+    fn conntrack_in(&mut self, now_ns: i64, f: &mut Flight<'r>, out: &mut Processed) {
         let Some(table) = self.conntrack.as_mut() else {
             return;
         };
@@ -759,7 +817,11 @@ impl<'r> Stack<'r> {
             conntrack::CtHook::Prerouting
         };
         match table.packet_in_at(hook, now_ns, &f.bytes, &f.info) {
-            Lookup::Invalid { .. } => {
+            Lookup::Invalid { reason } => {
+                if self.tracing {
+                    out.trace
+                        .push(TraceStep::Note(format!("conntrack: INVALID ({reason})")));
+                }
                 f.conn = None;
                 f.ct = Some(CtView::invalid());
             }
@@ -768,6 +830,14 @@ impl<'r> Stack<'r> {
                 f.ct = Some(CtView::untracked());
             }
             Lookup::Tracked { id, dir, state } => {
+                if self.tracing {
+                    let c = table.conn(id);
+                    let o = &c.original;
+                    out.trace.push(TraceStep::Note(format!(
+                        "conntrack: {state:?}, {dir:?} direction of protocol {} {}:{} > {}:{}",
+                        o.protocol, o.src, o.src_port, o.dst, o.dst_port
+                    )));
+                }
                 f.conn = Some((id, dir));
                 f.unconfirmed = state == CtState::New && !table.conn(id).is_confirmed();
                 f.ct = Some(view(table, id, dir, state, now_ns));
@@ -804,24 +874,49 @@ impl<'r> Stack<'r> {
                 }
             }
         }
-        self.nat_packet(id, dir, manip, f);
+        self.nat_packet(id, dir, manip, f, out);
         HookEnd::Accept
     }
 
     /// nf_nat_packet: rewrite the packet as its connection's binding says; for an ICMP
     /// error RELATED to a connection, the quoted datagram too
     /// (nf_nat_icmp_reply_translation).
-    fn nat_packet(&mut self, id: ConnId, dir: Dir, manip: Manip, f: &mut Flight<'r>) {
+    fn nat_packet(
+        &mut self,
+        id: ConnId,
+        dir: Dir,
+        manip: Manip,
+        f: &mut Flight<'r>,
+        out: &mut Processed,
+    ) {
         let Some(t) = self.conntrack.as_ref() else {
             return;
         };
         let Some((addr, port)) = t.nat_rewrite(id, dir, manip) else {
             return;
         };
+        if self.tracing {
+            let port = port.map_or(String::new(), |p| format!(" port {p}"));
+            out.trace.push(TraceStep::Note(format!(
+                "NAT: {} rewritten to {addr}{port}",
+                if manip == Manip::Dst {
+                    "destination"
+                } else {
+                    "source"
+                }
+            )));
+        }
         let related = f.ct.as_ref().is_some_and(|c| c.state == CtStates::RELATED);
-        let result = if related {
+        let inner = if related {
+            t.nat_rewrite_embedded(id, dir, manip)
+        } else {
+            None
+        };
+        let result = if let Some((in_addr, in_port)) = inner {
+            // nf_nat_icmp_reply_translation: the quoted datagram gets the other end of the
+            // other direction's tuple; the outer header only its address.
             f.rewrite(|b| {
-                crate::wire::rewrite::nat_embedded(b, manip.invert(), addr, port)?;
+                crate::wire::rewrite::nat_embedded(b, manip.invert(), in_addr, in_port)?;
                 crate::wire::rewrite::nat(b, manip, addr, None)
             })
         } else {
@@ -951,6 +1046,7 @@ impl<'r> Stack<'r> {
             iface: iface.to_string(),
             frame,
             kind,
+            next_hop,
         });
     }
 
@@ -965,7 +1061,9 @@ impl<'r> Stack<'r> {
     ) {
         let site = crate::engine::RejectSite {
             local: matches!(hook, Hook::Input | Hook::Output) && self.host.is_local(f.info.dst),
-            locally_generated: f.in_iface.is_none(),
+            // Only a normal socket's packets skip the check (NETFILTER note: raw
+            // IP_HDRINCL packets in OUTPUT are checked too); captures hold finished packets.
+            checksum_trusted: false,
         };
         if let Some(reply) =
             crate::engine::reject_reply_at(&with, &f.bytes, &f.info, self.host, site)
@@ -1003,22 +1101,7 @@ impl<'r> Stack<'r> {
     /// What the host's own stack answers to a packet delivered to it when nothing listens
     /// (tcp_v4_send_reset, icmp port unreachable, icmp_echo).
     fn local_stack_reply(&mut self, now_ns: i64, f: &Flight<'r>, out: &mut Processed) {
-        let reply = match (f.info.protocol, f.info.l4) {
-            (IpProtocol::Tcp, L4Info::Tcp { .. }) => {
-                crate::wire::reply::closed_port_reset(&f.bytes)
-            }
-            (IpProtocol::Udp, L4Info::Ports { .. }) => {
-                let code = if f.info.is_ipv6() { 4 } else { 3 };
-                let typ = if f.info.is_ipv6() { 1 } else { 3 };
-                crate::wire::reply::icmp_error(&f.bytes, typ, code, f.info.dst)
-            }
-            (IpProtocol::Icmp, L4Info::Icmp { msg_type: 8, .. })
-            | (IpProtocol::Icmpv6, L4Info::Icmp { msg_type: 128, .. }) => {
-                crate::wire::reply::echo_reply(&f.bytes, f.info.dst)
-            }
-            _ => None,
-        };
-        if let Some(reply) = reply {
+        if let Some(reply) = crate::engine::local_reply(&f.bytes, self.host) {
             self.send_from_host(now_ns, reply, out);
         }
     }
@@ -1030,13 +1113,7 @@ impl<'r> Stack<'r> {
         };
         let mut f = self.flight(&ip, info, None, None);
         f.host_made = true;
-        let mut inner = Processed {
-            outcome: Outcome::Delivered,
-            emitted: Vec::new(),
-            final_bytes: None,
-            log: Vec::new(),
-            accepted_by: Vec::new(),
-        };
+        let mut inner = Processed::new();
         let outcome = self.output(now_ns, f, &mut inner);
         *self.host_replies.entry(outcome.category()).or_insert(0) += 1;
         for e in &mut inner.emitted {

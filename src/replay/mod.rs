@@ -32,6 +32,8 @@ pub struct Inputs<'a> {
     pub out: Option<PathBuf>,
     /// Write the packets read that were dropped or rejected here, each with its reason.
     pub drops: Option<PathBuf>,
+    /// Trace the packet with this 1-based number in the captures and stop after it.
+    pub trace: Option<u64>,
 }
 
 /// How the packets read ended, and what the host did.
@@ -59,6 +61,17 @@ pub struct Report {
     pub conntrack: Vec<String>,
     pub log: Vec<String>,
     pub tracked: bool,
+    /// The traced packet: where it arrived, its bytes, and what happened to it.
+    pub traced: Option<Traced>,
+}
+
+/// The packet `fwbench trace` follows.
+pub struct Traced {
+    pub number: u64,
+    /// The arrival interface; `None` for a packet the host sent.
+    pub iface: Option<String>,
+    pub ip: Vec<u8>,
+    pub processed: Processed,
 }
 
 /// A replay failure: a capture that cannot be read or an output that cannot be written.
@@ -94,7 +107,8 @@ pub fn replay(inputs: Inputs) -> Result<Report, ReplayError> {
         .transpose()?;
     let mut log = Vec::new();
     let mut last_ts = 0;
-    for path in inputs.captures {
+    let mut traced = None;
+    'captures: for path in inputs.captures {
         let mut reader =
             capture::open(path).map_err(|e| ReplayError(format!("{}: {e}", path.display())))?;
         let names: Vec<Option<String>> =
@@ -118,29 +132,31 @@ pub fn replay(inputs: Inputs) -> Result<Report, ReplayError> {
             let captured_on = packet
                 .interface
                 .and_then(|i| names.get(i as usize).cloned().flatten());
+            let tracing = inputs.trace == Some(summary.read);
+            stack.set_tracing(tracing);
+            let mut arrived = None;
             let processed = match arrival(
                 inputs.host,
                 &packet,
                 captured_on.clone(),
                 &inputs.in_interface,
             ) {
-                Ok(Some(a)) => match &a.iface {
-                    Some(iface) => stack.receive(a.ts_ns, iface, a.link, a.ip),
-                    None => stack.send_local(a.ts_ns, a.ip),
-                },
+                Ok(Some(a)) => {
+                    if tracing {
+                        arrived = Some((a.iface.clone(), a.ip.to_vec()));
+                    }
+                    match &a.iface {
+                        Some(iface) => stack.receive(a.ts_ns, iface, a.link, a.ip),
+                        None => stack.send_local(a.ts_ns, a.ip),
+                    }
+                }
                 Ok(None) => Processed {
                     outcome: Outcome::NotIp,
-                    emitted: Vec::new(),
-                    final_bytes: None,
-                    log: Vec::new(),
-                    accepted_by: Vec::new(),
+                    ..Processed::new()
                 },
                 Err(why) => Processed {
                     outcome: Outcome::InvalidHeader(why),
-                    emitted: Vec::new(),
-                    final_bytes: None,
-                    log: Vec::new(),
-                    accepted_by: Vec::new(),
+                    ..Processed::new()
                 },
             };
             record(&mut summary, &processed);
@@ -161,6 +177,16 @@ pub fn replay(inputs: Inputs) -> Result<Report, ReplayError> {
                     d.write_raw(&iface, packet.link, packet.ts_ns, packet.data, &note)?;
                 }
             }
+            if tracing {
+                let (iface, ip) = arrived.unwrap_or((captured_on, Vec::new()));
+                traced = Some(Traced {
+                    number: summary.read,
+                    iface,
+                    ip,
+                    processed,
+                });
+                break 'captures;
+            }
             log.extend(processed.log);
         }
     }
@@ -179,6 +205,7 @@ pub fn replay(inputs: Inputs) -> Result<Report, ReplayError> {
         conntrack: stack.conntrack_list(last_ts),
         log,
         tracked: stack.tracks_connections(),
+        traced,
     })
 }
 

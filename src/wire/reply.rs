@@ -9,17 +9,24 @@
 //! ICMP error or echo reply carries is a routing question and is the caller's
 //! (`engine::reject` picks it as `icmp_send` does); everything else is fixed here.
 //!
-//! Fields, as measured on Linux 6.18 (tests/reply_kernel.rs) with stock sysctls
-//! (`ip_default_ttl` 64, IPv6 `hop_limit` 64):
-//! - ICMP errors: TTL 64, TOS [`icmp_error_tos`]; no DF; the
-//!   IP id is drawn by `ip_select_ident` from a per-destination hashed counter that the
-//!   namespace seeds at random: not reproducible, written as 0 here. Quote cut so that the
-//!   error is at most 576 bytes (IPv4) / 1280 bytes (IPv6).
+//! Fields, as measured on Linux 6.18 (tests/reply_kernel.rs compares every byte) with stock
+//! sysctls (`ip_default_ttl` 64, IPv6 `hop_limit` 64):
+//! - ICMP errors: TTL 64, TOS [`icmp_error_tos`] (`0xc0 | (tos & 0x1e)`: 0x1f gives 0xde),
+//!   no DF, at most 576 bytes (IPv4) / 1280 bytes (IPv6) with the quote cut to fit. The IPv4
+//!   id is drawn by `ip_select_ident` from a hashed per-destination counter with a random
+//!   key, and the ICMPv6 flow label is the flow's hash under a per-boot random key
+//!   (`auto_flowlabels`): neither can be reproduced, both are written as 0. ICMPv6 errors
+//!   have traffic class 0.
 //! - `nf_send_reset`: TTL 64, TOS 0, DF, IP id 0, window 0 (`nf_reject_iphdr_put`,
 //!   `nf_reject_ip_tcphdr_put`). IPv6: traffic class 0, flow label 0, hop limit 64.
-//! - `tcp_v4_send_reset`: TTL 64, DF, IP id 0 (the per-cpu control socket has no peer, so
-//!   `ip_select_ident_segs` writes 0), TOS of the offending packet without ECN bits.
-//! - echo replies: TTL 64, the request's TOS, no DF, IP id random (written as 0).
+//! - `tcp_v4_send_reset` / `tcp_v6_send_reset`: TTL 64, DF, IP id 0 (the per-cpu control
+//!   socket has no peer, so `ip_select_ident_segs` writes 0), the offending packet's TOS /
+//!   traffic class without its ECN bits (0x13 gives 0x10); IPv6 flow label hashed as above.
+//! - echo replies: TTL 64, the request's TOS / traffic class (ECN bits kept), no DF, IP id
+//!   and IPv6 flow label random (written as 0).
+//! - A packet met in FORWARD already has its TTL / hop limit decremented (`ip_forward`
+//!   decrements before the hook), so an error about it quotes TTL-1; the caller passes the
+//!   bytes as the hook sees them.
 
 use std::net::IpAddr;
 
