@@ -134,6 +134,9 @@ const SET_RULES: &str = "\
 -A INPUT -p udp -m set --match-set P src,dst
 -A INPUT -p udp -m set --match-set L src,dst
 -A INPUT -p udp -m set --match-set N src
+-A INPUT -p udp -m set --match-set S src --packets-gt 2
+-A INPUT -p udp -m set --match-set S src ! --update-counters --bytes-lt 300
+-A INPUT -p udp -m set ! --match-set P src,dst --packets-eq 1
 -A INPUT -m connbytes --connbytes 3 --connbytes-mode packets --connbytes-dir original
 -A INPUT -m connbytes ! --connbytes 2:4 --connbytes-mode packets --connbytes-dir both
 -A INPUT -m connbytes --connbytes 40:60 --connbytes-mode avgpkt --connbytes-dir original
@@ -143,10 +146,10 @@ COMMIT
 ";
 
 const SETS: &str = "\
-create S hash:ip family inet hashsize 1024 maxelem 65536
-add S 10.9.0.3
-create P hash:ip,port family inet hashsize 1024 maxelem 65536 timeout 3600
-add P 10.9.0.4,udp:5 timeout 3000
+create S hash:ip family inet hashsize 1024 maxelem 65536 counters
+add S 10.9.0.3 packets 0 bytes 0
+create P hash:ip,port family inet hashsize 1024 maxelem 65536 timeout 3600 counters
+add P 10.9.0.4,udp:5 timeout 3000 packets 0 bytes 0
 create N hash:net family inet hashsize 1024 maxelem 65536
 add N 10.9.0.0/29
 add N 10.9.0.4/30 nomatch
@@ -336,12 +339,26 @@ fn compare(
         "{backend:?}: rules that never matched\n{saved}"
     );
     if !sets.is_empty() {
-        // The sets as -j SET left them: members only (timeouts left differ by the run time).
+        // The sets as -j SET and the matches left them: members and counters (not the
+        // timeouts left, which differ by the run time).
         let members = |text: &str| {
             let mut m: Vec<String> = text
                 .lines()
                 .filter(|l| l.starts_with("add "))
-                .map(|l| l.split(" timeout").next().unwrap_or(l).to_string())
+                .map(|l| {
+                    let words: Vec<&str> = l.split(' ').collect();
+                    let mut kept = Vec::new();
+                    let mut i = 0;
+                    while i < words.len() {
+                        if words[i] == "timeout" {
+                            i += 2;
+                            continue;
+                        }
+                        kept.push(words[i]);
+                        i += 1;
+                    }
+                    kept.join(" ")
+                })
                 .collect();
             m.sort();
             m

@@ -9,11 +9,22 @@
 //!   an element already there is left alone unless `--exist` is given (then its timeout is
 //!   set again and its counters count the packet), or it has expired; a full set takes
 //!   nothing; the timeout is `--timeout` or else the set's default, 0 meaning forever;
+//! - a match that finds the packet's element counts the packet in the element's counters
+//!   first and then makes its `--packets-*`/`--bytes-*` tests on the counted values
+//!   (measured: `--packets-gt 2` first matches on the element's third packet); `!
+//!   --update-counters` skips the counting; `list:set` counts in the first member that
+//!   holds the packet (unless `! --update-subcounters`), then in the list's own entry for
+//!   that member, whose tests failing moves on to the next member (`list_set_ktest`);
 //! - elements time out `timeout` seconds after they were added, in jiffies
 //!   (`ip_set_timeout_set`, `ip_set_timeout_expired`). Elements read from the sets file
 //!   with a timeout count it from the first packet that touches a set.
 //!
-//! What is refused (`Err`), rather than guessed: `--packets-*`/`--bytes-*` tests,
+//! Element counters are kept for `hash:ip`, `hash:ip,port` and `hash:ip,port,ip` (the
+//! element is found again from the packet); for the other types the match is answered but
+//! their counters are left as read.
+//!
+//! What is refused (`Err`), rather than guessed: `--packets-*`/`--bytes-*` tests on the
+//! types whose counters are not kept,
 //! `--return-nomatch` on types with `nomatch`, `--map-set`, `-j SET` on net types (the
 //! kernel adds the prefix length of the set's own first bucket) and on MAC, bitmap and list
 //! types, `hash:mac` and MAC parts of `list:set` members (the Ethernet header is not among
@@ -22,7 +33,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::net::IpAddr;
 
-use crate::rules::ext::{Set, SetDir, SetRef, SetTarget};
+use crate::rules::ext::{CounterMatch, CounterOp, Set, SetDir, SetRef, SetTarget};
 use crate::rules::ipset::lex::and_addr;
 use crate::rules::ipset::{
     Elem, Entry, EntryExt, Family, Header, IpSet, IpSets, ProtoPort, SetPart, SetType,
@@ -198,13 +209,97 @@ impl Timeouts {
     }
 }
 
+/// The counter tests a match makes of the element it found.
+struct CounterTests<'a> {
+    packets: &'a Option<CounterMatch>,
+    bytes: &'a Option<CounterMatch>,
+}
+
+impl CounterTests<'_> {
+    fn any(&self) -> bool {
+        self.packets.is_some() || self.bytes.is_some()
+    }
+
+    /// ip_set_match_counter for both.
+    fn pass(&self, (packets, bytes): (u64, u64)) -> bool {
+        let ok = |c: &Option<CounterMatch>, v: u64| {
+            c.as_ref().map_or(true, |c| match c.op {
+                CounterOp::Eq => v == c.value,
+                CounterOp::Ne => v != c.value,
+                CounterOp::Lt => v < c.value,
+                CounterOp::Gt => v > c.value,
+            })
+        };
+        ok(self.packets, packets) && ok(self.bytes, bytes)
+    }
+}
+
+/// ip_set_match_extensions for the element `elem` of set `name`, which holds the packet:
+/// the counter tests, then the counter update unless skipped. Whether the element still
+/// matches.
+fn match_extensions(
+    sets: &mut IpSets,
+    name: &str,
+    elem: Option<Elem>,
+    tests: &CounterTests,
+    update: bool,
+    len: u64,
+) -> Result<bool, String> {
+    let Some(set) = sets.get(name) else {
+        return Ok(false);
+    };
+    if !set.ext.counters {
+        // Without counters the kernel skips the tests.
+        return Ok(true);
+    }
+    let Some(e) = elem else {
+        if tests.any() {
+            return Err(format!(
+                "set: --packets/--bytes on {} sets are not modelled",
+                set.set_type.name()
+            ));
+        }
+        // The match is right; the element's counters are not kept for this type.
+        return Ok(true);
+    };
+    let Some(s) = sets.set_mut(name) else {
+        return Ok(false);
+    };
+    let Some(entry) = s.members.find(&e).and_then(|i| s.members.get_mut(i)) else {
+        return Err("set: the matching element is not found again".into());
+    };
+    let mut counters = entry.ext.counters.unwrap_or((0, 0));
+    if update {
+        counters = (counters.0.wrapping_add(1), counters.1.wrapping_add(len));
+        entry.ext.counters = Some(counters);
+    }
+    Ok(tests.pass(counters))
+}
+
+/// The element of an exact type (`hash:ip`, `hash:ip,port`, `hash:ip,port,ip`) that holds
+/// the packet; `None` for the other types.
+fn exact_element(
+    sets: &IpSets,
+    name: &str,
+    dirs: &[SetDir],
+    f: &Facts,
+) -> Result<Option<Elem>, String> {
+    match sets.get(name) {
+        Some(set)
+            if matches!(
+                set.set_type,
+                SetType::HashIp | SetType::HashIpPort | SetType::HashIpPortIp
+            ) =>
+        {
+            element(set, dirs, f)
+        }
+        _ => Ok(None),
+    }
+}
+
 /// set_match_v4.
 pub fn test(sets: &mut IpSets, tm: &mut Timeouts, m: &Set, f: &Facts) -> Result<bool, String> {
-    if m.packets.is_some() || m.bytes.is_some() {
-        return Err("set: --packets/--bytes tests of element counters are not modelled".into());
-    }
     tm.expire(sets, jiffies(f.now_ns));
-    let sets = &*sets;
     let set = sets
         .get(&m.name)
         .ok_or_else(|| format!("set: no set `{}' in the sets file", m.name))?;
@@ -212,16 +307,61 @@ pub fn test(sets: &mut IpSets, tm: &mut Timeouts, m: &Set, f: &Facts) -> Result<
         return Err("set: --return-nomatch is not modelled".into());
     }
     let kinds = test_kinds(sets, set)?;
-    let found = match parts(kinds, &m.dirs, f)? {
-        Some(p) => sets.test(&m.name, &p).unwrap_or(false),
-        None => false,
+    let Some(parts) = parts(kinds, &m.dirs, f)? else {
+        return Ok(m.invert);
     };
-    Ok(found != m.invert)
+    let len = u64::from(f.info.total_len);
+    let tests = CounterTests {
+        packets: &m.packets,
+        bytes: &m.bytes,
+    };
+    if set.set_type != SetType::ListSet {
+        let found = sets.test(&m.name, &parts).unwrap_or(false)
+            && match_extensions(
+                sets,
+                &m.name,
+                exact_element(sets, &m.name, &m.dirs, f)?,
+                &tests,
+                !m.skip_counter_update,
+                len,
+            )?;
+        return Ok(found != m.invert);
+    }
+    // list_set_ktest: members in order; the first that holds the packet has its element's
+    // counters updated (without counter tests, unless `! --update-subcounters`), then the
+    // list's own entry for it is tested and updated; a failed test goes on to the next.
+    let members: Vec<String> = set
+        .members
+        .iter()
+        .filter_map(|e| match &e.elem {
+            Elem::Set(n) => Some(n.clone()),
+            _ => None,
+        })
+        .collect();
+    let none = CounterTests {
+        packets: &None,
+        bytes: &None,
+    };
+    for member in members {
+        if !sets.test(&member, &parts).unwrap_or(false) {
+            continue;
+        }
+        let elem = exact_element(sets, &member, &m.dirs, f)?;
+        let update_sub = !m.skip_subcounter_update && !m.skip_counter_update;
+        if !match_extensions(sets, &member, elem, &none, update_sub, len)? {
+            continue;
+        }
+        let entry = Some(Elem::Set(member));
+        if match_extensions(sets, &m.name, entry, &tests, !m.skip_counter_update, len)? {
+            return Ok(!m.invert);
+        }
+    }
+    Ok(m.invert)
 }
 
 /// The element `-j SET` makes of the packet for `set`, if its type is modelled; `Ok(None)`
 /// when the kernel's kadt refuses the packet (no port, address masking to 0, wrong family).
-fn element(set: &IpSet, r: &SetRef, f: &Facts) -> Result<Option<Elem>, String> {
+fn element(set: &IpSet, dirs: &[SetDir], f: &Facts) -> Result<Option<Elem>, String> {
     let t = set.set_type;
     if !matches!(
         t,
@@ -238,10 +378,10 @@ fn element(set: &IpSet, r: &SetRef, f: &Facts) -> Result<Option<Elem>, String> {
         Family::Inet6 => v6,
         Family::Unspec => true,
     };
-    if r.dirs.len() < t.dimension() || !family_ok {
+    if dirs.len() < t.dimension() || !family_ok {
         return Ok(None);
     }
-    let Some(p) = parts(kinds(t), &r.dirs, f)? else {
+    let Some(p) = parts(kinds(t), dirs, f)? else {
         return Ok(None);
     };
     let mask = |a: IpAddr| match &set.header {
@@ -295,7 +435,7 @@ pub fn target(
         let set = sets
             .get(&r.name)
             .ok_or_else(|| format!("SET: no set `{}' in the sets file", r.name))?;
-        if let Some(e) = element(set, r, f)? {
+        if let Some(e) = element(set, &r.dirs, f)? {
             if let Some(s) = sets.set_mut(&r.name) {
                 if let Some(i) = s.members.find(&e) {
                     s.members.remove(i);
@@ -318,7 +458,7 @@ fn add(
     let set = sets
         .get(&r.name)
         .ok_or_else(|| format!("SET: no set `{}' in the sets file", r.name))?;
-    let Some(e) = element(set, r, f)? else {
+    let Some(e) = element(set, &r.dirs, f)? else {
         return Ok(());
     };
     // ip_set_adt_opt_timeout: --timeout, else the set's default.
