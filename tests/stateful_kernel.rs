@@ -159,8 +159,9 @@ add L P
 ";
 
 /// Time-driven matches, with frames sent 70 ms apart and replayed at the times they were
-/// sent. Rates of 10/s with a burst of 2 leave every packet at least 10 ms away from the
-/// moment its answer would change, far more than the sender's jitter.
+/// sent. Rates of 10/s with a burst of 2 (and 5/s with 1) leave every packet at least
+/// 10 ms away from the moment its answer would change, far more than the sender's jitter;
+/// the recent window of 1 s holds the last 15 packets with 20 ms to spare.
 const PACED_RULES: &str = "\
 *filter
 :INPUT ACCEPT [0:0]
@@ -169,6 +170,8 @@ const PACED_RULES: &str = "\
 -A INPUT -p udp -m limit --limit 10/sec --limit-burst 2
 -A INPUT -p udp -m hashlimit --hashlimit-upto 10/sec --hashlimit-burst 2 --hashlimit-mode srcip --hashlimit-name P
 -A INPUT -p udp -m hashlimit --hashlimit-above 5/sec --hashlimit-burst 1 --hashlimit-name Q
+-A INPUT -p udp -m recent --set --name T --mask 255.255.255.255 --rdest
+-A INPUT -p udp -m recent --rcheck --seconds 1 --hitcount 15 --name T --mask 255.255.255.255 --rdest
 COMMIT
 ";
 
