@@ -118,8 +118,9 @@ impl MatchState {
     }
 
     /// What the kernel's check functions do when `ruleset` is loaded, in load order (tables
-    /// as declared, rules in order): recent tables take the first rule's mask and the
-    /// largest ring any of their rules asks for.
+    /// as declared, rules in order): the backend decides how `-m limit` runs; recent tables
+    /// take the first rule's mask and the largest ring any of their rules asks for;
+    /// hashlimit tables the first rule's configuration. `Stack::new` calls it.
     pub fn prepare(&mut self, ruleset: &Ruleset) {
         self.nft = ruleset.backend == crate::rules::Backend::Nft;
         for table in &ruleset.tables {
