@@ -140,6 +140,12 @@ impl MatchState {
         }
     }
 
+    /// Drops the ipset elements whose timeout has passed at `now_ns` (elements only expire
+    /// when a packet touches a set; call this before saving the sets at the end).
+    pub fn expire_sets(&mut self, now_ns: i64) {
+        self.timeouts.expire(&mut self.ipsets, jiffies(now_ns));
+    }
+
     /// The ipsets as the replay has changed them.
     pub fn ipsets(&self) -> &IpSets {
         &self.ipsets

@@ -175,7 +175,7 @@ impl Timeouts {
     /// Drops from `sets` every element whose timeout has passed at `now` (jiffies): the
     /// kernel skips them in tests and replaces them on add, and its garbage collector
     /// removes them, so for what a packet sees they are gone.
-    fn expire(&mut self, sets: &mut IpSets, now: i64) {
+    pub fn expire(&mut self, sets: &mut IpSets, now: i64) {
         if self.start.is_none() {
             self.start = Some(now);
             for set in sets.iter() {
