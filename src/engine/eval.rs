@@ -502,6 +502,7 @@ impl<'a> EvalPacket<'a> {
             ct: self.ct.as_ref(),
             in_iface: self.in_iface,
             out_iface: self.out_iface,
+            conns: None,
         };
         match self.state.as_deref_mut() {
             Some(state) => state.eval_match(rule as *const Rule as usize, m, &facts),
@@ -759,6 +760,7 @@ impl EvalPacket<'_> {
                     ct: self.ct.as_ref(),
                     in_iface: self.in_iface,
                     out_iface: self.out_iface,
+                    conns: None,
                 };
                 match self.state.as_deref_mut() {
                     Some(state) => match state.eval_target(0, other, &facts) {

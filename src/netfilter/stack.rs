@@ -271,10 +271,12 @@ impl<'r> Stack<'r> {
                 ..conntrack::Config::default()
             })
         });
+        let mut state = MatchState::new(config.seed, ipsets);
+        state.prepare(ruleset);
         Stack {
             ruleset,
             host,
-            state: MatchState::new(config.seed, ipsets),
+            state,
             config,
             counts,
             conntrack,
@@ -284,6 +286,11 @@ impl<'r> Stack<'r> {
             host_replies: HashMap::new(),
             tracing: false,
         }
+    }
+
+    /// The ipsets as `-j SET` and element timeouts have left them.
+    pub fn ipsets(&self) -> &IpSets {
+        self.state.ipsets()
     }
 
     /// The counters of `table` (shaped by [`Counts::new`]), if the ruleset has it.
