@@ -118,3 +118,54 @@ fn trace_shows_the_dnat_and_the_deciding_rule() {
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("97 packets"));
 }
+
+#[test]
+fn trace_target_writes_trace_lines_for_traced_packets_only() {
+    let dir = std::env::temp_dir().join(format!("fwbench-trace-lines-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let rules = dir.join("trace.rules");
+    std::fs::write(
+        &rules,
+        "*raw\n:PREROUTING ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n-A PREROUTING -p udp -j TRACE\nCOMMIT\n\
+         *filter\n:INPUT ACCEPT [0:0]\n:FORWARD DROP [0:0]\n:OUTPUT ACCEPT [0:0]\n:U - [0:0]\n\
+         -A FORWARD -p udp -j U\n-A FORWARD -j ACCEPT\n-A U -p tcp -j DROP\nCOMMIT\n",
+    )
+    .expect("write");
+    let log = dir.join("log");
+    let o = fwbench(&[
+        "replay",
+        &root("captures/k8s-node.pcapng"),
+        "--rules",
+        rules.to_str().expect("utf-8"),
+        "--backend",
+        "legacy",
+        "--log",
+        log.to_str().expect("utf-8"),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let text = std::fs::read_to_string(&log).expect("log written");
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(!lines.is_empty());
+    assert!(
+        lines
+            .iter()
+            .all(|l| l.starts_with("TRACE: ") && l.contains("PROTO=UDP")),
+        "{text}"
+    );
+    // The first traced DNS query: the rest of raw PREROUTING (its policy), FORWARD's jump,
+    // U's end (return), FORWARD's unconditional ACCEPT (which the kernel reports as policy).
+    let first: Vec<&str> = lines[..4]
+        .iter()
+        .map(|l| l.split(' ').nth(1).unwrap_or(""))
+        .collect();
+    assert_eq!(
+        first,
+        [
+            "raw:PREROUTING:policy:2",
+            "filter:FORWARD:rule:1",
+            "filter:U:return:2",
+            "filter:FORWARD:policy:2"
+        ]
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

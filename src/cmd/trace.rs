@@ -2,7 +2,7 @@
 
 use std::fmt::Write;
 
-use fwbench::engine::{DecidedBy, Verdict};
+use fwbench::engine::{DecidedBy, Verdict, FELL_OFF};
 use fwbench::netfilter::stack::{Config, TraceStep};
 use fwbench::replay::{describe, replay, Inputs, Traced};
 use fwbench::rules::names::Names;
@@ -75,6 +75,11 @@ pub fn render(ruleset: &Ruleset, t: &Traced) -> String {
                 };
                 for &(chain, rule, matched) in visits {
                     let c = &tab.chains()[chain];
+                    if rule == FELL_OFF {
+                        let what = if c.hook.is_some() { "policy" } else { "return" };
+                        let _ = writeln!(out, "        end of {} ({what})", c.name);
+                        continue;
+                    }
                     let mut text = format!("-A {}", c.name);
                     save_rule_body(&mut text, ruleset, &c.rules[rule], names);
                     let mark = if matched { "match" } else { "     " };
