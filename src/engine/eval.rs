@@ -12,7 +12,7 @@
 use std::borrow::Cow;
 use std::net::IpAddr;
 
-use super::ct::CtView;
+use super::ct::{CtTuple, CtView};
 use super::stateful::{Facts, MatchState};
 use super::walk::{Packet, TargetAction, Verdict};
 use crate::host::Host;
@@ -123,6 +123,8 @@ pub struct EvalPacket<'a> {
     /// (stateless evaluation: matches that need it give up).
     pub ct: Option<CtView>,
     state: Option<&'a mut MatchState>,
+    /// Looks up a live confirmed connection by tuple (`-m connlimit`): `Some(closed)`.
+    conns: Option<&'a dyn Fn(&CtTuple) -> Option<bool>>,
     now_ns: i64,
     packet_index: u64,
     /// What targets asked for, in order; the caller drains it after each walk.
@@ -161,6 +163,7 @@ impl<'a> EvalPacket<'a> {
             host,
             ct: None,
             state: None,
+            conns: None,
             now_ns: 0,
             packet_index: 0,
             effects: Vec::new(),
@@ -189,6 +192,12 @@ impl<'a> EvalPacket<'a> {
         self.state = Some(state);
         self.now_ns = now_ns;
         self.packet_index = packet_index;
+        self
+    }
+
+    /// `-m connlimit` looks connections up with `conns`.
+    pub fn with_conns(mut self, conns: &'a dyn Fn(&CtTuple) -> Option<bool>) -> Self {
+        self.conns = Some(conns);
         self
     }
 
@@ -502,7 +511,7 @@ impl<'a> EvalPacket<'a> {
             ct: self.ct.as_ref(),
             in_iface: self.in_iface,
             out_iface: self.out_iface,
-            conns: None,
+            conns: self.conns,
         };
         match self.state.as_deref_mut() {
             Some(state) => state.eval_match(rule as *const Rule as usize, m, &facts),
@@ -760,7 +769,7 @@ impl EvalPacket<'_> {
                     ct: self.ct.as_ref(),
                     in_iface: self.in_iface,
                     out_iface: self.out_iface,
-                    conns: None,
+                    conns: self.conns,
                 };
                 match self.state.as_deref_mut() {
                     Some(state) => match state.eval_target(0, other, &facts) {

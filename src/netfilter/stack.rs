@@ -695,11 +695,23 @@ impl<'r> Stack<'r> {
         let Some(counts) = self.counts.get_mut(&table) else {
             return HookEnd::Accept;
         };
-        let mut p = EvalPacket::owned(std::mem::take(&mut f.bytes), f.info, host).with_state(
-            &mut self.state,
-            now_ns,
-            self.index,
-        );
+        // `-m connlimit` asks the connection table whether a tuple is a live connection,
+        // and whether it is closing (TCP TIME_WAIT or CLOSE).
+        let table_ref = self.conntrack.as_ref();
+        let lookup = move |t: &CtTuple| -> Option<bool> {
+            let tuple = conntrack::Tuple {
+                src: t.src,
+                dst: t.dst,
+                protocol: t.protocol,
+                src_port: t.src_port,
+                dst_port: t.dst_port,
+            };
+            let c = table_ref?.find_confirmed(&tuple, now_ns)?;
+            Some(matches!(c.state_name(), Some("TIME_WAIT") | Some("CLOSE")))
+        };
+        let mut p = EvalPacket::owned(std::mem::take(&mut f.bytes), f.info, host)
+            .with_state(&mut self.state, now_ns, self.index)
+            .with_conns(&lookup);
         if let Some(l) = f.link {
             p = p.with_link(l);
         }
