@@ -169,3 +169,58 @@ fn trace_target_writes_trace_lines_for_traced_packets_only() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn an_iptables_ruleset_never_sees_ipv6_packets() {
+    use fwbench::engine::LinkHeader;
+    use fwbench::netfilter::stack::{Outcome, Stack};
+    let ruleset = parse_ruleset(
+        "*filter\n:INPUT DROP [0:0]\n:FORWARD DROP [0:0]\n:OUTPUT DROP [0:0]\n-A FORWARD\n\
+         -A FORWARD -m conntrack --ctstate NEW\nCOMMIT\n",
+        "v4",
+        ParseOptions::default(),
+    )
+    .unwrap_or_else(|d| panic!("{d}"));
+    let host = Host::kubernetes_node();
+    let mut stack = Stack::new(
+        &ruleset,
+        &host,
+        IpSets::parse("", "n").expect("empty"),
+        Config::default(),
+    );
+    // 2001:db8::99 (on eth0's link) → 2001:db8:5::1 (via the default route): forwarded by
+    // the empty ip6tables, whatever the IPv4 policies say.
+    let mut p = vec![0x60, 0, 0, 0, 0, 8, 17, 64];
+    p.extend_from_slice(
+        &"2001:db8::99"
+            .parse::<std::net::Ipv6Addr>()
+            .expect("v6")
+            .octets(),
+    );
+    p.extend_from_slice(
+        &"2001:db8:5::1"
+            .parse::<std::net::Ipv6Addr>()
+            .expect("v6")
+            .octets(),
+    );
+    p.extend_from_slice(&[0x9c, 0x40, 0, 53, 0, 8, 0, 0]);
+    fwbench::wire::verify::recompute(&mut p).expect("checksum");
+    let link = LinkHeader {
+        src: [2, 0xaa, 0, 0, 0, 9],
+        dst: [2, 0, 0, 0, 0, 1],
+    };
+    let out = stack.receive(1, "eth0", Some(link), &p);
+    assert!(
+        matches!(out.outcome, Outcome::Forwarded { .. }),
+        "{:?}",
+        out.outcome
+    );
+    let counted = stack.counted_ruleset();
+    let filter = counted
+        .table(fwbench::rules::TableKind::Filter)
+        .expect("filter");
+    assert!(filter
+        .chains()
+        .iter()
+        .all(|c| c.counters.packets == 0 && c.rules.iter().all(|r| r.counters.packets == 0)));
+}

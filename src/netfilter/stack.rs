@@ -686,6 +686,11 @@ impl<'r> Stack<'r> {
         out: &mut Processed,
     ) -> HookEnd {
         let host = self.host;
+        // An iptables ruleset never sees IPv6 packets and an ip6tables one never IPv4: the
+        // other family's tables are empty, so its packets pass every hook.
+        if !self.same_family(f) {
+            return HookEnd::Accept;
+        }
         let Some(t) = self.ruleset.table(table) else {
             return HookEnd::Accept;
         };
@@ -836,6 +841,11 @@ impl<'r> Stack<'r> {
         }
     }
 
+    /// Whether the packet is of the ruleset's address family.
+    fn same_family(&self, f: &Flight) -> bool {
+        f.info.is_ipv6() == (self.ruleset.family == crate::rules::Family::Ipv6)
+    }
+
     /// Before conntrack has seen a packet, `-m conntrack` sees INVALID (no entry) or
     /// UNTRACKED (after `-j CT --notrack`).
     fn enter_hook_untracked(&self, f: &mut Flight<'r>) {
@@ -850,6 +860,11 @@ impl<'r> Stack<'r> {
 
     /// nf_conntrack_in at PREROUTING / OUTPUT.
     fn conntrack_in(&mut self, now_ns: i64, f: &mut Flight<'r>, out: &mut Processed) {
+        // Rules load conntrack per family (nf_ct_netns_get): the other family is untracked.
+        if !self.same_family(f) {
+            f.ct = None;
+            return;
+        }
         let Some(table) = self.conntrack.as_mut() else {
             return;
         };
