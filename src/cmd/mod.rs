@@ -102,6 +102,18 @@ pub fn load_host(args: &crate::cli::HostArgs) -> Result<fwbench::host::Host, Fai
     Ok(Host::kubernetes_node())
 }
 
+/// The replay configuration the ruleset flags and `--seed` ask for.
+pub fn stack_config(args: &RulesetArgs, seed: u64) -> fwbench::netfilter::stack::Config {
+    fwbench::netfilter::stack::Config {
+        backend: match args.backend {
+            BackendArg::Nft => Backend::Nft,
+            BackendArg::Legacy => Backend::Legacy,
+        },
+        seed,
+        ..fwbench::netfilter::stack::Config::default()
+    }
+}
+
 pub fn table_kind(t: TableArg) -> TableKind {
     match t {
         TableArg::Filter => TableKind::Filter,

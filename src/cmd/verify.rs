@@ -2,12 +2,10 @@
 
 use std::fmt::Write;
 
-use fwbench::netfilter::stack::Config;
-use fwbench::rules::Backend;
 use fwbench::verify::{install_signal_cleanup, packets_of_capture, verify, VerifyInputs};
 
-use super::{emit, load_host, load_ruleset, read_text, Failure};
-use crate::cli::{BackendArg, VerifyArgs};
+use super::{emit, load_host, load_ruleset, read_text, stack_config, Failure};
+use crate::cli::VerifyArgs;
 
 pub fn run(args: &VerifyArgs) -> Result<(), Failure> {
     let ruleset = load_ruleset(&args.ruleset)?;
@@ -17,10 +15,6 @@ pub fn run(args: &VerifyArgs) -> Result<(), Failure> {
         None => None,
     };
     let host = load_host(&args.host)?;
-    let backend = match args.ruleset.backend {
-        BackendArg::Nft => Backend::Nft,
-        BackendArg::Legacy => Backend::Legacy,
-    };
     install_signal_cleanup();
     let packets = packets_of_capture(&args.capture, &host, args.host.in_interface.as_deref())
         .map_err(|e| Failure(e.to_string()))?;
@@ -30,11 +24,7 @@ pub fn run(args: &VerifyArgs) -> Result<(), Failure> {
         ruleset: &ruleset,
         ipsets_text: ipsets_text.as_deref(),
         host: &host,
-        config: Config {
-            backend,
-            seed: args.seed,
-            ..Config::default()
-        },
+        config: stack_config(&args.ruleset, args.seed),
     })
     .map_err(|e| Failure(format!("verify: {e}")))?;
     let mut out = String::new();

@@ -501,8 +501,9 @@ impl<'a> EvalPacket<'a> {
             .ok_or_else(|| format!("match `{}' needs conntrack", m.name()))
     }
 
-    /// A match of [`MatchState`]'s (statistic, limit, recent, set, ...), if `m` is one.
-    fn stateful_match(&mut self, rule: &Rule, m: &MatchExt) -> Option<Result<bool, String>> {
+    /// Runs `f` with the stateful-match state and what it may read of the packet; `None`
+    /// without a state (stateless evaluation).
+    fn in_state<T>(&mut self, f: impl FnOnce(&mut MatchState, &Facts) -> T) -> Option<T> {
         let facts = Facts {
             bytes: &self.bytes,
             info: &self.info,
@@ -513,10 +514,14 @@ impl<'a> EvalPacket<'a> {
             out_iface: self.out_iface,
             conns: self.conns,
         };
-        match self.state.as_deref_mut() {
-            Some(state) => state.eval_match(rule as *const Rule as usize, m, &facts),
-            None => None,
-        }
+        self.state.as_deref_mut().map(|state| f(state, &facts))
+    }
+
+    /// A match of [`MatchState`]'s (statistic, limit, recent, set, ...), if `m` is one.
+    fn stateful_match(&mut self, rule: &Rule, m: &MatchExt) -> Option<Result<bool, String>> {
+        let key = rule as *const Rule as usize;
+        self.in_state(|state, facts| state.eval_match(key, m, facts))
+            .flatten()
     }
 
     /// ecn_mt4 / ecn_mt6 (xt_ecn.c): ECT bits of the DS field (match_ip), then the TCP ECE
@@ -760,28 +765,14 @@ impl EvalPacket<'_> {
             | TargetExt::Checksum(_) => cont,
             // nfqueue_tg (xt_NFQUEUE.c): handed to userspace.
             TargetExt::Nfqueue(_) => Ok(TargetAction::Verdict(Verdict::Queue)),
-            other => {
-                let facts = Facts {
-                    bytes: &self.bytes,
-                    info: &self.info,
-                    now_ns: self.now_ns,
-                    packet_index: self.packet_index,
-                    ct: self.ct.as_ref(),
-                    in_iface: self.in_iface,
-                    out_iface: self.out_iface,
-                    conns: self.conns,
-                };
-                match self.state.as_deref_mut() {
-                    Some(state) => match state.eval_target(0, other, &facts) {
-                        Some(done) => done.map(|()| TargetAction::Continue),
-                        None => Err(format!("target `{}' is not modelled", other.name())),
-                    },
-                    None => Err(format!(
-                        "target `{}' is not evaluated statelessly",
-                        other.name()
-                    )),
-                }
-            }
+            other => match self.in_state(|state, facts| state.eval_target(0, other, facts)) {
+                Some(Some(done)) => done.map(|()| TargetAction::Continue),
+                Some(None) => Err(format!("target `{}' is not modelled", other.name())),
+                None => Err(format!(
+                    "target `{}' is not evaluated statelessly",
+                    other.name()
+                )),
+            },
         }
     }
 }
