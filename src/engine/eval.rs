@@ -752,8 +752,32 @@ impl EvalPacket<'_> {
                         .map_err(mangle_err)?;
                     cont
                 }
+                // XT_TCPMSS_CLAMP_PMTU: the smaller of the output route's MTU and the MTU of
+                // the route back to the source (tcpmss_reverse_mtu), less the IP and TCP
+                // headers; a path MTU at or below them drops the packet.
                 crate::rules::ext::Mss::ClampToPmtu => {
-                    Err("TCPMSS --clamp-mss-to-pmtu is not modelled".into())
+                    if self.info.is_later_fragment() {
+                        return cont;
+                    }
+                    let mtu_of = |dev: Option<&crate::host::Interface>| dev.map(|d| d.mtu);
+                    let out = mtu_of(self.out_iface.and_then(|n| self.host.interface(n)));
+                    let back = self
+                        .host
+                        .route_output(self.info.src, None, 0)
+                        .ok()
+                        .and_then(|r| mtu_of(self.host.interface_by_index(r.dev)));
+                    let (Some(out), Some(back)) = (out, back) else {
+                        return Err("TCPMSS --clamp-mss-to-pmtu without a route MTU".into());
+                    };
+                    let headers = if self.info.is_ipv6() { 60 } else { 40 };
+                    let mtu = out.min(back);
+                    if mtu <= headers {
+                        return Ok(TargetAction::Verdict(Verdict::Drop));
+                    }
+                    let mss = u16::try_from(mtu - headers).unwrap_or(u16::MAX);
+                    self.rewrite(|b| mangle::tcpmss(b, mss))
+                        .map_err(mangle_err)?;
+                    cont
                 }
             },
             // CLASSIFY sets skb->priority, CONNSECMARK copies SELinux labels, AUDIT writes
