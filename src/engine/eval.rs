@@ -733,12 +733,38 @@ impl EvalPacket<'_> {
                     .map_err(mangle_err)?;
                 cont
             }
+            // ecn_tg (ipt_ECN.c): the IP codepoint, then ECE/CWR of a TCP header with the
+            // checksum updated for the flags word (set_ect_tcp).
             TargetExt::Ecn(e) => {
-                if e.ece.is_some() || e.cwr.is_some() {
-                    return Err("target `ECN' on TCP bits is not modelled".into());
-                }
                 if let Some(ect) = e.ip_ect {
                     self.rewrite(|b| mangle::ecn(b, ect)).map_err(mangle_err)?;
+                }
+                let tcp_bits = e.ece.is_some() || e.cwr.is_some();
+                if tcp_bits && self.info.protocol == crate::wire::ip::IpProtocol::Tcp {
+                    if self.info.is_later_fragment() {
+                        return Err("ECN on a later fragment reads payload as TCP".into());
+                    }
+                    let at = usize::from(self.info.l4_offset);
+                    let (ece, cwr) = (e.ece, e.cwr);
+                    self.rewrite(|b| {
+                        let Some(hdr) = b.get_mut(at..at + 20) else {
+                            return Err(crate::wire::Error::Truncated);
+                        };
+                        let old = u16::from_be_bytes([hdr[12], hdr[13]]);
+                        for (want, bit) in [(ece, 0x40u8), (cwr, 0x80u8)] {
+                            match want {
+                                Some(true) => hdr[13] |= bit,
+                                Some(false) => hdr[13] &= !bit,
+                                None => {}
+                            }
+                        }
+                        let new = u16::from_be_bytes([hdr[12], hdr[13]]);
+                        let check = u16::from_be_bytes([hdr[16], hdr[17]]);
+                        let check = crate::wire::checksum::update(check, old, new);
+                        hdr[16..18].copy_from_slice(&check.to_be_bytes());
+                        Ok(())
+                    })
+                    .map_err(mangle_err)?;
                 }
                 cont
             }

@@ -1,6 +1,7 @@
-//! `-j TCPMSS --clamp-mss-to-pmtu` against the kernel: pod traffic behind a 1400-byte MTU
-//! interface gets its SYNs' MSS lowered to 1360 in both directions, exactly as the kernel
-//! does (checked with `verify` on the shipped capture and a host whose cni0 has MTU 1400).
+//! Mangle targets that rewrite forwarded packets, against the kernel with `verify` on the
+//! shipped capture: `-j TCPMSS --clamp-mss-to-pmtu` (pod traffic behind a 1400-byte MTU
+//! interface gets its SYNs' MSS lowered to 1360 in both directions) and `-j ECN` on the TCP
+//! ECE/CWR bits and the IP codepoint.
 
 mod common;
 
@@ -73,4 +74,47 @@ fn clamp_mss_to_pmtu_agrees_with_the_kernel() {
         .filter(|f| f.windows(4).any(|w| w == [2, 4, 0x05, 0x50]))
         .count();
     assert!(mss_1360 >= 10, "{mss_1360} SYNs clamped to 1360");
+}
+
+#[test]
+fn ecn_target_rewrites_tcp_bits_and_codepoint_as_the_kernel() {
+    if let Err(why) =
+        common::kernel_available().and_then(|()| common::root_with(&["conntrack", "ethtool"]))
+    {
+        common::skip(&why);
+        return;
+    }
+    let rules = "*mangle\n:PREROUTING ACCEPT [0:0]\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n\
+                 :OUTPUT ACCEPT [0:0]\n:POSTROUTING ACCEPT [0:0]\n\
+                 -A FORWARD -p tcp -m tcp --tcp-flags SYN,RST SYN -j ECN --ecn-tcp-remove\n\
+                 -A FORWARD -p tcp -m tcp --tcp-flags SYN,ACK ACK -j ECN --ecn-tcp-cwr 1 --ecn-ip-ect 2\n\
+                 COMMIT\n";
+    let host = Host::kubernetes_node();
+    let ruleset = parse_ruleset(rules, "ecn.rules", ParseOptions::default())
+        .unwrap_or_else(|d| panic!("{d}"));
+    let capture = Path::new(env!("CARGO_MANIFEST_DIR")).join("captures/k8s-node.pcapng");
+    let packets = packets_of_capture(&capture, &host, None).expect("capture");
+    let report = verify(VerifyInputs {
+        packets,
+        rules_text: rules,
+        ruleset: &ruleset,
+        ipsets_text: None,
+        host: &host,
+        config: Config::default(),
+    })
+    .unwrap_or_else(|e| panic!("verify: {e}"));
+    assert!(
+        report.comparison.is_exact(),
+        "{}",
+        report.comparison.render()
+    );
+    // ECT(0) codepoint 2 and CWR on forwarded ACKs: the rewrite happened.
+    let rewritten = report
+        .emulated
+        .emitted
+        .values()
+        .flatten()
+        .filter(|f| f.len() > 14 + 33 && f[14 + 1] & 3 == 2 && f[14 + 33] & 0x80 != 0)
+        .count();
+    assert!(rewritten >= 10, "{rewritten} ACKs rewritten");
 }
