@@ -476,6 +476,14 @@ impl<'a> EvalPacket<'a> {
                 ];
                 !o.suppl_groups && given.iter().flatten().all(|&inverted| inverted)
             }
+            // helper_mt (xt_helper.c) looks at the helper of the connection's *master*: only
+            // expected connections have one, and fwbench's conntrack attaches no helpers, so
+            // the answer is always "no helper" (exact while no CT --helper rule is used, which
+            // the evaluator refuses).
+            MatchExt::Helper(h) => {
+                self.ct_view(m)?;
+                h.invert
+            }
             // state_mt (xt_state.c) and conntrack_mt (xt_conntrack.c): the entry's facts.
             MatchExt::State(st) => self.ct_view(m)?.state_matches(&st.states),
             MatchExt::Conntrack(c) => self.ct_view(m)?.conntrack_matches(c),
