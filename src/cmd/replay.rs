@@ -8,11 +8,13 @@ use fwbench::netfilter::stack::Config;
 use fwbench::replay::{listed_tables, replay, rule_name, Inputs, Report};
 use fwbench::rules::list::{list, ListOptions};
 
-use super::{emit, load_host, load_ipsets, load_ruleset, stack_config, table_kind, Failure};
+use super::{
+    emit, load_host, load_ipsets, load_ruleset_for_replay, stack_config, table_kind, Failure,
+};
 use crate::cli::{QueueVerdict, ReplayArgs};
 
 pub fn run(args: &ReplayArgs) -> Result<(), Failure> {
-    let ruleset = load_ruleset(&args.ruleset)?;
+    let ruleset = load_ruleset_for_replay(&args.ruleset)?;
     let ipsets = load_ipsets(&args.ruleset)?;
     let host = load_host(&args.host)?;
     let config = Config {

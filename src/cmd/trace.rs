@@ -9,11 +9,11 @@ use fwbench::rules::names::Names;
 use fwbench::rules::save::save_rule_body;
 use fwbench::rules::Ruleset;
 
-use super::{emit, load_host, load_ipsets, load_ruleset, stack_config, Failure};
+use super::{emit, load_host, load_ipsets, load_ruleset_for_replay, stack_config, Failure};
 use crate::cli::TraceArgs;
 
 pub fn run(args: &TraceArgs) -> Result<(), Failure> {
-    let ruleset = load_ruleset(&args.ruleset)?;
+    let ruleset = load_ruleset_for_replay(&args.ruleset)?;
     let ipsets = load_ipsets(&args.ruleset)?;
     let host = load_host(&args.host)?;
     let config = stack_config(&args.ruleset, args.seed);

@@ -4,11 +4,11 @@ use std::fmt::Write;
 
 use fwbench::verify::{install_signal_cleanup, packets_of_capture, verify, VerifyInputs};
 
-use super::{emit, load_host, load_ruleset, read_text, stack_config, Failure};
+use super::{emit, load_host, load_ruleset_for_replay, read_text, stack_config, Failure};
 use crate::cli::VerifyArgs;
 
 pub fn run(args: &VerifyArgs) -> Result<(), Failure> {
-    let ruleset = load_ruleset(&args.ruleset)?;
+    let ruleset = load_ruleset_for_replay(&args.ruleset)?;
     let (_, rules_text) = read_text(&args.ruleset.rules, "iptables-save")?;
     let ipsets_text = match &args.ruleset.ipsets {
         Some(p) => Some(read_text(p, "ipset save")?.1),
