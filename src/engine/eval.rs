@@ -52,6 +52,11 @@ fn match_supported(m: &MatchExt) -> bool {
             | MatchExt::TcpMss(_)
             | MatchExt::Icmp6(_)
             | MatchExt::Hl(_)
+            | MatchExt::Helper(_)
+            | MatchExt::Policy(_)
+            | MatchExt::Physdev(_)
+            | MatchExt::Socket(_)
+            | MatchExt::DevGroup(_)
     )
 }
 
@@ -476,14 +481,6 @@ impl<'a> EvalPacket<'a> {
                 ];
                 !o.suppl_groups && given.iter().flatten().all(|&inverted| inverted)
             }
-            // helper_mt (xt_helper.c) looks at the helper of the connection's *master*: only
-            // expected connections have one, and fwbench's conntrack attaches no helpers, so
-            // the answer is always "no helper" (exact while no CT --helper rule is used, which
-            // the evaluator refuses).
-            MatchExt::Helper(h) => {
-                self.ct_view(m)?;
-                h.invert
-            }
             // state_mt (xt_state.c) and conntrack_mt (xt_conntrack.c): the entry's facts.
             MatchExt::State(st) => self.ct_view(m)?.state_matches(&st.states),
             MatchExt::Conntrack(c) => self.ct_view(m)?.conntrack_matches(c),
@@ -493,6 +490,35 @@ impl<'a> EvalPacket<'a> {
                 .conn
                 .as_ref()
                 .is_some_and(|conn| ((conn.mark & c.0.mask) == c.0.mark) != c.0.invert),
+            // The matches below ask about things a modelled host has none of (checked against
+            // the kernel by the verify scenario host-matches):
+            // helper_mt (xt_helper.c) looks at the helper of the connection's *master*: only
+            // expected connections have one and fwbench attaches no helpers, so the answer
+            // is `invert` (also without an entry).
+            MatchExt::Helper(h) => h.invert,
+            // policy_mt (xt_policy.c): no secpath / no xfrm dst is "no policy" (-1), which
+            // matches exactly `--pol none`.
+            MatchExt::Policy(p) => p.none,
+            // physdev_mt (xt_physdev.c) without bridge info: true only when every option given
+            // is negated.
+            MatchExt::Physdev(p) => {
+                let given = [
+                    p.physindev.as_ref().map(|n| n.invert),
+                    p.physoutdev.as_ref().map(|n| n.invert),
+                    p.is_in.as_ref().map(|n| n.invert),
+                    p.is_out.as_ref().map(|n| n.invert),
+                    p.is_bridged.as_ref().map(|n| n.invert),
+                ];
+                given.iter().flatten().all(|&inverted| inverted)
+            }
+            // socket_mt (xt_socket.c): no TCP or UDP socket listens on a modelled host.
+            MatchExt::Socket(_) => false,
+            // devgroup_mt (xt_devgroup.c): every interface of a modelled host is in group 0
+            // (the default; host files cannot set another).
+            MatchExt::DevGroup(d) => [&d.src, &d.dst].iter().all(|g| {
+                g.as_ref()
+                    .is_none_or(|g| ((g.value.group & g.value.mask) == 0) != g.invert)
+            }),
             other => {
                 return Err(format!(
                     "match `{}' is not evaluated statelessly",
@@ -930,6 +956,21 @@ mod tests {
         );
         assert_eq!(hits, [1, 1, 1, 0, 1, 0, 0]);
         assert!(why.is_none());
+    }
+
+    #[test]
+    fn matches_about_what_a_modelled_host_lacks() {
+        // No helper, no IPsec, no bridge, no socket, every device in group 0.
+        let (hits, why) = run(
+            "-A INPUT -m helper --helper ftp\n-A INPUT -m helper ! --helper ftp\n\
+             -A INPUT -m policy --dir in --pol none\n-A INPUT -m policy --dir in --pol ipsec\n\
+             -A INPUT -m physdev --physdev-is-in\n-A INPUT -m physdev ! --physdev-is-in\n\
+             -A INPUT -p tcp -m socket\n-A INPUT -m devgroup --src-group 0\n\
+             -A INPUT -m devgroup ! --src-group 0\n-A INPUT -m devgroup --src-group 0x2/0x2\n",
+            &syn_with_mss(0),
+        );
+        assert_eq!(hits, [0, 1, 1, 0, 0, 1, 0, 1, 0, 0]);
+        assert!(why.is_none(), "{why:?}");
     }
 
     #[test]

@@ -175,6 +175,11 @@ pub fn local_reply(offending: &[u8], host: &Host) -> Option<Vec<u8>> {
             if (zero_sum && v6) || (!zero_sum && !reply::l4_checksum_ok(offending, &info)) {
                 return None;
             }
+            // __udp4_lib_rcv hands broadcast and multicast datagrams to
+            // __udp4_lib_mcast_deliver, which never answers (nor does udp6's).
+            if !host.is_local(info.dst) {
+                return None;
+            }
             let src = error_source(&info, host, true)?;
             let (kind, code) = if v6 { (1, 4) } else { (3, 3) };
             reply::icmp_error(offending, kind, code, src)
@@ -302,6 +307,32 @@ impl IcmpRateLimit {
                 return None;
             }
             Some(self.v4_ms)
+        }
+    }
+}
+
+#[cfg(test)]
+mod local_reply_tests {
+    use super::*;
+    use crate::gen::script;
+    use crate::verify::Injected;
+
+    fn ip(line: &str) -> Vec<u8> {
+        let host = Host::kubernetes_node();
+        match script::parse(line, "t", &host).expect("parses").remove(0).packet {
+            Injected::Frame { frame, .. } => frame[14..].to_vec(),
+            Injected::Local { ip } => ip,
+        }
+    }
+
+    #[test]
+    fn udp_to_a_broadcast_or_multicast_address_is_not_answered() {
+        let host = Host::kubernetes_node();
+        let unicast = ip("eth0 udp 192.168.0.7:5 > 192.168.0.2:9 len=4");
+        assert!(local_reply(&unicast, &host).is_some());
+        for dst in ["192.168.0.255", "255.255.255.255", "224.0.0.251"] {
+            let b = ip(&format!("eth0 udp 192.168.0.7:5 > {dst}:9 len=4"));
+            assert!(local_reply(&b, &host).is_none(), "{dst}");
         }
     }
 }

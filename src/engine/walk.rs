@@ -95,8 +95,11 @@ impl std::ops::AddAssign<&Counts> for Counts {
 /// `counts` (shaped by [`Counts::new`] for this table).
 pub fn walk(table: &Table, start: usize, packet: &mut dyn Packet, counts: &mut Counts) -> Decision {
     let chains = table.chains();
-    let len = packet.counted_len();
-    let one = Counters::new(1, len);
+    // Each counter takes the packet's length when it is reached (ipt_do_table adds
+    // skb->len per rule; nft's counters read it too): a target that continues may have
+    // changed it (TCPMSS adding an MSS option).
+    let mut len = packet.counted_len();
+    let mut one = Counters::new(1, len);
     // Return points: (chain, next rule). `-g` replaces the current chain without pushing.
     let mut stack: Vec<(usize, usize)> = Vec::new();
     let (mut chain, mut rule) = (start, 0usize);
@@ -146,7 +149,11 @@ pub fn walk(table: &Table, start: usize, packet: &mut dyn Packet, counts: &mut C
                 (chain, rule) = (next, 0);
             }
             Target::Ext(t) => match packet.target(t) {
-                TargetAction::Continue => rule += 1,
+                TargetAction::Continue => {
+                    len = packet.counted_len();
+                    one = Counters::new(1, len);
+                    rule += 1;
+                }
                 TargetAction::Verdict(v) => return decided(v),
             },
         }
@@ -284,5 +291,32 @@ mod tests {
         let (d, c) = run(&rs, "");
         assert_eq!(d.verdict, Verdict::Accept);
         assert_eq!(c.rules[0], [Counters::new(1, 100); 2]);
+    }
+
+    /// A packet that grows by 4 bytes at every target that continues (as TCPMSS adding an
+    /// MSS option does).
+    struct Growing(u64);
+
+    impl Packet for Growing {
+        fn matches(&mut self, _rule: &Rule) -> bool {
+            true
+        }
+        fn target(&mut self, _t: &TargetExt) -> TargetAction {
+            self.0 += 4;
+            TargetAction::Continue
+        }
+        fn counted_len(&self) -> u64 {
+            self.0
+        }
+    }
+
+    #[test]
+    fn counters_after_a_mangling_target_take_the_new_length() {
+        let rs = ruleset("*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -j MARK --set-mark 1\n-A INPUT\nCOMMIT\n");
+        let table = rs.table(TableKind::Filter).expect("filter table");
+        let mut counts = Counts::new(table);
+        walk(table, 0, &mut Growing(100), &mut counts);
+        assert_eq!(counts.rules[0], [Counters::new(1, 100), Counters::new(1, 104)]);
+        assert_eq!(counts.policy[0], Counters::new(1, 104));
     }
 }

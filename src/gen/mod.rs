@@ -7,6 +7,7 @@ pub mod kube;
 pub mod node_rules;
 mod packet;
 mod rng;
+pub mod script;
 pub mod traffic;
 
 pub use rng::Rng;

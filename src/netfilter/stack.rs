@@ -219,6 +219,8 @@ struct Flight<'h> {
     route: Option<(u32, IpAddr)>,
     /// `skb->nf_trace`: a `-j TRACE` hit; every rule from then on writes a TRACE line.
     nf_trace: bool,
+    /// The fragments conntrack reassembled this datagram from: it leaves cut the same way.
+    frags: Option<Box<crate::wire::defrag::Reassembled>>,
 }
 
 impl Flight<'_> {
@@ -393,6 +395,7 @@ impl<'r> Stack<'r> {
             host_made: false,
             route: None,
             nf_trace: false,
+            frags: None,
         }
     }
 
@@ -435,6 +438,7 @@ impl<'r> Stack<'r> {
                     };
                     f.bytes = whole.packet.clone();
                     f.info = info;
+                    f.frags = Some(Box::new(whole));
                 }
             }
         }
@@ -473,11 +477,21 @@ impl<'r> Stack<'r> {
 
     /// raw, conntrack, mangle and nat PREROUTING.
     fn prerouting(&mut self, now_ns: i64, f: &mut Flight<'r>, out: &mut Processed) -> HookEnd {
-        self.enter_hook_untracked(f);
+        // A looped-back packet still carries the connection OUTPUT gave it (loopback_xmit
+        // keeps skb->_nfct) and nf_conntrack_in leaves a packet that has one alone: no new
+        // lookup (which would miss after OUTPUT NAT), no second accounting.
+        let carried = f.conn.is_some();
+        if carried {
+            self.refresh_view(now_ns, f);
+        } else {
+            self.enter_hook_untracked(f);
+        }
         if let HookEnd::Stop(o) = self.chain(now_ns, TableKind::Raw, Hook::Prerouting, f, out) {
             return HookEnd::Stop(o);
         }
-        self.conntrack_in(now_ns, f, out);
+        if !carried {
+            self.conntrack_in(now_ns, f, out);
+        }
         if let HookEnd::Stop(o) = self.chain(now_ns, TableKind::Mangle, Hook::Prerouting, f, out) {
             return HookEnd::Stop(o);
         }
@@ -554,9 +568,46 @@ impl<'r> Stack<'r> {
             return o;
         }
         let name = odev.name.clone();
-        self.emit(&name, next_hop, &f.bytes, EmitKind::Packet, out);
+        match self.refragment(&f, odev.mtu) {
+            Ok(pieces) => {
+                for p in &pieces {
+                    self.emit(&name, next_hop, p, EmitKind::Packet, out);
+                }
+            }
+            Err(mtu) => {
+                // ip_fragment: too big with DF set (IPv6: always): fragmentation needed /
+                // packet too big, and the datagram is not sent.
+                let (typ, code) = if f.info.is_ipv6() { (2, 0) } else { (3, 4) };
+                let local = self.host.is_local(f.info.dst);
+                if let Some(src) = crate::engine::error_source(&f.info, self.host, local) {
+                    if let Some(r) = crate::wire::reply::icmp_error_info(&f.bytes, typ, code, mtu, src) {
+                        self.send_from_host(now_ns, r, out);
+                    }
+                }
+            }
+        }
         out.final_bytes = Some(f.bytes);
         Outcome::Forwarded { out: name }
+    }
+
+    /// A datagram conntrack reassembled leaves as the fragments it came in (ip_do_fragment /
+    /// ip6_fragment with frag_max_size, see wire::refrag); any other leaves whole. `Err`
+    /// carries the MTU when it cannot be sent.
+    fn refragment(&self, f: &Flight<'r>, mtu: u32) -> Result<Vec<Vec<u8>>, u32> {
+        use crate::wire::refrag::{refragment, Config, Refrag};
+        let Some(shape) = f.frags.as_deref() else {
+            return Ok(vec![f.bytes.clone()]);
+        };
+        let cfg = Config {
+            mtu,
+            veth_headroom: false,
+            ipv6_ident: shape.ident,
+        };
+        match refragment(&f.bytes, shape, &cfg) {
+            Ok(Refrag::Fragments(pieces)) => Ok(pieces),
+            Ok(Refrag::TooBig(mtu)) => Err(mtu),
+            Err(_) => Ok(vec![f.bytes.clone()]),
+        }
     }
 
     /// mangle and nat POSTROUTING, then conntrack confirms.
@@ -583,7 +634,11 @@ impl<'r> Stack<'r> {
     /// loops back through `lo` into PREROUTING and INPUT.
     fn output(&mut self, now_ns: i64, mut f: Flight<'r>, out: &mut Processed) -> Outcome {
         let host = self.host;
-        let route = match host.route_output(f.info.dst, Some(f.info.src), f.mark) {
+        // A reset REJECT sends for a forwarded segment comes from that segment's destination,
+        // not a host address: nf_send_reset routes it with ip_route_me_harder, which sets
+        // FLOWI_FLAG_ANYSRC for a unicast source, so the source is not required to be local.
+        let src = Some(f.info.src).filter(|s| !f.host_made || host.is_local(*s));
+        let route = match host.route_output(f.info.dst, src, f.mark) {
             Ok(r) => r,
             Err(e) => return Outcome::NoRoute(format!("{} ({:?})", e.errno.message(), e.reason)),
         };
@@ -606,7 +661,7 @@ impl<'r> Stack<'r> {
         let mut route = route;
         // ip_route_me_harder: a changed destination or mark routes the packet again.
         if (f.info.dst, f.mark) != before {
-            route = match host.route_output(f.info.dst, Some(f.info.src), f.mark) {
+            route = match host.route_output(f.info.dst, src, f.mark) {
                 Ok(r) => r,
                 Err(e) => {
                     self.forget(&f);
@@ -644,14 +699,12 @@ impl<'r> Stack<'r> {
             return Outcome::NoRoute("no loopback interface".into());
         };
         let f_dst = f.info.dst;
+        // The connection (or untracked mark) stays with the packet: see `prerouting`.
         let mut g = Flight {
             in_iface: Some(lo.name.as_str()),
             out_iface: None,
             link: None,
-            conn: None,
-            ct: None,
             unconfirmed: false,
-            untracked: false,
             route: None,
             ..f
         };
@@ -856,6 +909,20 @@ impl<'r> Stack<'r> {
                 CtView::invalid()
             });
         }
+    }
+
+    /// The engine's view of the connection a packet carries, read again (its status may have
+    /// changed since it was looked up, e.g. confirmed at POSTROUTING).
+    fn refresh_view(&self, now_ns: i64, f: &mut Flight<'r>) {
+        let (Some(table), Some((id, dir))) = (self.conntrack.as_ref(), f.conn) else {
+            return;
+        };
+        let state = match f.ct.as_ref().map(|c| c.state) {
+            Some(s) if s == CtStates::NEW => CtState::New,
+            Some(s) if s == CtStates::RELATED => CtState::Related,
+            _ => CtState::Established,
+        };
+        f.ct = Some(view(table, id, dir, state, now_ns));
     }
 
     /// nf_conntrack_in at PREROUTING / OUTPUT.
@@ -1207,7 +1274,15 @@ fn view(t: &conntrack::Table, id: ConnId, dir: Dir, state: CtState, now_ns: i64)
             reply: tuple(&c.reply),
             status: c.status.0,
             mark: c.mark,
-            expires_s: u64::try_from((c.expires_ns - now_ns) / 1_000_000_000).unwrap_or(0),
+            // nf_ct_expires: before __nf_conntrack_confirm adds the clock, ct->timeout holds
+            // the relative timeout, so "timeout - now" is negative (shown as 0) on any host
+            // up for more than a few minutes and less than ~24 days (the s32 jiffies wrap):
+            // the first packet of a connection sees --ctexpire 0.
+            expires_s: if c.is_confirmed() {
+                u64::try_from((c.expires_ns - now_ns) / 1_000_000_000).unwrap_or(0)
+            } else {
+                0
+            },
             packets: c.packets,
             bytes: c.bytes,
         }),
