@@ -118,3 +118,109 @@ fn trace_shows_the_dnat_and_the_deciding_rule() {
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("97 packets"));
 }
+
+#[test]
+fn trace_target_writes_trace_lines_for_traced_packets_only() {
+    let dir = std::env::temp_dir().join(format!("fwbench-trace-lines-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let rules = dir.join("trace.rules");
+    std::fs::write(
+        &rules,
+        "*raw\n:PREROUTING ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n-A PREROUTING -p udp -j TRACE\nCOMMIT\n\
+         *filter\n:INPUT ACCEPT [0:0]\n:FORWARD DROP [0:0]\n:OUTPUT ACCEPT [0:0]\n:U - [0:0]\n\
+         -A FORWARD -p udp -j U\n-A FORWARD -j ACCEPT\n-A U -p tcp -j DROP\nCOMMIT\n",
+    )
+    .expect("write");
+    let log = dir.join("log");
+    let o = fwbench(&[
+        "replay",
+        &root("captures/k8s-node.pcapng"),
+        "--rules",
+        rules.to_str().expect("utf-8"),
+        "--backend",
+        "legacy",
+        "--log",
+        log.to_str().expect("utf-8"),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let text = std::fs::read_to_string(&log).expect("log written");
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(!lines.is_empty());
+    assert!(
+        lines
+            .iter()
+            .all(|l| l.starts_with("TRACE: ") && l.contains("PROTO=UDP")),
+        "{text}"
+    );
+    // The first traced DNS query: the rest of raw PREROUTING (its policy), FORWARD's jump,
+    // U's end (return), FORWARD's unconditional ACCEPT (which the kernel reports as policy).
+    let first: Vec<&str> = lines[..4]
+        .iter()
+        .map(|l| l.split(' ').nth(1).unwrap_or(""))
+        .collect();
+    assert_eq!(
+        first,
+        [
+            "raw:PREROUTING:policy:2",
+            "filter:FORWARD:rule:1",
+            "filter:U:return:2",
+            "filter:FORWARD:policy:2"
+        ]
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn an_iptables_ruleset_never_sees_ipv6_packets() {
+    use fwbench::engine::LinkHeader;
+    use fwbench::netfilter::stack::{Outcome, Stack};
+    let ruleset = parse_ruleset(
+        "*filter\n:INPUT DROP [0:0]\n:FORWARD DROP [0:0]\n:OUTPUT DROP [0:0]\n-A FORWARD\n\
+         -A FORWARD -m conntrack --ctstate NEW\nCOMMIT\n",
+        "v4",
+        ParseOptions::default(),
+    )
+    .unwrap_or_else(|d| panic!("{d}"));
+    let host = Host::kubernetes_node();
+    let mut stack = Stack::new(
+        &ruleset,
+        &host,
+        IpSets::parse("", "n").expect("empty"),
+        Config::default(),
+    );
+    // 2001:db8::99 (on eth0's link) → 2001:db8:5::1 (via the default route): forwarded by
+    // the empty ip6tables, whatever the IPv4 policies say.
+    let mut p = vec![0x60, 0, 0, 0, 0, 8, 17, 64];
+    p.extend_from_slice(
+        &"2001:db8::99"
+            .parse::<std::net::Ipv6Addr>()
+            .expect("v6")
+            .octets(),
+    );
+    p.extend_from_slice(
+        &"2001:db8:5::1"
+            .parse::<std::net::Ipv6Addr>()
+            .expect("v6")
+            .octets(),
+    );
+    p.extend_from_slice(&[0x9c, 0x40, 0, 53, 0, 8, 0, 0]);
+    fwbench::wire::verify::recompute(&mut p).expect("checksum");
+    let link = LinkHeader {
+        src: [2, 0xaa, 0, 0, 0, 9],
+        dst: [2, 0, 0, 0, 0, 1],
+    };
+    let out = stack.receive(1, "eth0", Some(link), &p);
+    assert!(
+        matches!(out.outcome, Outcome::Forwarded { .. }),
+        "{:?}",
+        out.outcome
+    );
+    let counted = stack.counted_ruleset();
+    let filter = counted
+        .table(fwbench::rules::TableKind::Filter)
+        .expect("filter");
+    assert!(filter
+        .chains()
+        .iter()
+        .all(|c| c.counters.packets == 0 && c.rules.iter().all(|r| r.counters.packets == 0)));
+}

@@ -7,26 +7,23 @@ use fwbench::engine::Verdict;
 use fwbench::netfilter::stack::Config;
 use fwbench::replay::{listed_tables, replay, rule_name, Inputs, Report};
 use fwbench::rules::list::{list, ListOptions};
-use fwbench::rules::Backend;
 
-use super::{emit, load_host, load_ipsets, load_ruleset, table_kind, Failure};
-use crate::cli::{BackendArg, QueueVerdict, ReplayArgs};
+use super::{
+    emit, load_host, load_ipsets, load_ruleset_for_replay, stack_config, table_kind, Failure,
+};
+use crate::cli::{QueueVerdict, ReplayArgs};
 
 pub fn run(args: &ReplayArgs) -> Result<(), Failure> {
-    let ruleset = load_ruleset(&args.ruleset)?;
+    let ruleset = load_ruleset_for_replay(&args.ruleset)?;
     let ipsets = load_ipsets(&args.ruleset)?;
     let host = load_host(&args.host)?;
     let config = Config {
-        backend: match args.ruleset.backend {
-            BackendArg::Nft => Backend::Nft,
-            BackendArg::Legacy => Backend::Legacy,
-        },
-        seed: args.seed,
         queue_verdict: match args.queue_verdict {
             QueueVerdict::Accept => Verdict::Accept,
             QueueVerdict::Drop => Verdict::Drop,
         },
         local_replies: !args.no_local_replies,
+        ..stack_config(&args.ruleset, args.seed)
     };
     let report = replay(Inputs {
         captures: &args.captures,

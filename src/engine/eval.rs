@@ -12,7 +12,7 @@
 use std::borrow::Cow;
 use std::net::IpAddr;
 
-use super::ct::CtView;
+use super::ct::{CtTuple, CtView};
 use super::stateful::{Facts, MatchState};
 use super::walk::{Packet, TargetAction, Verdict};
 use crate::host::Host;
@@ -111,33 +111,6 @@ pub enum Effect {
     Log(String),
 }
 
-/// set_ect_tcp (ipt_ECN.c) on an IPv4 packet: ECE and CWR as asked, the TCP checksum
-/// updated for the changed flags word; false when fewer than 20 bytes follow the IP header.
-fn set_ect_tcp(b: &mut [u8], ece: Option<bool>, cwr: Option<bool>) -> bool {
-    let at = usize::from(b.first().map_or(0, |v| v & 0x0f)) * 4;
-    if b.len() < at + 20 {
-        return false;
-    }
-    let old = u16::from_be_bytes([b[at + 12], b[at + 13]]);
-    let mut flags = b[at + 13];
-    for (want, bit) in [(ece, 0x40u8), (cwr, 0x80u8)] {
-        match want {
-            Some(true) => flags |= bit,
-            Some(false) => flags &= !bit,
-            None => {}
-        }
-    }
-    if flags == b[at + 13] {
-        return true;
-    }
-    b[at + 13] = flags;
-    let new = u16::from_be_bytes([b[at + 12], flags]);
-    let c = u16::from_be_bytes([b[at + 16], b[at + 17]]);
-    let c = crate::wire::checksum::update(c, old, new);
-    b[at + 16..at + 18].copy_from_slice(&c.to_be_bytes());
-    true
-}
-
 /// The options of `-m rpfilter`.
 #[derive(Clone, Copy)]
 struct RpfFlags {
@@ -165,14 +138,22 @@ pub struct EvalPacket<'a> {
     /// (stateless evaluation: matches that need it give up).
     pub ct: Option<CtView>,
     state: Option<&'a mut MatchState>,
+    /// Looks up a live confirmed connection by tuple (`-m connlimit`): `Some(closed)`.
+    conns: Option<&'a dyn Fn(&CtTuple) -> Option<bool>>,
     now_ns: i64,
     packet_index: u64,
     /// What targets asked for, in order; the caller drains it after each walk.
     pub effects: Vec<Effect>,
-    /// When tracing: every rule evaluated, as (chain, rule, matched).
+    /// When tracing: every rule evaluated, as (chain, rule, matched); the end of a chain
+    /// reached (implicit return, policy) as (chain, [`FELL_OFF`], true).
     pub trace: Option<Vec<(usize, usize, bool)>>,
+    /// Where in `trace` a `-j TRACE` took effect (rules after it are traced).
+    pub traced_from: Option<usize>,
     unsupported: Option<Unsupported>,
 }
+
+/// The rule index a trace records for reaching the end of a chain.
+pub const FELL_OFF: usize = usize::MAX;
 
 /// The name under which the stateless tests know the evaluator.
 pub type StatelessPacket<'a> = EvalPacket<'a>;
@@ -197,10 +178,12 @@ impl<'a> EvalPacket<'a> {
             host,
             ct: None,
             state: None,
+            conns: None,
             now_ns: 0,
             packet_index: 0,
             effects: Vec::new(),
             trace: None,
+            traced_from: None,
             unsupported: None,
         }
     }
@@ -224,6 +207,12 @@ impl<'a> EvalPacket<'a> {
         self.state = Some(state);
         self.now_ns = now_ns;
         self.packet_index = packet_index;
+        self
+    }
+
+    /// `-m connlimit` looks connections up with `conns`.
+    pub fn with_conns(mut self, conns: &'a dyn Fn(&CtTuple) -> Option<bool>) -> Self {
+        self.conns = Some(conns);
         self
     }
 
@@ -251,27 +240,6 @@ impl<'a> EvalPacket<'a> {
         self.info = crate::wire::ip::parse(&bytes)?;
         self.bytes = Cow::Owned(bytes);
         Ok(out)
-    }
-
-    /// The MSS `TCPMSS --clamp-mss-to-pmtu` sets: the smaller of the output interface's MTU
-    /// (`dst_mtu`; route MTUs are not modelled) and that of the route back to the source
-    /// (`tcpmss_reverse_mtu`, none: no limit), minus 40 (IPv4) or 60 (IPv6); `None` when
-    /// that leaves nothing (the kernel drops the packet).
-    fn clamp_to_pmtu(&self) -> Result<Option<u16>, String> {
-        let host = self.host;
-        let out_mtu = self
-            .out_iface
-            .and_then(|n| host.interface(n))
-            .map(|i| i.mtu)
-            .ok_or("TCPMSS --clamp-mss-to-pmtu before the packet has a route")?;
-        let in_mtu = host
-            .route_output(self.info.src, None, 0)
-            .ok()
-            .and_then(|r| host.interface_by_index(r.dev))
-            .map_or(u32::MAX, |i| i.mtu);
-        let minlen = if self.info.is_ipv6() { 60 } else { 40 };
-        let mtu = out_mtu.min(in_mtu);
-        Ok((mtu > minlen).then(|| (mtu - minlen).min(u32::from(u16::MAX)) as u16))
     }
 
     /// rpfilter_mt (ipt_rpfilter.c): the packet's source looked up as a destination (from
@@ -573,7 +541,9 @@ impl<'a> EvalPacket<'a> {
             })?,
             // The matches below ask about things a modelled host has none of (checked against
             // the kernel by the verify scenario host-matches):
-            // helper_mt (xt_helper.c): a connection without a helper answers `invert`.
+            // helper_mt (xt_helper.c) looks at the helper of the connection's *master*: only
+            // expected connections have one and fwbench attaches no helpers, so the answer
+            // is `invert` (also without an entry).
             MatchExt::Helper(h) => h.invert,
             // policy_mt (xt_policy.c): no secpath / no xfrm dst is "no policy" (-1), which
             // matches exactly `--pol none`.
@@ -614,8 +584,9 @@ impl<'a> EvalPacket<'a> {
             .ok_or_else(|| format!("match `{}' needs conntrack", m.name()))
     }
 
-    /// A match of [`MatchState`]'s (statistic, limit, recent, set, ...), if `m` is one.
-    fn stateful_match(&mut self, rule: &Rule, m: &MatchExt) -> Option<Result<bool, String>> {
+    /// Runs `f` with the stateful-match state and what it may read of the packet; `None`
+    /// without a state (stateless evaluation).
+    fn in_state<T>(&mut self, f: impl FnOnce(&mut MatchState, &Facts) -> T) -> Option<T> {
         let facts = Facts {
             bytes: &self.bytes,
             info: &self.info,
@@ -624,11 +595,16 @@ impl<'a> EvalPacket<'a> {
             ct: self.ct.as_ref(),
             in_iface: self.in_iface,
             out_iface: self.out_iface,
+            conns: self.conns,
         };
-        match self.state.as_deref_mut() {
-            Some(state) => state.eval_match(rule as *const Rule as usize, m, &facts),
-            None => None,
-        }
+        self.state.as_deref_mut().map(|state| f(state, &facts))
+    }
+
+    /// A match of [`MatchState`]'s (statistic, limit, recent, set, ...), if `m` is one.
+    fn stateful_match(&mut self, rule: &Rule, m: &MatchExt) -> Option<Result<bool, String>> {
+        let key = rule as *const Rule as usize;
+        self.in_state(|state, facts| state.eval_match(key, m, facts))
+            .flatten()
     }
 
     /// ecn_mt4 / ecn_mt6 (xt_ecn.c): ECT bits of the DS field (match_ip), then the TCP ECE
@@ -812,6 +788,9 @@ impl EvalPacket<'_> {
             }
             TargetExt::Trace(_) => {
                 self.effects.push(Effect::Trace);
+                if self.traced_from.is_none() {
+                    self.traced_from = self.trace.as_ref().map(Vec::len);
+                }
                 cont
             }
             // ttl_tg / hl_tg6 (xt_HL.c).
@@ -837,17 +816,38 @@ impl EvalPacket<'_> {
                     .map_err(mangle_err)?;
                 cont
             }
-            // ecn_tg (ipt_ECN.c): the IP codepoint first, then, for TCP, ECE/CWR
-            // (set_ect_tcp: the header read at the IP header's end, 20 bytes of it or
-            // NF_DROP; the checksum follows the flags word).
+            // ecn_tg (ipt_ECN.c): the IP codepoint, then ECE/CWR of a TCP header with the
+            // checksum updated for the flags word (set_ect_tcp).
             TargetExt::Ecn(e) => {
                 if let Some(ect) = e.ip_ect {
                     self.rewrite(|b| mangle::ecn(b, ect)).map_err(mangle_err)?;
                 }
-                if (e.ece.is_some() || e.cwr.is_some()) && self.info.protocol == crate::wire::IpProtocol::Tcp {
-                    if !self.rewrite(|b| Ok(set_ect_tcp(b, e.ece, e.cwr))).map_err(mangle_err)? {
-                        return Ok(TargetAction::Verdict(Verdict::Drop));
+                let tcp_bits = e.ece.is_some() || e.cwr.is_some();
+                if tcp_bits && self.info.protocol == crate::wire::ip::IpProtocol::Tcp {
+                    if self.info.is_later_fragment() {
+                        return Err("ECN on a later fragment reads payload as TCP".into());
                     }
+                    let at = usize::from(self.info.l4_offset);
+                    let (ece, cwr) = (e.ece, e.cwr);
+                    self.rewrite(|b| {
+                        let Some(hdr) = b.get_mut(at..at + 20) else {
+                            return Err(crate::wire::Error::Truncated);
+                        };
+                        let old = u16::from_be_bytes([hdr[12], hdr[13]]);
+                        for (want, bit) in [(ece, 0x40u8), (cwr, 0x80u8)] {
+                            match want {
+                                Some(true) => hdr[13] |= bit,
+                                Some(false) => hdr[13] &= !bit,
+                                None => {}
+                            }
+                        }
+                        let new = u16::from_be_bytes([hdr[12], hdr[13]]);
+                        let check = u16::from_be_bytes([hdr[16], hdr[17]]);
+                        let check = crate::wire::checksum::update(check, old, new);
+                        hdr[16..18].copy_from_slice(&check.to_be_bytes());
+                        Ok(())
+                    })
+                    .map_err(mangle_err)?;
                 }
                 cont
             }
@@ -861,15 +861,29 @@ impl EvalPacket<'_> {
                         .map_err(mangle_err)?;
                     cont
                 }
-                // tcpmss_mangle_packet: min(route MTU, MTU of the route back to the source)
-                // minus the minimal IP + TCP headers; a path MTU not above them drops.
+                // XT_TCPMSS_CLAMP_PMTU: the smaller of the output route's MTU and the MTU of
+                // the route back to the source (tcpmss_reverse_mtu), less the IP and TCP
+                // headers; a path MTU at or below them drops the packet.
                 crate::rules::ext::Mss::ClampToPmtu => {
                     if self.info.is_later_fragment() {
                         return cont;
                     }
-                    let Some(mss) = self.clamp_to_pmtu()? else {
-                        return Ok(TargetAction::Verdict(Verdict::Drop));
+                    let mtu_of = |dev: Option<&crate::host::Interface>| dev.map(|d| d.mtu);
+                    let out = mtu_of(self.out_iface.and_then(|n| self.host.interface(n)));
+                    let back = self
+                        .host
+                        .route_output(self.info.src, None, 0)
+                        .ok()
+                        .and_then(|r| mtu_of(self.host.interface_by_index(r.dev)));
+                    let (Some(out), Some(back)) = (out, back) else {
+                        return Err("TCPMSS --clamp-mss-to-pmtu without a route MTU".into());
                     };
+                    let headers = if self.info.is_ipv6() { 60 } else { 40 };
+                    let mtu = out.min(back);
+                    if mtu <= headers {
+                        return Ok(TargetAction::Verdict(Verdict::Drop));
+                    }
+                    let mss = u16::try_from(mtu - headers).unwrap_or(u16::MAX);
                     self.rewrite(|b| mangle::tcpmss(b, mss))
                         .map_err(mangle_err)?;
                     cont
@@ -884,27 +898,14 @@ impl EvalPacket<'_> {
             | TargetExt::Checksum(_) => cont,
             // nfqueue_tg (xt_NFQUEUE.c): handed to userspace.
             TargetExt::Nfqueue(_) => Ok(TargetAction::Verdict(Verdict::Queue)),
-            other => {
-                let facts = Facts {
-                    bytes: &self.bytes,
-                    info: &self.info,
-                    now_ns: self.now_ns,
-                    packet_index: self.packet_index,
-                    ct: self.ct.as_ref(),
-                    in_iface: self.in_iface,
-                    out_iface: self.out_iface,
-                };
-                match self.state.as_deref_mut() {
-                    Some(state) => match state.eval_target(0, other, &facts) {
-                        Some(done) => done.map(|()| TargetAction::Continue),
-                        None => Err(format!("target `{}' is not modelled", other.name())),
-                    },
-                    None => Err(format!(
-                        "target `{}' is not evaluated statelessly",
-                        other.name()
-                    )),
-                }
-            }
+            other => match self.in_state(|state, facts| state.eval_target(0, other, facts)) {
+                Some(Some(done)) => done.map(|()| TargetAction::Continue),
+                Some(None) => Err(format!("target `{}' is not modelled", other.name())),
+                None => Err(format!(
+                    "target `{}' is not evaluated statelessly",
+                    other.name()
+                )),
+            },
         }
     }
 }
@@ -945,6 +946,12 @@ impl Packet for EvalPacket<'_> {
     fn visited(&mut self, chain: usize, rule: usize, matched: bool) {
         if let Some(t) = self.trace.as_mut() {
             t.push((chain, rule, matched));
+        }
+    }
+
+    fn fell_off(&mut self, chain: usize) {
+        if let Some(t) = self.trace.as_mut() {
+            t.push((chain, FELL_OFF, true));
         }
     }
 }

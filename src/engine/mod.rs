@@ -19,7 +19,7 @@ mod eval;
 pub mod stateful;
 mod walk;
 
-pub use eval::{supported, Effect, EvalPacket, LinkHeader, StatelessPacket, Unsupported};
+pub use eval::{supported, Effect, EvalPacket, LinkHeader, StatelessPacket, Unsupported, FELL_OFF};
 
 pub use walk::{walk, Counts, DecidedBy, Decision, Packet, TargetAction, Verdict};
 

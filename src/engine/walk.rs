@@ -50,6 +50,10 @@ pub trait Packet {
     /// Told of every rule the walk evaluates and whether it matched (for traces); the
     /// default ignores it.
     fn visited(&mut self, _chain: usize, _rule: usize, _matched: bool) {}
+    /// Told when the walk reaches the end of `chain` (the implicit return of a user chain,
+    /// or the policy of the built-in chain, also after a RETURN there); the default ignores
+    /// it.
+    fn fell_off(&mut self, _chain: usize) {}
 }
 
 /// Counters of one table: per chain (in the table's order) the policy counters and one
@@ -102,6 +106,7 @@ pub fn walk(table: &Table, start: usize, packet: &mut dyn Packet, counts: &mut C
     loop {
         let Some(r) = chains[chain].rules.get(rule) else {
             // Off the end: a user chain returns; a built-in chain applies its policy.
+            packet.fell_off(chain);
             match stack.pop() {
                 Some((c, n)) => {
                     (chain, rule) = (c, n);
@@ -126,7 +131,10 @@ pub fn walk(table: &Table, start: usize, packet: &mut dyn Packet, counts: &mut C
             Target::Queue => return decided(Verdict::Queue),
             Target::Return => match stack.pop() {
                 Some((c, n)) => (chain, rule) = (c, n),
-                None => return policy(table, start, len, counts),
+                None => {
+                    packet.fell_off(start);
+                    return policy(table, start, len, counts);
+                }
             },
             Target::Jump(name) | Target::Goto(name) => {
                 let Some(next) = table.chain_index(name) else {

@@ -219,6 +219,8 @@ struct Flight<'h> {
     host_made: bool,
     /// POSTROUTING: the output interface and next hop (MASQUERADE's source choice).
     route: Option<(u32, IpAddr)>,
+    /// `skb->nf_trace`: a `-j TRACE` hit; every rule from then on writes a TRACE line.
+    nf_trace: bool,
     /// The fragments conntrack reassembled this datagram from: it leaves cut the same way.
     frags: Option<Box<crate::wire::defrag::Reassembled>>,
 }
@@ -260,6 +262,8 @@ pub struct Stack<'r> {
     /// Packets the host made itself, by outcome category.
     host_replies: HashMap<&'static str, u64>,
     tracing: bool,
+    /// Some rule uses `-j TRACE`: walks record their visits for TRACE lines.
+    has_trace_rules: bool,
 }
 
 impl<'r> Stack<'r> {
@@ -275,10 +279,12 @@ impl<'r> Stack<'r> {
                 ..conntrack::Config::default()
             })
         });
+        let mut state = MatchState::new(config.seed, ipsets);
+        state.prepare(ruleset);
         Stack {
             ruleset,
             host,
-            state: MatchState::new(config.seed, ipsets),
+            state,
             config,
             counts,
             conntrack,
@@ -287,7 +293,13 @@ impl<'r> Stack<'r> {
             index: 0,
             host_replies: HashMap::new(),
             tracing: false,
+            has_trace_rules: uses_trace(ruleset),
         }
+    }
+
+    /// The ipsets as `-j SET` and element timeouts have left them.
+    pub fn ipsets(&self) -> &IpSets {
+        self.state.ipsets()
     }
 
     /// The counters of `table` (shaped by [`Counts::new`]), if the ruleset has it.
@@ -384,6 +396,7 @@ impl<'r> Stack<'r> {
             untracked: false,
             host_made: false,
             route: None,
+            nf_trace: false,
             frags: None,
         }
     }
@@ -728,6 +741,11 @@ impl<'r> Stack<'r> {
         out: &mut Processed,
     ) -> HookEnd {
         let host = self.host;
+        // An iptables ruleset never sees IPv6 packets and an ip6tables one never IPv4: the
+        // other family's tables are empty, so its packets pass every hook.
+        if !self.same_family(f) {
+            return HookEnd::Accept;
+        }
         let Some(t) = self.ruleset.table(table) else {
             return HookEnd::Accept;
         };
@@ -737,29 +755,69 @@ impl<'r> Stack<'r> {
         let Some(counts) = self.counts.get_mut(&table) else {
             return HookEnd::Accept;
         };
-        let mut p = EvalPacket::owned(std::mem::take(&mut f.bytes), f.info, host).with_state(
-            &mut self.state,
-            now_ns,
-            self.index,
-        );
+        // `-m connlimit` asks the connection table whether a tuple is a live connection,
+        // and whether it is closing (TCP TIME_WAIT or CLOSE).
+        let table_ref = self.conntrack.as_ref();
+        let lookup = move |t: &CtTuple| -> Option<bool> {
+            let tuple = conntrack::Tuple {
+                src: t.src,
+                dst: t.dst,
+                protocol: t.protocol,
+                src_port: t.src_port,
+                dst_port: t.dst_port,
+            };
+            let c = table_ref?.find_confirmed(&tuple, now_ns)?;
+            Some(matches!(c.state_name(), Some("TIME_WAIT") | Some("CLOSE")))
+        };
+        let mut p = EvalPacket::owned(std::mem::take(&mut f.bytes), f.info, host)
+            .with_state(&mut self.state, now_ns, self.index)
+            .with_conns(&lookup);
         if let Some(l) = f.link {
             p = p.with_link(l);
         }
         p.set_interfaces(f.in_iface, f.out_iface);
         p.mark = f.mark;
         p.ct = f.ct.take();
-        if self.tracing {
+        if self.tracing || self.has_trace_rules {
             p.trace = Some(Vec::new());
         }
         let decision = walk(t, start, &mut p, counts);
+        let traced_from = p.traced_from.take();
         if let Some(visits) = p.trace.take() {
-            out.trace.push(TraceStep::Chain {
-                table,
-                hook,
-                visits,
-                verdict: decision.verdict,
-                by: decision.by,
-            });
+            let from = if f.nf_trace { Some(0) } else { traced_from };
+            if let Some(from) = from {
+                let ctx = crate::engine::LogContext {
+                    in_iface: f.in_iface,
+                    out_iface: f.out_iface,
+                    link: f.link.map(|l| {
+                        let ethertype = if f.info.is_ipv6() { 0x86dd } else { 0x0800 };
+                        (l.dst, l.src, ethertype)
+                    }),
+                    mark: p.mark,
+                };
+                let lines = trace_lines(
+                    self.ruleset,
+                    self.config.backend,
+                    t,
+                    &visits[from.min(visits.len())..],
+                    &decision,
+                    &ctx,
+                    p.bytes(),
+                );
+                out.log.extend(lines);
+            }
+            if self.tracing {
+                out.trace.push(TraceStep::Chain {
+                    table,
+                    hook,
+                    visits,
+                    verdict: decision.verdict,
+                    by: decision.by,
+                });
+            }
+        }
+        if traced_from.is_some() {
+            f.nf_trace = true;
         }
         let unsupported = p.take_unsupported();
         let effects = std::mem::take(&mut p.effects);
@@ -801,7 +859,7 @@ impl<'r> Stack<'r> {
                 }
                 Effect::Reject(with) => rejected = Some(with),
                 Effect::Untrack => f.untracked = true,
-                Effect::Trace => {}
+                Effect::Trace => f.nf_trace = true,
                 Effect::Log(line) => out.log.push(line),
             }
         }
@@ -858,6 +916,11 @@ impl<'r> Stack<'r> {
             .is_some_and(|r| matches!(&r.target, Target::Ext(TargetExt::Nfqueue(q)) if q.bypass))
     }
 
+    /// Whether the packet is of the ruleset's address family.
+    fn same_family(&self, f: &Flight) -> bool {
+        f.info.is_ipv6() == (self.ruleset.family == crate::rules::Family::Ipv6)
+    }
+
     /// Before conntrack has seen a packet, `-m conntrack` sees INVALID (no entry) or
     /// UNTRACKED (after `-j CT --notrack`).
     fn enter_hook_untracked(&self, f: &mut Flight<'r>) {
@@ -886,6 +949,11 @@ impl<'r> Stack<'r> {
 
     /// nf_conntrack_in at PREROUTING / OUTPUT.
     fn conntrack_in(&mut self, now_ns: i64, f: &mut Flight<'r>, out: &mut Processed) {
+        // Rules load conntrack per family (nf_ct_netns_get): the other family is untracked.
+        if !self.same_family(f) {
+            f.ct = None;
+            return;
+        }
         let Some(table) = self.conntrack.as_mut() else {
             return;
         };
@@ -1325,4 +1393,155 @@ fn nat_range(
         }
         _ => return Ok(None),
     }))
+}
+
+/// Whether any rule uses `-j TRACE`.
+fn uses_trace(ruleset: &Ruleset) -> bool {
+    ruleset.tables.iter().any(|t| {
+        t.chains().iter().any(|c| {
+            c.rules
+                .iter()
+                .any(|r| matches!(&r.target, Target::Ext(TargetExt::Trace(_))))
+        })
+    })
+}
+
+/// The TRACE lines of one chain walk of a traced packet: iptables-legacy's kernel log lines
+/// (`trace_packet` in ip_tables.c: one per matched rule and per chain end reached, the
+/// kernel calling an unconditional ACCEPT/DROP/RETURN rule `policy` in a built-in chain and
+/// `return` in a user chain, as it does for the chain's tail), or what `xtables-monitor
+/// --trace` prints for iptables-nft (a PACKET line, then one event per matched rule and for
+/// the policy; none for the end of a user chain).
+fn trace_lines(
+    ruleset: &Ruleset,
+    backend: Backend,
+    table: &crate::rules::Table,
+    visits: &[(usize, usize, bool)],
+    decision: &crate::engine::Decision,
+    ctx: &crate::engine::LogContext,
+    bytes: &[u8],
+) -> Vec<String> {
+    use crate::engine::{NftTraceEvent, NftVerdict, TraceKind, FELL_OFF};
+    let chains = table.chains();
+    let name = table.kind.name();
+    let mut lines = Vec::new();
+    let v6 = bytes.first().is_some_and(|b| b >> 4 == 6);
+    // nft rule handles: the table's chains first, then its rules in the order written.
+    let mut order: Vec<((u32, u32), usize, usize)> = Vec::new();
+    if backend == Backend::Nft {
+        for (ci, c) in chains.iter().enumerate() {
+            for (ri, r) in c.rules.iter().enumerate() {
+                order.push(((r.pos.line, r.pos.col), ci, ri));
+            }
+        }
+        order.sort();
+    }
+    let handle = |ci: usize, ri: usize| {
+        let at = order
+            .iter()
+            .position(|&(_, c, r)| c == ci && r == ri)
+            .unwrap_or(0);
+        (chains.len() + at + 1) as u64
+    };
+    let mut packet_line_done = false;
+    for &(ci, ri, matched) in visits.iter().filter(|v| v.2) {
+        let _ = matched;
+        let c = &chains[ci];
+        match backend {
+            Backend::Legacy => {
+                let (kind, n) = if ri == FELL_OFF {
+                    let kind = if c.hook.is_some() {
+                        TraceKind::Policy
+                    } else {
+                        TraceKind::Return
+                    };
+                    (kind, c.rules.len() + 1)
+                } else if is_unconditional_verdict(&c.rules[ri]) {
+                    let kind = if c.hook.is_some() {
+                        TraceKind::Policy
+                    } else {
+                        TraceKind::Return
+                    };
+                    (kind, ri + 1)
+                } else {
+                    (TraceKind::Rule, ri + 1)
+                };
+                lines.push(crate::engine::trace_line(
+                    backend, name, &c.name, kind, n, ctx, bytes,
+                ));
+            }
+            Backend::Nft => {
+                if ri == FELL_OFF && c.hook.is_none() {
+                    continue;
+                }
+                if !packet_line_done {
+                    lines.push(crate::engine::nft_trace_packet_line(0, ctx, bytes));
+                    packet_line_done = true;
+                }
+                let (kind, verdict, text, h) = if ri == FELL_OFF {
+                    let verdict = match decision.verdict {
+                        Verdict::Accept => NftVerdict::Accept,
+                        Verdict::Drop => NftVerdict::Drop,
+                        Verdict::Queue => NftVerdict::Queue,
+                    };
+                    (TraceKind::Policy, verdict, String::new(), 0)
+                } else {
+                    let r = &c.rules[ri];
+                    let verdict = match &r.target {
+                        Target::Accept => NftVerdict::Accept,
+                        Target::Drop => NftVerdict::Drop,
+                        Target::Queue => NftVerdict::Queue,
+                        Target::Return => NftVerdict::Return,
+                        Target::Jump(to) => NftVerdict::Jump(to),
+                        Target::Goto(to) => NftVerdict::Goto(to),
+                        Target::Ext(TargetExt::Reject(_)) => NftVerdict::Drop,
+                        Target::Ext(TargetExt::Nfqueue(_)) => NftVerdict::Queue,
+                        Target::Ext(
+                            TargetExt::Dnat(_)
+                            | TargetExt::Snat(_)
+                            | TargetExt::Masquerade(_)
+                            | TargetExt::Redirect(_)
+                            | TargetExt::Netmap(_),
+                        ) => NftVerdict::Accept,
+                        _ => NftVerdict::Continue,
+                    };
+                    let mut text = format!("-A {}", c.name);
+                    crate::rules::save::save_rule_body(
+                        &mut text,
+                        ruleset,
+                        r,
+                        crate::rules::names::Names::system(),
+                    );
+                    (TraceKind::Rule, verdict, text, handle(ci, ri))
+                };
+                let ev = NftTraceEvent {
+                    table: name,
+                    chain: &c.name,
+                    kind,
+                    handle: h,
+                    verdict,
+                    rule: &text,
+                };
+                lines.push(crate::engine::nft_trace_event_line(v6, 0, &ev));
+            }
+        }
+    }
+    lines
+}
+
+/// `unconditional(s) && standard target && verdict < 0` in ip_tables.c: a rule without any
+/// match whose target is ACCEPT, DROP, QUEUE or RETURN.
+fn is_unconditional_verdict(r: &Rule) -> bool {
+    let ip = &r.ip;
+    ip.src.is_none()
+        && ip.dst.is_none()
+        && ip.in_iface.is_none()
+        && ip.out_iface.is_none()
+        && ip.proto.is_none()
+        && ip.fragment.is_none()
+        && r.matches.is_empty()
+        && matches!(
+            r.target,
+            Target::Accept | Target::Drop | Target::Queue | Target::Return
+        )
 }

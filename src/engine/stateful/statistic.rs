@@ -2,11 +2,14 @@
 
 use crate::rules::ext::Probability;
 
-/// `--mode nth`: the rule's counter (started at `--packet` by statistic_mt_check) steps to
-/// 0 after reaching `every` (`--every` less one); the packet that brings it to 0 matches.
-pub fn nth(count: &mut u32, every: u32) -> bool {
+/// `--mode nth`: the rule's `k`-th packet (from 0) matches when `k mod (every + 1)` is
+/// `--packet`. Measured on both backends: iptables-legacy's xt_statistic starts its counter
+/// at `every - packet` (libxt_statistic) and matches when it wraps to 0; iptables-nft makes
+/// `numgen inc mod N == P`, whose first value is 0. `count` is `k mod (every + 1)`.
+pub fn nth(count: &mut u32, every: u32, packet: u32) -> bool {
+    let hit = *count == packet;
     *count = if *count == every { 0 } else { *count + 1 };
-    *count == 0
+    hit
 }
 
 /// `--mode random`: `(get_random_u32() & 0x7FFFFFFF) < probability`.
