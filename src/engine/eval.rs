@@ -58,6 +58,7 @@ fn match_supported(m: &MatchExt) -> bool {
             | MatchExt::Socket(_)
             | MatchExt::DevGroup(_)
             | MatchExt::RpFilter(_)
+            | MatchExt::Sctp(_)
     )
 }
 
@@ -109,6 +110,50 @@ pub enum Effect {
     Trace,
     /// `-j LOG` / `-j NFLOG` hit: the line, formatted when the rule hit.
     Log(String),
+}
+
+/// match_packet (xt_sctp.c): walks the chunks from `offset` to the end of the datagram
+/// against `--chunk-types any|all|only` with its flag tests (match_flags: the first test
+/// for the chunk's type decides). `None` where the kernel hot-drops (a chunk header cut
+/// short or of length 0).
+fn sctp_chunks_match(c: &crate::rules::ext::SctpChunks, dgram: &[u8], mut offset: usize) -> Option<bool> {
+    use crate::rules::ext::ChunkMatch;
+    let listed = |t: u8| c.chunkmap[usize::from(t) / 32] & (1 << (t % 32)) != 0;
+    let flags_ok = |t: u8, f: u8| {
+        c.flag_info
+            .iter()
+            .find(|i| i.chunktype == t)
+            .is_none_or(|i| f & i.flag_mask == i.flag)
+    };
+    let mut left = c.chunkmap;
+    loop {
+        let h = dgram.get(offset..offset + 4)?;
+        let (typ, flags, len) = (h[0], h[1], usize::from(u16::from_be_bytes([h[2], h[3]])));
+        if len == 0 {
+            return None;
+        }
+        if listed(typ) {
+            match c.match_type {
+                ChunkMatch::Any if flags_ok(typ, flags) => return Some(true),
+                ChunkMatch::All if flags_ok(typ, flags) => {
+                    left[usize::from(typ) / 32] &= !(1 << (typ % 32));
+                }
+                ChunkMatch::Only if !flags_ok(typ, flags) => return Some(false),
+                _ => {}
+            }
+        } else if c.match_type == ChunkMatch::Only {
+            return Some(false);
+        }
+        offset += (len + 3) & !3;
+        if offset >= dgram.len() {
+            break;
+        }
+    }
+    Some(match c.match_type {
+        ChunkMatch::All => left.iter().all(|w| *w == 0),
+        ChunkMatch::Any => false,
+        ChunkMatch::Only => true,
+    })
 }
 
 /// The options of `-m rpfilter`.
@@ -533,6 +578,32 @@ impl<'a> EvalPacket<'a> {
                 .conn
                 .as_ref()
                 .is_some_and(|conn| ((conn.mark & c.0.mask) == c.0.mark) != c.0.invert),
+            // sctp_mt (xt_sctp.c): never on a later fragment; ports, then the chunks.
+            MatchExt::Sctp(sc) => {
+                if later {
+                    return Ok(false);
+                }
+                let at = usize::from(self.info.l4_offset);
+                let end = (self.info.total_len as usize).min(self.bytes.len());
+                let Some(h) = self.bytes.get(at..at + 12).filter(|_| at + 12 <= end) else {
+                    return Err("sctp match on a truncated SCTP header (kernel hot-drops)".into());
+                };
+                let (sport, dport) = (
+                    u16::from_be_bytes([h[0], h[1]]),
+                    u16::from_be_bytes([h[2], h[3]]),
+                );
+                let ports = sc.sport.is_none_or(|r| r.contains(sport))
+                    && sc.dport.is_none_or(|r| r.contains(dport));
+                match (&sc.chunk_types, ports) {
+                    (Some(c), true) => {
+                        let Some(hit) = sctp_chunks_match(c, &self.bytes[..end], at + 12) else {
+                            return Err("sctp match on a truncated chunk (kernel hot-drops)".into());
+                        };
+                        hit != c.invert
+                    }
+                    (_, p) => p,
+                }
+            }
             MatchExt::RpFilter(r) => self.rpfilter(RpfFlags {
                 loose: r.loose,
                 validmark: r.validmark,
@@ -1005,6 +1076,40 @@ mod tests {
         );
         assert_eq!(hits, [1, 1, 1, 0, 1, 0, 0]);
         assert!(why.is_none());
+    }
+
+    #[test]
+    fn sctp_chunk_walk_any_all_only_and_hot_drop() {
+        use crate::rules::ext::{ChunkMatch, SctpChunks};
+        // 20-byte IP header (contents unused), 12-byte SCTP header, INIT (20) then DATA (17,
+        // padded to 20).
+        let mut d = vec![0u8; 32];
+        d.extend_from_slice(&[1, 0, 0, 20]);
+        d.extend_from_slice(&[0; 16]);
+        d.extend_from_slice(&[0, 3, 0, 17]);
+        d.extend_from_slice(&[0; 16]);
+        let chunks = |match_type, types: &[u8]| {
+            let mut chunkmap = [0u32; 8];
+            for t in types {
+                chunkmap[usize::from(*t) / 32] |= 1 << (t % 32);
+            }
+            SctpChunks {
+                match_type,
+                chunkmap,
+                flag_info: Vec::new(),
+                invert: false,
+            }
+        };
+        let m = |c: &SctpChunks, d: &[u8]| sctp_chunks_match(c, d, 32);
+        assert_eq!(m(&chunks(ChunkMatch::Any, &[0]), &d), Some(true));
+        assert_eq!(m(&chunks(ChunkMatch::All, &[0, 1]), &d), Some(true));
+        assert_eq!(m(&chunks(ChunkMatch::All, &[0, 1, 3]), &d), Some(false));
+        assert_eq!(m(&chunks(ChunkMatch::Only, &[1]), &d), Some(false));
+        assert_eq!(m(&chunks(ChunkMatch::Only, &[0, 1]), &d), Some(true));
+        // The padded DATA chunk ends 3 bytes early: the walk reads a header cut short.
+        assert_eq!(m(&chunks(ChunkMatch::All, &[5]), &d[..d.len() - 3]), Some(false));
+        d.push(0);
+        assert_eq!(m(&chunks(ChunkMatch::All, &[5]), &d), None);
     }
 
     #[test]

@@ -56,6 +56,7 @@ pub use basic::{Reject, RejectWith};
 pub use connection::{Connbytes, ConnbytesDir, ConnbytesWhat, Connlimit, MarkMatch};
 pub use conntrack::{Conntrack, CtAddr, CtDir, CtStates, CtStatus, PortSpan, State};
 pub use header::Ecn;
+pub use l4::{ChunkMatch, SctpChunks};
 pub use log::{Log, LogFlags, Nflog};
 pub use mark::{Connmark as ConnmarkTarget, ConnmarkMode, Mark as MarkTarget, ShiftDir};
 pub use multiport::MultiportDir;
