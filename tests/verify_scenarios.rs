@@ -22,9 +22,9 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use common::{root_with, skip};
+use fwbench::engine::Verdict;
 use fwbench::gen::script;
 use fwbench::host::Host;
-use fwbench::engine::Verdict;
 use fwbench::netfilter::stack::Config;
 use fwbench::rules::parse::{parse_ruleset, ParseOptions};
 use fwbench::rules::{Backend, Family};
@@ -52,7 +52,7 @@ fn scenario_dirs() -> Vec<PathBuf> {
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| p.is_dir())
         .filter(|p| {
-            only.as_ref().is_none_or(|o| {
+            only.as_ref().map_or(true, |o| {
                 p.file_name()
                     .is_some_and(|n| o.iter().any(|x| x == n.to_string_lossy().as_ref()))
             })
@@ -151,7 +151,8 @@ fn load(dir: &Path) -> Result<Scenario, String> {
             .or_else(|| Some(PathBuf::from("/work/shared/corpus")).filter(|p| p.is_dir()))
             .ok_or("the shared corpus is not there")?;
         let file = corpus.join(c.trim());
-        let text = std::fs::read_to_string(&file).map_err(|e| format!("{}: {e}", file.display()))?;
+        let text =
+            std::fs::read_to_string(&file).map_err(|e| format!("{}: {e}", file.display()))?;
         (with_hooks(&text), Family::Ipv4)
     } else {
         return Err(format!("{}: no rules, rules6 or corpus", dir.display()));
@@ -160,7 +161,8 @@ fn load(dir: &Path) -> Result<Scenario, String> {
         Some(t) => Host::from_toml_str(&at("host.toml"), &t).map_err(|e| e.to_string())?,
         None => Host::kubernetes_node(),
     };
-    let traffic_text = read(dir, "traffic").ok_or_else(|| format!("{}: no traffic", dir.display()))?;
+    let traffic_text =
+        read(dir, "traffic").ok_or_else(|| format!("{}: no traffic", dir.display()))?;
     let traffic = script::parse(&traffic_text, &at("traffic"), &host).map_err(|e| e.to_string())?;
     let readme = read(dir, "README").unwrap_or_default();
     Ok(Scenario {

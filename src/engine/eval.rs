@@ -116,14 +116,18 @@ pub enum Effect {
 /// against `--chunk-types any|all|only` with its flag tests (match_flags: the first test
 /// for the chunk's type decides). `None` where the kernel hot-drops (a chunk header cut
 /// short or of length 0).
-fn sctp_chunks_match(c: &crate::rules::ext::SctpChunks, dgram: &[u8], mut offset: usize) -> Option<bool> {
+fn sctp_chunks_match(
+    c: &crate::rules::ext::SctpChunks,
+    dgram: &[u8],
+    mut offset: usize,
+) -> Option<bool> {
     use crate::rules::ext::ChunkMatch;
     let listed = |t: u8| c.chunkmap[usize::from(t) / 32] & (1 << (t % 32)) != 0;
     let flags_ok = |t: u8, f: u8| {
         c.flag_info
             .iter()
             .find(|i| i.chunktype == t)
-            .is_none_or(|i| f & i.flag_mask == i.flag)
+            .map_or(true, |i| f & i.flag_mask == i.flag)
     };
     let mut left = c.chunkmap;
     loop {
@@ -592,8 +596,8 @@ impl<'a> EvalPacket<'a> {
                     u16::from_be_bytes([h[0], h[1]]),
                     u16::from_be_bytes([h[2], h[3]]),
                 );
-                let ports = sc.sport.is_none_or(|r| r.contains(sport))
-                    && sc.dport.is_none_or(|r| r.contains(dport));
+                let ports = sc.sport.map_or(true, |r| r.contains(sport))
+                    && sc.dport.map_or(true, |r| r.contains(dport));
                 match (&sc.chunk_types, ports) {
                     (Some(c), true) => {
                         let Some(hit) = sctp_chunks_match(c, &self.bytes[..end], at + 12) else {
@@ -637,7 +641,7 @@ impl<'a> EvalPacket<'a> {
             // (the default; host files cannot set another).
             MatchExt::DevGroup(d) => [&d.src, &d.dst].iter().all(|g| {
                 g.as_ref()
-                    .is_none_or(|g| ((g.value.group & g.value.mask) == 0) != g.invert)
+                    .map_or(true, |g| ((g.value.group & g.value.mask) == 0) != g.invert)
             }),
             other => {
                 return Err(format!(
@@ -1107,7 +1111,10 @@ mod tests {
         assert_eq!(m(&chunks(ChunkMatch::Only, &[1]), &d), Some(false));
         assert_eq!(m(&chunks(ChunkMatch::Only, &[0, 1]), &d), Some(true));
         // The padded DATA chunk ends 3 bytes early: the walk reads a header cut short.
-        assert_eq!(m(&chunks(ChunkMatch::All, &[5]), &d[..d.len() - 3]), Some(false));
+        assert_eq!(
+            m(&chunks(ChunkMatch::All, &[5]), &d[..d.len() - 3]),
+            Some(false)
+        );
         d.push(0);
         assert_eq!(m(&chunks(ChunkMatch::All, &[5]), &d), None);
     }

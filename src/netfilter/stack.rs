@@ -582,7 +582,9 @@ impl<'r> Stack<'r> {
                 let (typ, code) = if f.info.is_ipv6() { (2, 0) } else { (3, 4) };
                 let local = self.host.is_local(f.info.dst);
                 if let Some(src) = crate::engine::error_source(&f.info, self.host, local) {
-                    if let Some(r) = crate::wire::reply::icmp_error_info(&f.bytes, typ, code, mtu, src) {
+                    if let Some(r) =
+                        crate::wire::reply::icmp_error_info(&f.bytes, typ, code, mtu, src)
+                    {
                         self.send_from_host(now_ns, r, out);
                     }
                 }
