@@ -29,7 +29,7 @@ mod trace;
 
 pub use log::{log_line, nflog_line, LogContext};
 pub use reject::{
-    error_source, local_reply, reject_reply, reject_reply_at, time_exceeded, IcmpRateLimit,
+    error_source, local_reply, local_reply_at, reject_reply, reject_reply_at, time_exceeded, IcmpRateLimit,
     RejectSite,
 };
 pub use trace::{

@@ -153,11 +153,22 @@ pub fn time_exceeded(offending: &[u8], host: &Host) -> Option<Vec<u8>> {
 /// parameter problem "unrecognized next header" (IPv6, `ip6_protocol_deliver_rcu`) for a
 /// protocol nothing handles. Every one of them first verifies the upper-layer checksum and
 /// drops a packet that fails it; IPv6 also drops UDP with a zero checksum. `None` as well
-/// for what the kernel answers in ways we do not model: other ICMP requests (timestamp
-/// replies carry the clock), protocols a module may handle (IGMP, GRE, ESP, AH, SCTP,
-/// DCCP, tunnels), and echo requests to broadcast or multicast addresses
-/// (`icmp_echo_ignore_broadcasts`).
+/// for what the kernel answers in ways we do not model: other ICMP requests, protocols a
+/// module may handle (IGMP, GRE, ESP, AH, SCTP, DCCP, tunnels), and echo requests to
+/// broadcast or multicast addresses (`icmp_echo_ignore_broadcasts`). An IPv4 timestamp
+/// request gets a timestamp reply only from [`local_reply_at`], which knows the time.
 pub fn local_reply(offending: &[u8], host: &Host) -> Option<Vec<u8>> {
+    local_reply_inner(offending, host, None)
+}
+
+/// [`local_reply`] at time `now_ns` (UTC nanoseconds): also answers an IPv4 timestamp
+/// request (icmp_timestamp: receive and transmit time are the milliseconds since midnight
+/// UT; to a unicast local address only, as echo requests).
+pub fn local_reply_at(offending: &[u8], host: &Host, now_ns: i64) -> Option<Vec<u8>> {
+    local_reply_inner(offending, host, Some(now_ns))
+}
+
+fn local_reply_inner(offending: &[u8], host: &Host, now_ns: Option<i64>) -> Option<Vec<u8>> {
     let info = ip::parse(offending).ok()?;
     if info.total_len as usize > offending.len() || info.frag.is_some() {
         return None;
@@ -187,6 +198,12 @@ pub fn local_reply(offending: &[u8], host: &Host) -> Option<Vec<u8>> {
         IpProtocol::Icmp | IpProtocol::Icmpv6 if (info.protocol == IpProtocol::Icmpv6) == v6 => {
             if !reply::l4_checksum_ok(offending, &info) || !host.is_local(info.dst) {
                 return None;
+            }
+            if let (Some(now), crate::wire::L4Info::Icmp { msg_type: 13, .. }, false) =
+                (now_ns, info.l4, v6)
+            {
+                let ms = (now.div_euclid(1_000_000) % 86_400_000) as u32;
+                return reply::timestamp_reply(offending, info.dst, ms);
             }
             reply::echo_reply(offending, info.dst)
         }

@@ -1253,7 +1253,7 @@ impl<'r> Stack<'r> {
     /// What the host's own stack answers to a packet delivered to it when nothing listens
     /// (tcp_v4_send_reset, icmp port unreachable, icmp_echo).
     fn local_stack_reply(&mut self, now_ns: i64, f: &Flight<'r>, out: &mut Processed) {
-        if let Some(reply) = crate::engine::local_reply(&f.bytes, self.host) {
+        if let Some(reply) = crate::engine::local_reply_at(&f.bytes, self.host, now_ns) {
             self.send_from_host(now_ns, reply, out);
         }
     }

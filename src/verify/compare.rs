@@ -42,13 +42,24 @@ pub const RANDOM_ENDPOINT: Allowance = Allowance {
     reason: "-m statistic --mode random chooses the backend per connection at random; any of \
              the endpoints the caller lists is accepted",
 };
+pub const ICMP_TIMESTAMP: Allowance = Allowance {
+    name: "icmp-timestamp",
+    reason: "the receive and transmit times of an ICMP timestamp reply are the replying \
+             clock's milliseconds since midnight UT: the lab's clock is not the capture's",
+};
 pub const CHECKSUM_FOLLOWS: Allowance = Allowance {
     name: "checksum-follows",
     reason: "a checksum covering an allowed difference differs with it",
 };
 
 /// Every allowance, for documentation and `--help`.
-pub const ALLOWANCES: &[Allowance] = &[ICMP_IP_ID, NAT_PORT, RANDOM_ENDPOINT, CHECKSUM_FOLLOWS];
+pub const ALLOWANCES: &[Allowance] = &[
+    ICMP_IP_ID,
+    NAT_PORT,
+    RANDOM_ENDPOINT,
+    ICMP_TIMESTAMP,
+    CHECKSUM_FOLLOWS,
+];
 
 /// What to compare and which randomness to accept. The default compares everything from the
 /// IP header on exactly, with only the ICMP-error IP id allowed to differ.
@@ -686,7 +697,15 @@ fn field_at(f: &[u8], o: usize) -> Field {
             if rel < ihl {
                 return field("IPv4 options", ip + 20..ip + ihl, false);
             }
-            l4_field(f.get(ip + 9).copied().unwrap_or(0), ip + ihl, o)
+            // The clock fields of a timestamp reply (RFC 792: receive, transmit).
+            let l4 = ip + ihl;
+            if f.get(ip + 9) == Some(&1)
+                && f.get(l4) == Some(&crate::wire::icmpv4::kind::TIMESTAMP_REPLY)
+                && (l4 + 12..l4 + 20).contains(&o)
+            {
+                return field("ICMP timestamp", l4 + 12..l4 + 20, false);
+            }
+            l4_field(f.get(ip + 9).copied().unwrap_or(0), l4, o)
         }
         Some(6) => {
             let rel = o - ip;
@@ -770,6 +789,7 @@ fn allow(field: &Field, k: &[u8], e: &[u8], opts: &CompareOptions) -> Option<All
                 && (crate::wire::icmpv4::is_error(*icmp_type) || replies.contains(icmp_type)))
             .then_some(ICMP_IP_ID)
         }
+        "ICMP timestamp" => Some(ICMP_TIMESTAMP),
         "TCP source port" | "TCP destination port" | "UDP source port" | "UDP destination port" => {
             let (lo, hi) = opts.nat_ports?;
             let (a, b) = (read_be(k, &field.range)?, read_be(e, &field.range)?);

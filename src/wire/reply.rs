@@ -439,6 +439,59 @@ pub fn echo_reply(request: &[u8], src: IpAddr) -> Option<Vec<u8>> {
     assemble(src, info.src, proto, fields, l4)
 }
 
+/// icmp_timestamp: the reply to an IPv4 timestamp request (type 13) with at least 4 bytes
+/// after its header: type 14, code 0, the request's id and sequence, its originate time,
+/// then receive and transmit time both `ms` (the kernel's `inet_current_timestamp`,
+/// milliseconds since midnight UT); 20 bytes of ICMP. IP fields as an echo reply's.
+pub fn timestamp_reply(request: &[u8], src: IpAddr, ms: u32) -> Option<Vec<u8>> {
+    let info = ip::parse(request).ok()?;
+    let end = trimmed(request, &info)?;
+    if info.frag.is_some() || info.is_ipv6() || !src.is_ipv4() || !unicast_source(info.src) {
+        return None;
+    }
+    let at = usize::from(info.l4_offset);
+    let icmp = request.get(at..end)?;
+    if icmp.len() < 12 || icmp[0] != icmpv4::kind::TIMESTAMP {
+        return None;
+    }
+    let mut l4 = vec![icmpv4::kind::TIMESTAMP_REPLY, 0, 0, 0];
+    l4.extend_from_slice(&icmp[4..12]);
+    l4.extend_from_slice(&ms.to_be_bytes());
+    l4.extend_from_slice(&ms.to_be_bytes());
+    fill_l4_checksum(&mut l4, 2, src, info.src, 1, false);
+    let fields = IpFields {
+        tos: info.tos,
+        ttl: DEFAULT_TTL,
+        df: false,
+        id: 0,
+        flow: 0,
+    };
+    assemble(src, info.src, 1, fields, l4)
+}
+
+#[cfg(test)]
+mod timestamp_tests {
+    use super::*;
+
+    #[test]
+    fn timestamp_reply_echoes_originate_and_stamps_the_clock() {
+        // 10.0.0.9 > 10.0.0.1, timestamp request id 7 seq 2, originate 0xabcd, TOS 0x10.
+        let mut req = vec![
+            0x45, 0x10, 0, 40, 0, 1, 0, 0, 64, 1, 0, 0, 10, 0, 0, 9, 10, 0, 0, 1,
+        ];
+        req.extend_from_slice(&[13, 0, 0, 0, 0, 7, 0, 2, 0, 0, 0xab, 0xcd]);
+        req.extend_from_slice(&[0; 8]);
+        crate::wire::verify::recompute(&mut req).expect("checksums");
+        let r = timestamp_reply(&req, "10.0.0.1".parse().unwrap(), 1234).expect("a reply");
+        assert_eq!(r.len(), 40);
+        assert_eq!((r[1], r[8], r[20], r[21]), (0x10, 64, 14, 0));
+        assert_eq!(&r[24..32], &[0, 7, 0, 2, 0, 0, 0xab, 0xcd]);
+        assert_eq!(&r[32..40], &[0, 0, 4, 0xd2, 0, 0, 4, 0xd2]);
+        assert!(crate::wire::verify::verify(&r).expect("parses").all_ok());
+        assert!(timestamp_reply(&req[..28], "10.0.0.1".parse().unwrap(), 0).is_none());
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
