@@ -790,6 +790,17 @@ fn allow(field: &Field, k: &[u8], e: &[u8], opts: &CompareOptions) -> Option<All
             .then_some(ICMP_IP_ID)
         }
         "ICMP timestamp" => Some(ICMP_TIMESTAMP),
+        // The id of an echo request/reply rewritten by source NAT (see reply_difference);
+        // the sequence number must agree.
+        "ICMP rest of header" => {
+            opts.nat_ports?;
+            let r = &field.range;
+            let l4 = r.start.checked_sub(4)?;
+            let echo = [0u8, 8, 128, 129];
+            let is_echo = |f: &[u8]| f.get(l4).is_some_and(|t| echo.contains(t));
+            let seq = |f: &[u8]| f.get(r.start + 2..r.end).map(<[u8]>::to_vec);
+            (is_echo(k) && is_echo(e) && seq(k) == seq(e)).then_some(NAT_PORT)
+        }
         "TCP source port" | "TCP destination port" | "UDP source port" | "UDP destination port" => {
             let (lo, hi) = opts.nat_ports?;
             let (a, b) = (read_be(k, &field.range)?, read_be(e, &field.range)?);
@@ -899,10 +910,18 @@ fn reply_difference(
     if k == e {
         return Ok(None);
     }
-    if k.icmp != e.icmp {
-        return Err(());
-    }
     let mut used = None;
+    match (k.icmp, e.icmp) {
+        (a, b) if a == b => {}
+        // An ICMP id is NAT's "port": with SNAT/MASQUERADE (on a clash) or --random the
+        // kernel draws it from the whole 16-bit space.
+        (Some((kt, kc, _)), Some((et, ec, _)))
+            if (kt, kc) == (et, ec) && opts.nat_ports.is_some() =>
+        {
+            used = Some(NAT_PORT);
+        }
+        _ => return Err(()),
+    }
     for (a, b) in [(k.src, e.src), (k.dst, e.dst)] {
         if a != b {
             if opts.random_endpoints.contains(&a) && opts.random_endpoints.contains(&b) {
