@@ -150,7 +150,8 @@ fn load(dir: &Path) -> Result<Scenario, String> {
             .or_else(|| Some(PathBuf::from("/work/shared/corpus")).filter(|p| p.is_dir()))
             .ok_or("the shared corpus is not there")?;
         let file = corpus.join(c.trim());
-        let text = std::fs::read_to_string(&file).map_err(|e| format!("{}: {e}", file.display()))?;
+        let text =
+            std::fs::read_to_string(&file).map_err(|e| format!("{}: {e}", file.display()))?;
         (with_hooks(&text), Family::Ipv4)
     } else {
         return Err(format!("{}: no rules, rules6 or corpus", dir.display()));
@@ -159,7 +160,8 @@ fn load(dir: &Path) -> Result<Scenario, String> {
         Some(t) => Host::from_toml_str(&at("host.toml"), &t).map_err(|e| e.to_string())?,
         None => Host::kubernetes_node(),
     };
-    let traffic_text = read(dir, "traffic").ok_or_else(|| format!("{}: no traffic", dir.display()))?;
+    let traffic_text =
+        read(dir, "traffic").ok_or_else(|| format!("{}: no traffic", dir.display()))?;
     let traffic = script::parse(&traffic_text, &at("traffic"), &host).map_err(|e| e.to_string())?;
     let readme = read(dir, "README").unwrap_or_default();
     Ok(Scenario {

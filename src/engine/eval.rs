@@ -248,6 +248,17 @@ impl<'a> EvalPacket<'a> {
         self.unsupported.take()
     }
 
+    /// `-j NOTRACK` / `-j CT --notrack` (xt_CT.c): a packet without an entry gets the
+    /// untracked one at once, so the rules after it in the same chain see UNTRACKED
+    /// (measured: `-j CT --notrack` then `-m state --state NEW,INVALID` in raw OUTPUT
+    /// counts nothing). A packet that already has an entry keeps it.
+    fn untrack(&mut self) {
+        self.effects.push(Effect::Untrack);
+        if let Some(ct) = self.ct.as_mut().filter(|c| c.conn.is_none()) {
+            *ct = CtView::untracked();
+        }
+    }
+
     fn give_up(&mut self, why: String) -> bool {
         if self.unsupported.is_none() {
             self.unsupported = Some(Unsupported(why));
@@ -726,7 +737,7 @@ impl EvalPacket<'_> {
             // xt_CT.c: `--notrack` attaches the untracked entry; helpers, zones and timeout
             // policies are not modelled.
             TargetExt::Notrack(_) => {
-                self.effects.push(Effect::Untrack);
+                self.untrack();
                 cont
             }
             TargetExt::Ct(ct) => {
@@ -734,7 +745,7 @@ impl EvalPacket<'_> {
                 {
                     return Err("target `CT' other than --notrack is not modelled".into());
                 }
-                self.effects.push(Effect::Untrack);
+                self.untrack();
                 cont
             }
             TargetExt::Trace(_) => {

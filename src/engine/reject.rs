@@ -319,7 +319,11 @@ mod local_reply_tests {
 
     fn ip(line: &str) -> Vec<u8> {
         let host = Host::kubernetes_node();
-        match script::parse(line, "t", &host).expect("parses").remove(0).packet {
+        match script::parse(line, "t", &host)
+            .expect("parses")
+            .remove(0)
+            .packet
+        {
             Injected::Frame { frame, .. } => frame[14..].to_vec(),
             Injected::Local { ip } => ip,
         }

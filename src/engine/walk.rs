@@ -312,11 +312,16 @@ mod tests {
 
     #[test]
     fn counters_after_a_mangling_target_take_the_new_length() {
-        let rs = ruleset("*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -j MARK --set-mark 1\n-A INPUT\nCOMMIT\n");
+        let rs = ruleset(
+            "*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -j MARK --set-mark 1\n-A INPUT\nCOMMIT\n",
+        );
         let table = rs.table(TableKind::Filter).expect("filter table");
         let mut counts = Counts::new(table);
         walk(table, 0, &mut Growing(100), &mut counts);
-        assert_eq!(counts.rules[0], [Counters::new(1, 100), Counters::new(1, 104)]);
+        assert_eq!(
+            counts.rules[0],
+            [Counters::new(1, 100), Counters::new(1, 104)]
+        );
         assert_eq!(counts.policy[0], Counters::new(1, 104));
     }
 }

@@ -262,10 +262,9 @@ impl Spec {
             "udp" => Proto::Udp,
             "icmp" => Proto::Icmp,
             "icmp6" | "icmpv6" | "ipv6-icmp" => Proto::Icmp6,
-            n => Proto::Other(
-                n.parse()
-                    .map_err(|_| format!("unknown protocol `{n}' (tcp, udp, icmp, icmp6 or a number)"))?,
-            ),
+            n => Proto::Other(n.parse().map_err(|_| {
+                format!("unknown protocol `{n}' (tcp, udp, icmp, icmp6 or a number)")
+            })?),
         };
         let mut spec = Spec {
             proto: Some(proto),
@@ -351,10 +350,38 @@ impl Spec {
 
     fn check_keys(&self) -> Result<(), String> {
         const KEYS: &[&str] = &[
-            "ttl", "hl", "tos", "dscp", "ecn", "id", "df", "nodf", "mf", "fragoff", "frag",
-            "badipsum", "ipopts", "len", "data", "hex", "flags", "seq", "ack", "win", "opts",
-            "badsum", "nosum", "peer", "echo-request", "echo-reply", "ping", "pong", "type",
-            "code", "mtu", "repeat",
+            "ttl",
+            "hl",
+            "tos",
+            "dscp",
+            "ecn",
+            "id",
+            "df",
+            "nodf",
+            "mf",
+            "fragoff",
+            "frag",
+            "badipsum",
+            "ipopts",
+            "len",
+            "data",
+            "hex",
+            "flags",
+            "seq",
+            "ack",
+            "win",
+            "opts",
+            "badsum",
+            "nosum",
+            "peer",
+            "echo-request",
+            "echo-reply",
+            "ping",
+            "pong",
+            "type",
+            "code",
+            "mtu",
+            "repeat",
         ];
         for (k, v) in &self.kv {
             let repeat = k.starts_with('x') && v.is_empty() && k[1..].parse::<u64>().is_ok();
@@ -488,7 +515,13 @@ impl Spec {
         Ok(m)
     }
 
-    fn ip_header(&self, proto: Proto, src: IpAddr, dst: IpAddr, l4_len: usize) -> Result<Vec<u8>, String> {
+    fn ip_header(
+        &self,
+        proto: Proto,
+        src: IpAddr,
+        dst: IpAddr,
+        l4_len: usize,
+    ) -> Result<Vec<u8>, String> {
         let ttl = self.num("ttl")?.or(self.num("hl")?).unwrap_or(64) as u8;
         let mut tos = self.num("tos")?.unwrap_or(0) as u8;
         if let Some(d) = self.num("dscp")? {
@@ -526,7 +559,10 @@ impl Spec {
                 let frag = (u16::from(df) << 14)
                     | (u16::from(self.has("mf")) << 13)
                     | ((fragoff / 8) as u16 & 0x1fff);
-                let id = self.num("id")?.filter(|_| !matches!(proto, Proto::Icmp)).unwrap_or(0x1234) as u16;
+                let id = self
+                    .num("id")?
+                    .filter(|_| !matches!(proto, Proto::Icmp))
+                    .unwrap_or(0x1234) as u16;
                 let mut h = vec![0x40 | (hl / 4) as u8, tos];
                 h.extend_from_slice(&(total as u16).to_be_bytes());
                 h.extend_from_slice(&id.to_be_bytes());
@@ -553,7 +589,11 @@ impl Spec {
     /// Breaks the checksums the line asks to break.
     fn spoil(&self, ip: &mut [u8], proto: Proto) {
         let v6 = ip[0] >> 4 == 6;
-        let l4 = if v6 { 40 } else { usize::from(ip[0] & 0x0f) * 4 };
+        let l4 = if v6 {
+            40
+        } else {
+            usize::from(ip[0] & 0x0f) * 4
+        };
         let at = match proto {
             Proto::Tcp => Some(l4 + 16),
             Proto::Udp => Some(l4 + 6),
@@ -579,7 +619,11 @@ impl Spec {
 fn udp_checksum(ip: &mut [u8]) {
     use crate::wire::checksum;
     let v6 = ip[0] >> 4 == 6;
-    let off = if v6 { 40 } else { usize::from(ip[0] & 0x0f) * 4 };
+    let off = if v6 {
+        40
+    } else {
+        usize::from(ip[0] & 0x0f) * 4
+    };
     if ip.len() < off + 8 {
         return;
     }
@@ -681,7 +725,8 @@ fn mac(s: &str) -> Result<[u8; 6], String> {
         _ => {}
     }
     let b = hex(s)?;
-    b.try_into().map_err(|_| format!("`{s}' is not a MAC address"))
+    b.try_into()
+        .map_err(|_| format!("`{s}' is not a MAC address"))
 }
 
 fn tcp_flags(s: &str) -> Result<u8, String> {
@@ -710,9 +755,7 @@ fn tcp_options(s: &str) -> Result<Vec<u8>, String> {
         for item in s.split(',') {
             let mut parts = item.split(':');
             let name = parts.next().unwrap_or("");
-            let args: Vec<u64> = parts
-                .map(|p| number(name, p))
-                .collect::<Result<_, _>>()?;
+            let args: Vec<u64> = parts.map(|p| number(name, p)).collect::<Result<_, _>>()?;
             match (name, args.as_slice()) {
                 ("mss", [m]) => o.extend_from_slice(&[2, 4, (*m >> 8) as u8, *m as u8]),
                 ("sackok", []) => o.extend_from_slice(&[4, 2]),
@@ -754,12 +797,10 @@ mod tests {
 
     #[test]
     fn a_handshake_numbers_itself() {
-        let p = ips(
-            "eth0 tcp 203.0.113.5:40000 > 10.0.0.5:80 flags=S\n\
+        let p = ips("eth0 tcp 203.0.113.5:40000 > 10.0.0.5:80 flags=S\n\
              cni0 tcp 10.0.0.5:80 > 203.0.113.5:40000 flags=SA\n\
              eth0 tcp 203.0.113.5:40000 > 10.0.0.5:80 flags=PA data=\"hi\"\n\
-             cni0 tcp 10.0.0.5:80 > 203.0.113.5:40000 flags=A\n",
-        );
+             cni0 tcp 10.0.0.5:80 > 203.0.113.5:40000 flags=A\n");
         let seq = |p: &[u8]| u32::from_be_bytes([p[24], p[25], p[26], p[27]]);
         let ack = |p: &[u8]| u32::from_be_bytes([p[28], p[29], p[30], p[31]]);
         assert_eq!(ack(&p[1]), seq(&p[0]) + 1);
@@ -777,9 +818,13 @@ mod tests {
         assert_eq!(p.len(), 2);
         assert_eq!((p[0][8], p[0][1], p[0].len()), (1, 0x10, 31));
         assert!(!crate::wire::verify::verify(&p[0]).expect("parses").all_ok());
-        let u = ips("eth0 udp 1.2.3.4:5 > 10.0.0.1:53 len=3\neth0 udp [2001:db8::5]:5 > [2001:db8::1]:53");
+        let u = ips(
+            "eth0 udp 1.2.3.4:5 > 10.0.0.1:53 len=3\neth0 udp [2001:db8::5]:5 > [2001:db8::1]:53",
+        );
         assert!(u.iter().all(|q| q[26..28] != [0, 0] || q[46..48] != [0, 0]));
-        assert!(u.iter().all(|q| crate::wire::verify::verify(q).expect("parses").all_ok()));
+        assert!(u
+            .iter()
+            .all(|q| crate::wire::verify::verify(q).expect("parses").all_ok()));
         let f = ips("eth0 udp 1.2.3.4:5 > 10.0.0.1:53 len=100 frag=48");
         assert_eq!(f.len(), 3);
         assert_eq!(u16::from_be_bytes([f[1][6], f[1][7]]), 0x2000 | 6);
@@ -796,14 +841,27 @@ mod tests {
 
     #[test]
     fn mistakes_name_the_line() {
-        let e = parse("# c\n\neth9 tcp 1.2.3.4:1 > 5.6.7.8:2", "traffic", &Host::kubernetes_node())
-            .expect_err("no eth9");
+        let e = parse(
+            "# c\n\neth9 tcp 1.2.3.4:1 > 5.6.7.8:2",
+            "traffic",
+            &Host::kubernetes_node(),
+        )
+        .expect_err("no eth9");
         assert_eq!(e.line, 3);
         assert!(e.to_string().starts_with("traffic:3: "), "{e}");
-        let e = parse("eth0 tcp 1.2.3.4 > 5.6.7.8:2", "f", &Host::kubernetes_node()).expect_err("port");
+        let e = parse(
+            "eth0 tcp 1.2.3.4 > 5.6.7.8:2",
+            "f",
+            &Host::kubernetes_node(),
+        )
+        .expect_err("port");
         assert!(e.message.contains("ADDR:PORT"), "{e}");
-        let e = parse("eth0 udp 1.2.3.4:1 > 5.6.7.8:2 bogus=1", "f", &Host::kubernetes_node())
-            .expect_err("key");
+        let e = parse(
+            "eth0 udp 1.2.3.4:1 > 5.6.7.8:2 bogus=1",
+            "f",
+            &Host::kubernetes_node(),
+        )
+        .expect_err("key");
         assert!(e.message.contains("bogus"), "{e}");
     }
 }
