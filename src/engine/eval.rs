@@ -12,8 +12,8 @@
 use std::borrow::Cow;
 use std::net::IpAddr;
 
-use super::ct::{CtTuple, CtView};
-use super::stateful::{Facts, MatchState};
+use super::ct::CtView;
+use super::stateful::{ConnLookup, Facts, MatchState};
 use super::walk::{Packet, TargetAction, Verdict};
 use crate::host::Host;
 use crate::rules::ext::{Ecn, LimitIface, MatchExt, MultiportDir, PktType, TargetExt};
@@ -129,7 +129,7 @@ pub struct EvalPacket<'a> {
     pub ct: Option<CtView>,
     state: Option<&'a mut MatchState>,
     /// Looks up a live confirmed connection by tuple (`-m connlimit`): `Some(closed)`.
-    conns: Option<&'a dyn Fn(&CtTuple) -> Option<bool>>,
+    conns: Option<&'a ConnLookup<'a>>,
     now_ns: i64,
     packet_index: u64,
     /// What targets asked for, in order; the caller drains it after each walk.
@@ -201,7 +201,7 @@ impl<'a> EvalPacket<'a> {
     }
 
     /// `-m connlimit` looks connections up with `conns`.
-    pub fn with_conns(mut self, conns: &'a dyn Fn(&CtTuple) -> Option<bool>) -> Self {
+    pub fn with_conns(mut self, conns: &'a ConnLookup<'a>) -> Self {
         self.conns = Some(conns);
         self
     }
@@ -528,7 +528,7 @@ impl<'a> EvalPacket<'a> {
             // (the default; host files cannot set another).
             MatchExt::DevGroup(d) => [&d.src, &d.dst].iter().all(|g| {
                 g.as_ref()
-                    .is_none_or(|g| ((g.value.group & g.value.mask) == 0) != g.invert)
+                    .map_or(true, |g| ((g.value.group & g.value.mask) == 0) != g.invert)
             }),
             other => {
                 return Err(format!(
