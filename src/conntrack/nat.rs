@@ -5,8 +5,9 @@
 //! Addresses: a single address is taken as is; a range is chosen by the kernel's
 //! `jhash2` of the source address with the destination as the initial value (0 with
 //! `--persistent`), scaled into the range: deterministic, so it is reproduced exactly here.
-//! Ports: kept when free and in range. Otherwise the kernel starts its search at a random
-//! offset (`get_random_u16`, or a keyed hash for `--random`); here the offset comes from
+//! Ports: kept when free and in range. Otherwise the kernel starts its search at the
+//! range's first port for a destination manip without `--random`, else at a random
+//! offset (`get_random_u16`, or a keyed hash for `--random`); here that offset comes from
 //! the configured seed and the tuple, so the chosen port is in the same range but not the
 //! kernel's (NETFILTER.md §3). Privileged source ports stay privileged without a range:
 //! below 512 map into 1..=511, 512..=1023 into 600..=1023, others into 1024..=65535.
@@ -308,7 +309,14 @@ fn unique_key(t: &mut Tuple, r: &NatRange, manip: Manip, taken: &dyn Taken, seed
     } else {
         0
     };
-    let mut off = tuple_hash(seed, &orig, salt) as u32 & 0xffff;
+    // A destination manip without --random starts at the range's first port (off = 0:
+    // measured, DNAT --to-destination A:8000-8002 gives 8000 to every new flow that does not
+    // clash); a source manip starts at a random offset.
+    let mut off = if manip == Manip::Dst && !r.random && !r.random_fully {
+        0
+    } else {
+        tuple_hash(seed, &orig, salt) as u32 & 0xffff
+    };
     let mut attempts = size.min(128);
     let mut round = 0u64;
     loop {

@@ -12,8 +12,8 @@
 use std::borrow::Cow;
 use std::net::IpAddr;
 
-use super::ct::{CtTuple, CtView};
-use super::stateful::{Facts, MatchState};
+use super::ct::CtView;
+use super::stateful::{ConnLookup, Facts, MatchState};
 use super::walk::{Packet, TargetAction, Verdict};
 use crate::host::Host;
 use crate::rules::ext::{Ecn, LimitIface, MatchExt, MultiportDir, PktType, TargetExt};
@@ -188,7 +188,7 @@ pub struct EvalPacket<'a> {
     pub ct: Option<CtView>,
     state: Option<&'a mut MatchState>,
     /// Looks up a live confirmed connection by tuple (`-m connlimit`): `Some(closed)`.
-    conns: Option<&'a dyn Fn(&CtTuple) -> Option<bool>>,
+    conns: Option<&'a ConnLookup<'a>>,
     now_ns: i64,
     packet_index: u64,
     /// What targets asked for, in order; the caller drains it after each walk.
@@ -260,7 +260,7 @@ impl<'a> EvalPacket<'a> {
     }
 
     /// `-m connlimit` looks connections up with `conns`.
-    pub fn with_conns(mut self, conns: &'a dyn Fn(&CtTuple) -> Option<bool>) -> Self {
+    pub fn with_conns(mut self, conns: &'a ConnLookup<'a>) -> Self {
         self.conns = Some(conns);
         self
     }
@@ -338,6 +338,17 @@ impl<'a> EvalPacket<'a> {
 
     pub fn take_unsupported(&mut self) -> Option<Unsupported> {
         self.unsupported.take()
+    }
+
+    /// `-j NOTRACK` / `-j CT --notrack` (xt_CT.c): a packet without an entry gets the
+    /// untracked one at once, so the rules after it in the same chain see UNTRACKED
+    /// (measured: `-j CT --notrack` then `-m state --state NEW,INVALID` in raw OUTPUT
+    /// counts nothing). A packet that already has an entry keeps it.
+    fn untrack(&mut self) {
+        self.effects.push(Effect::Untrack);
+        if let Some(ct) = self.ct.as_mut().filter(|c| c.conn.is_none()) {
+            *ct = CtView::untracked();
+        }
     }
 
     fn give_up(&mut self, why: String) -> bool {
@@ -850,7 +861,7 @@ impl EvalPacket<'_> {
             // xt_CT.c: `--notrack` attaches the untracked entry; helpers, zones and timeout
             // policies are not modelled.
             TargetExt::Notrack(_) => {
-                self.effects.push(Effect::Untrack);
+                self.untrack();
                 cont
             }
             TargetExt::Ct(ct) => {
@@ -858,7 +869,7 @@ impl EvalPacket<'_> {
                 {
                     return Err("target `CT' other than --notrack is not modelled".into());
                 }
-                self.effects.push(Effect::Untrack);
+                self.untrack();
                 cont
             }
             TargetExt::Trace(_) => {

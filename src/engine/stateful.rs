@@ -43,6 +43,10 @@ pub use recent::{jiffies, HZ};
 /// Identifies a rule for per-rule state: its address in the (immutable) ruleset.
 pub type RuleKey = usize;
 
+/// Looks a connection up by one of its tuples: `None` when no live confirmed connection has
+/// it, else whether it is closing (TCP TIME_WAIT or CLOSE), for `-m connlimit`.
+pub type ConnLookup<'a> = dyn Fn(&crate::engine::ct::CtTuple) -> Option<bool> + 'a;
+
 /// What a stateful match may read of the packet besides its own state.
 pub struct Facts<'a> {
     /// The packet from its IP header.
@@ -59,7 +63,7 @@ pub struct Facts<'a> {
     /// when no confirmed entry has it, `Some(closed)` otherwise, `closed` being TCP in
     /// TIME_WAIT or CLOSE (nf_conncount's `already_closed`). `None` here: connlimit is
     /// reported as not evaluable.
-    pub conns: Option<&'a dyn Fn(&crate::engine::ct::CtTuple) -> Option<bool>>,
+    pub conns: Option<&'a ConnLookup<'a>>,
 }
 
 impl Facts<'_> {

@@ -6,6 +6,7 @@ pub mod cluster;
 pub mod kube;
 pub mod node_rules;
 mod packet;
+pub mod random;
 mod rng;
 pub mod script;
 pub mod traffic;

@@ -47,6 +47,21 @@ pub struct Config {
     /// sockets does (TCP reset, ICMP port unreachable, echo reply). Off for captures that
     /// already hold the host's own answers.
     pub local_replies: bool,
+    /// Test-only: a deliberate error in the emulation, to show that `verify` notices
+    /// one. Not reachable from the command line; always `None` outside tests.
+    pub fault: Option<Fault>,
+}
+
+/// A deliberate emulation error (test-only, see [`Config::fault`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Fault {
+    /// [`Stack::counted_ruleset`] reports one packet of 100 bytes more for rule `rule`
+    /// (0-based) of `chain` in `table` than the rule counted.
+    MiscountRule {
+        table: TableKind,
+        chain: String,
+        rule: usize,
+    },
 }
 
 impl Default for Config {
@@ -56,6 +71,7 @@ impl Default for Config {
             seed: 0,
             queue_verdict: Verdict::Accept,
             local_replies: true,
+            fault: None,
         }
     }
 }
@@ -321,6 +337,19 @@ impl<'r> Stack<'r> {
                 }
             }
         }
+        if let Some(Fault::MiscountRule { table, chain, rule }) = &self.config.fault {
+            let r = rs
+                .tables
+                .iter_mut()
+                .filter(|t| t.kind == *table)
+                .flat_map(|t| t.chains_mut().iter_mut())
+                .filter(|c| c.name == *chain)
+                .find_map(|c| c.rules.get_mut(*rule));
+            if let Some(r) = r {
+                r.counters.packets += 1;
+                r.counters.bytes += 100;
+            }
+        }
         rs
     }
 
@@ -452,10 +481,10 @@ impl<'r> Stack<'r> {
         let route = match route {
             Ok(r) => r,
             Err(e) => {
-                self.forget(&f);
                 if let Some(code) = e.icmp_unreachable_code(host.forwarding(dev)) {
                     self.host_icmp_error(now_ns, &f, 3, code, out);
                 }
+                self.forget(&f);
                 return Outcome::NoRoute(format!("{} ({:?})", e.errno.message(), e.reason));
             }
         };
@@ -546,11 +575,18 @@ impl<'r> Stack<'r> {
             self.forget(&f);
             return Outcome::NoRoute("route to an unknown interface".into());
         };
+        // ip_forward / ip6_forward: a frame sent to a link-layer broadcast or multicast
+        // address (pkt_type not PACKET_HOST) is never forwarded, also when DNAT gave it a
+        // unicast destination.
+        if f.link.is_some_and(|l| l.dst[0] & 1 == 1) {
+            self.forget(&f);
+            return Outcome::NoRoute("ip_forward: not addressed to this host (pkt_type)".into());
+        }
         // ip_forward / ip6_forward: a TTL that would reach 0 is answered with time exceeded
         // and the packet never meets FORWARD; otherwise it is decremented before the hook.
         if f.info.ttl <= 1 {
-            self.forget(&f);
             self.time_exceeded(now_ns, &f, out);
+            self.forget(&f);
             return Outcome::TtlExceeded;
         }
         if let Err(e) = f
@@ -873,10 +909,13 @@ impl<'r> Stack<'r> {
                 HookEnd::Accept
             }
             Verdict::Drop => {
+                // REJECT answers before the unconfirmed entry goes: its answer carries it.
+                if let (Some(with), DecidedBy::Rule { .. }) = (rejected, decision.by) {
+                    self.reject(now_ns, f, hook, with, out);
+                }
                 self.forget(f);
                 match (rejected, decision.by) {
-                    (Some(with), DecidedBy::Rule { .. }) => {
-                        self.reject(now_ns, f, hook, with, out);
+                    (Some(_), DecidedBy::Rule { .. }) => {
                         HookEnd::Stop(Outcome::Rejected(at(decision.by)))
                     }
                     (_, DecidedBy::Rule { .. }) => {
@@ -926,6 +965,11 @@ impl<'r> Stack<'r> {
     /// Before conntrack has seen a packet, `-m conntrack` sees INVALID (no entry) or
     /// UNTRACKED (after `-j CT --notrack`).
     fn enter_hook_untracked(&self, f: &mut Flight<'r>) {
+        if f.conn.is_some() || f.untracked {
+            // Carries the entry nf_ct_attach gave it (see `send_attached`) or the one it
+            // had before it looped back.
+            return;
+        }
         if self.conntrack.is_some() {
             f.ct = Some(if f.untracked {
                 CtView::untracked()
@@ -961,6 +1005,11 @@ impl<'r> Stack<'r> {
         };
         if f.untracked {
             f.ct = Some(CtView::untracked());
+            return;
+        }
+        if f.conn.is_some() {
+            // It has its entry already (nf_ct_attach, or looped back): nf_conntrack_in
+            // leaves it alone.
             return;
         }
         let hook = if f.in_iface.is_none() {
@@ -1220,7 +1269,7 @@ impl<'r> Stack<'r> {
         if let Some(reply) =
             crate::engine::reject_reply_at(&with, &f.bytes, &f.info, self.host, site)
         {
-            self.send_from_host(now_ns, reply, out);
+            self.send_attached(now_ns, reply, f, out);
         }
     }
 
@@ -1239,14 +1288,14 @@ impl<'r> Stack<'r> {
             return;
         };
         if let Some(reply) = crate::wire::reply::icmp_error(&f.bytes, typ, code, src) {
-            self.send_from_host(now_ns, reply, out);
+            self.send_attached(now_ns, reply, f, out);
         }
     }
 
     /// Time exceeded for a packet whose TTL ran out while forwarding.
     fn time_exceeded(&mut self, now_ns: i64, f: &Flight<'r>, out: &mut Processed) {
         if let Some(reply) = crate::engine::time_exceeded(&f.bytes, self.host) {
-            self.send_from_host(now_ns, reply, out);
+            self.send_attached(now_ns, reply, f, out);
         }
     }
 
@@ -1260,11 +1309,43 @@ impl<'r> Stack<'r> {
 
     /// A packet the host makes itself goes through OUTPUT and POSTROUTING.
     fn send_from_host(&mut self, now_ns: i64, ip: Vec<u8>, out: &mut Processed) {
+        self.send_made(now_ns, ip, None, out);
+    }
+
+    /// An answer netfilter or icmp_send makes about `offending`: it carries the offending
+    /// packet's connection, RELATED in the other direction (nf_ct_attach, called by
+    /// nf_send_reset and by icmp_glue_bits for ICMP errors), so conntrack does not look it
+    /// up at OUTPUT and NAT translates it also when that connection was never confirmed
+    /// (a DNATed packet whose TTL ran out or that FORWARD rejected). An untracked or
+    /// INVALID offending packet has none to give.
+    fn send_attached(
+        &mut self,
+        now_ns: i64,
+        ip: Vec<u8>,
+        offending: &Flight<'r>,
+        out: &mut Processed,
+    ) {
+        let attach = offending.conn.filter(|_| !offending.untracked);
+        self.send_made(now_ns, ip, attach, out);
+    }
+
+    fn send_made(
+        &mut self,
+        now_ns: i64,
+        ip: Vec<u8>,
+        attach: Option<(ConnId, Dir)>,
+        out: &mut Processed,
+    ) {
         let Ok(info) = crate::wire::ip::parse(&ip) else {
             return;
         };
         let mut f = self.flight(&ip, info, None, None);
         f.host_made = true;
+        if let (Some((id, dir)), Some(t)) = (attach, self.conntrack.as_ref()) {
+            let dir = dir.opposite();
+            f.conn = Some((id, dir));
+            f.ct = Some(view(t, id, dir, CtState::Related, now_ns));
+        }
         let mut inner = Processed::new();
         let outcome = self.output(now_ns, f, &mut inner);
         *self.host_replies.entry(outcome.category()).or_insert(0) += 1;
@@ -1546,4 +1627,264 @@ fn is_unconditional_verdict(r: &Rule) -> bool {
             r.target,
             Target::Accept | Target::Drop | Target::Queue | Target::Return
         )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::parse::{parse_ruleset, ParseOptions};
+    use crate::rules::Family;
+
+    fn v4_ruleset(text: &str) -> Ruleset {
+        parse_ruleset(
+            text,
+            "test",
+            ParseOptions {
+                family: Family::Ipv4,
+                backend: Backend::Nft,
+            },
+        )
+        .expect("valid ruleset")
+    }
+
+    /// A TCP SYN 192.168.1.30:42653 → 203.0.113.5:80 with `ttl`, checksums filled.
+    fn syn(ttl: u8) -> Vec<u8> {
+        let mut ip = vec![0x45, 0, 0, 40, 0, 1, 0x40, 0, ttl, 6, 0, 0];
+        ip.extend_from_slice(&[192, 168, 1, 30, 203, 0, 113, 5]);
+        ip.extend_from_slice(&[0xa6, 0x9d, 0, 80, 0, 0, 0, 1, 0, 0, 0, 0, 0x50, 0x02]);
+        ip.extend_from_slice(&[0xfa, 0xf0, 0, 0, 0, 0]);
+        crate::wire::verify::recompute(&mut ip).expect("valid");
+        ip
+    }
+
+    /// The one answer the host made, from its IP header.
+    fn host_reply(p: &Processed) -> Vec<u8> {
+        let r: Vec<&Emitted> = p
+            .emitted
+            .iter()
+            .filter(|e| e.kind == EmitKind::HostReply)
+            .collect();
+        assert_eq!(r.len(), 1, "{:?}", p.outcome);
+        r[0].frame[14..].to_vec()
+    }
+
+    /// An ICMP error about a DNATed packet that never got through (TTL ran out, REJECT in
+    /// FORWARD) carries its unconfirmed connection (nf_ct_attach): the kernel sends it from
+    /// the original destination and quotes the packet as the client sent it (measured by
+    /// tests/verify_random, seed 241948874946581).
+    #[test]
+    fn errors_about_unconfirmed_dnat_packets_are_translated() {
+        let host = Host::kubernetes_node();
+        for (rules, ttl) in [
+            ("*nat\n:PREROUTING ACCEPT [0:0]\n-A PREROUTING -j DNAT --to-destination 10.96.0.10\nCOMMIT\n", 1),
+            ("*nat\n:PREROUTING ACCEPT [0:0]\n-A PREROUTING -j DNAT --to-destination 10.96.0.10\nCOMMIT\n\
+              *filter\n:FORWARD ACCEPT [0:0]\n-A FORWARD -j REJECT\nCOMMIT\n", 64),
+        ] {
+            let rs = v4_ruleset(rules);
+            let mut stack = Stack::new(&rs, &host, IpSets::parse("", "none").expect("empty"), Config::default());
+            let p = stack.receive(0, "eth0", None, &syn(ttl));
+            let r = host_reply(&p);
+            assert_eq!(r[12..16], [203, 0, 113, 5], "outer source: the original destination");
+            assert_eq!(r[16..20], [192, 168, 1, 30]);
+            assert_eq!(r[28 + 16..28 + 20], [203, 0, 113, 5], "quoted destination");
+            assert!(stack.conntrack_list(0).is_empty(), "nothing confirmed");
+        }
+    }
+
+    /// A locally generated segment rejected with a reset in filter OUTPUT: the reset goes
+    /// through OUTPUT itself and meets the same rule, which drops it (a reset gets no reset).
+    #[test]
+    fn a_reset_for_a_local_packet_walks_output() {
+        let host = Host::kubernetes_node();
+        let rs = v4_ruleset(
+            "*filter\n:OUTPUT ACCEPT [0:0]\n-A OUTPUT -p tcp -m tcp ! --dport 22 -j REJECT --reject-with tcp-reset\nCOMMIT\n",
+        );
+        let mut stack = Stack::new(
+            &rs,
+            &host,
+            IpSets::parse("", "none").expect("empty"),
+            Config::default(),
+        );
+        let mut ip = vec![0x45, 0, 0, 40, 0, 1, 0x40, 0, 64, 6, 0, 0];
+        ip.extend_from_slice(&[192, 168, 99, 11, 10, 244, 1, 9]);
+        ip.extend_from_slice(&[0x86, 0x1e, 0x23, 0x4f, 0, 0, 0, 1, 0, 0, 0, 0, 0x50, 0x02]);
+        ip.extend_from_slice(&[0xfa, 0xf0, 0, 0, 0, 0]);
+        crate::wire::verify::recompute(&mut ip).expect("valid");
+        let p = stack.send_local(0, &ip);
+        assert!(p.emitted.is_empty(), "{:?}", p.emitted);
+        let counted = stack.counted_ruleset();
+        let out = counted
+            .table(TableKind::Filter)
+            .and_then(|t| t.chain("OUTPUT"))
+            .expect("OUTPUT");
+        assert_eq!(out.rules[0].counters.packets, 2);
+        assert_eq!(out.rules[0].counters.bytes, 80);
+    }
+
+    /// After `-j CT --notrack` the rules below it in the same chain see UNTRACKED
+    /// (kernel: verify_random seed 80494814947257).
+    #[test]
+    fn notrack_is_seen_by_the_next_rules_of_the_chain() {
+        let host = Host::kubernetes_node();
+        let rs = v4_ruleset(
+            "*raw\n:OUTPUT ACCEPT [0:0]\n-A OUTPUT -j CT --notrack\n\
+             -A OUTPUT -m state --state NEW,INVALID\n-A OUTPUT -m state --state UNTRACKED\nCOMMIT\n",
+        );
+        let mut stack = Stack::new(
+            &rs,
+            &host,
+            IpSets::parse("", "none").expect("empty"),
+            Config::default(),
+        );
+        let mut ip = vec![0x45, 0, 0, 40, 0, 1, 0x40, 0, 64, 6, 0, 0];
+        ip.extend_from_slice(&[192, 168, 99, 11, 10, 244, 1, 9]);
+        ip.extend_from_slice(&[0x86, 0x1e, 0x23, 0x4f, 0, 0, 0, 1, 0, 0, 0, 0, 0x50, 0x02]);
+        ip.extend_from_slice(&[0xfa, 0xf0, 0, 0, 0, 0]);
+        crate::wire::verify::recompute(&mut ip).expect("valid");
+        stack.send_local(0, &ip);
+        let counted = stack.counted_ruleset();
+        let out = counted
+            .table(TableKind::Raw)
+            .and_then(|t| t.chain("OUTPUT"))
+            .expect("OUTPUT");
+        let packets: Vec<u64> = out.rules.iter().map(|r| r.counters.packets).collect();
+        assert_eq!(packets, [1, 0, 1]);
+    }
+
+    /// UDP to a broadcast or multicast address gets no port unreachable, a ping to the
+    /// subnet broadcast no echo reply (kernel: verify_random seeds 155192049872061,
+    /// 82843548680950 and others).
+    #[test]
+    fn the_host_does_not_answer_broadcast_or_multicast() {
+        let host = Host::kubernetes_node();
+        let rs = v4_ruleset("");
+        for (dst, mac, proto) in [
+            ([192, 168, 0, 255], [0xff; 6], 17u8),
+            ([255, 255, 255, 255], [0xff; 6], 17),
+            ([224, 0, 0, 251], [1, 0, 0x5e, 0, 0, 0xfb], 17),
+            ([192, 168, 0, 255], [0xff; 6], 1),
+        ] {
+            let mut stack = Stack::new(
+                &rs,
+                &host,
+                IpSets::parse("", "none").expect("empty"),
+                Config::default(),
+            );
+            let mut ip = vec![
+                0x45, 0, 0, 33, 0, 1, 0x40, 0, 64, proto, 0, 0, 192, 168, 0, 10,
+            ];
+            ip.extend_from_slice(&dst);
+            if proto == 17 {
+                ip.extend_from_slice(&[0x9c, 0x40, 0, 53, 0, 13, 0, 0]);
+            } else {
+                ip.extend_from_slice(&[8, 0, 0, 0, 0x12, 0x34, 0, 1]);
+            }
+            ip.extend_from_slice(b"hello");
+            crate::wire::verify::recompute(&mut ip).expect("valid");
+            let link = LinkHeader {
+                src: [2, 0xfb, 0, 0, 0, 0x10],
+                dst: mac,
+            };
+            let p = stack.receive(0, "eth0", Some(link), &ip);
+            assert!(
+                p.emitted.is_empty(),
+                "{dst:?} proto {proto}: {:?}",
+                p.emitted
+            );
+        }
+    }
+
+    /// A frame to the Ethernet broadcast address is not forwarded, also when DNAT gave it a
+    /// unicast destination, and leaves no connection (kernel: verify_random seed
+    /// 184379775736738).
+    #[test]
+    fn broadcast_frames_are_not_forwarded_after_dnat() {
+        let host = Host::kubernetes_node();
+        let rs = v4_ruleset(
+            "*nat\n:PREROUTING ACCEPT [0:0]\n-A PREROUTING -j DNAT --to-destination 10.96.0.10\nCOMMIT\n",
+        );
+        let mut stack = Stack::new(
+            &rs,
+            &host,
+            IpSets::parse("", "none").expect("empty"),
+            Config::default(),
+        );
+        let mut ip = vec![0x45, 0, 0, 33, 0, 1, 0x40, 0, 64, 17, 0, 0, 192, 168, 0, 20];
+        ip.extend_from_slice(&[255, 255, 255, 255, 0xce, 0x46, 0x0c, 0x7d, 0, 13, 0, 0]);
+        ip.extend_from_slice(b"hello");
+        crate::wire::verify::recompute(&mut ip).expect("valid");
+        let link = LinkHeader {
+            src: [2, 0xfb, 0, 0, 0, 0x10],
+            dst: [0xff; 6],
+        };
+        let p = stack.receive(0, "eth0", Some(link), &ip);
+        assert!(p.emitted.is_empty(), "{:?}", p.outcome);
+        assert!(stack.conntrack_list(0).is_empty());
+    }
+
+    /// A local packet REDIRECTed to 127.0.0.1 comes back through lo with its entry: nat
+    /// PREROUTING does not see it (kernel: verify_random seed 212327705959922, where the
+    /// kernel's nat PREROUTING policy counted one packet fewer than the emulation).
+    #[test]
+    fn looped_back_packets_keep_their_connection() {
+        let host = Host::kubernetes_node();
+        let rs = v4_ruleset(
+            "*nat\n:PREROUTING ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n\
+             -A PREROUTING -m state --state NEW\n-A OUTPUT -p tcp -j REDIRECT --to-ports 443\nCOMMIT\n",
+        );
+        let mut stack = Stack::new(
+            &rs,
+            &host,
+            IpSets::parse("", "none").expect("empty"),
+            Config::default(),
+        );
+        let mut ip = vec![0x45, 0, 0, 40, 0, 1, 0x40, 0, 64, 6, 0, 0];
+        ip.extend_from_slice(&[192, 168, 0, 2, 8, 8, 8, 8]);
+        ip.extend_from_slice(&[0xbc, 0xa7, 0, 80, 0, 0, 0, 1, 0, 0, 0, 0, 0x50, 0x02]);
+        ip.extend_from_slice(&[0xfa, 0xf0, 0, 0, 0, 0]);
+        crate::wire::verify::recompute(&mut ip).expect("valid");
+        stack.send_local(0, &ip);
+        let counted = stack.counted_ruleset();
+        let pre = counted
+            .table(TableKind::Nat)
+            .and_then(|t| t.chain("PREROUTING"))
+            .expect("PREROUTING");
+        assert_eq!(pre.rules[0].counters.packets, 0, "the SYN looped back");
+    }
+
+    /// A UDP datagram without checksum (zero) to a closed port of the host: the kernel
+    /// answers it with a port unreachable (measured by tests/verify_random, seed 1).
+    #[test]
+    fn udp_without_checksum_to_a_closed_port_is_answered() {
+        let rs = parse_ruleset(
+            "",
+            "empty",
+            ParseOptions {
+                family: Family::Ipv4,
+                backend: Backend::Nft,
+            },
+        )
+        .expect("empty ruleset");
+        let host = Host::kubernetes_node();
+        let mut ip = vec![0x45, 0, 0, 33, 0, 1, 0x40, 0, 64, 17, 0, 0];
+        ip.extend_from_slice(&[10, 96, 0, 10, 192, 168, 1, 2]);
+        ip.extend_from_slice(&[0xdd, 0x3b, 0, 22, 0, 13, 0, 0]);
+        ip.extend_from_slice(b"ping?");
+        crate::wire::verify::recompute(&mut ip).expect("valid");
+        assert_eq!(ip[26..28], [0, 0], "recompute keeps 'no checksum'");
+        let mut stack = Stack::new(
+            &rs,
+            &host,
+            IpSets::parse("", "none").expect("empty"),
+            Config::default(),
+        );
+        let p = stack.receive(0, "cni0", None, &ip);
+        let icmp: Vec<&Emitted> = p
+            .emitted
+            .iter()
+            .filter(|e| e.kind == EmitKind::HostReply)
+            .collect();
+        assert_eq!(icmp.len(), 1, "{:?}", p.emitted);
+        assert_eq!(icmp[0].frame[14 + 20..14 + 22], [3, 3], "port unreachable");
+    }
 }

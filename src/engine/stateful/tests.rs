@@ -65,7 +65,7 @@ fn state() -> MatchState {
 const SEC: i64 = 1_000_000_000;
 
 #[test]
-fn nth_counts_from_packet_and_wraps() {
+fn nth_matches_packet_p_plus_one_first_and_wraps() {
     let rs = ruleset(&[
         "-m statistic --mode nth --every 3 --packet 0",
         "-m statistic --mode nth --every 3 --packet 2",
