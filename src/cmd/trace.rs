@@ -90,6 +90,11 @@ pub fn render(ruleset: &Ruleset, t: &Traced) -> String {
                     DecidedBy::Policy { chain } => {
                         format!("policy of {}", tab.chains()[*chain].name)
                     }
+                    DecidedBy::HotDrop { chain, rule } => format!(
+                        "a match of rule {}#{} (header cut short: hot-drop)",
+                        tab.chains()[*chain].name,
+                        rule + 1
+                    ),
                 };
                 let _ = writeln!(out, "  => {verdict} by {how}");
             }

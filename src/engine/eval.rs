@@ -198,8 +198,14 @@ pub struct EvalPacket<'a> {
     pub trace: Option<Vec<(usize, usize, bool)>>,
     /// Where in `trace` a `-j TRACE` took effect (rules after it are traced).
     pub traced_from: Option<usize>,
+    /// The last rule's match hot-dropped the packet.
+    hot_drop: bool,
     unsupported: Option<Unsupported>,
 }
+
+/// How a match's error ends when the kernel would hot-drop the packet (a header it must
+/// read is cut short): the walk then drops the packet without counting it.
+pub const HOT_DROP: &str = " (kernel hot-drops)";
 
 /// The rule index a trace records for reaching the end of a chain.
 pub const FELL_OFF: usize = usize::MAX;
@@ -233,6 +239,7 @@ impl<'a> EvalPacket<'a> {
             effects: Vec::new(),
             trace: None,
             traced_from: None,
+            hot_drop: false,
             unsupported: None,
         }
     }
@@ -1000,6 +1007,7 @@ impl EvalPacket<'_> {
 
 impl Packet for EvalPacket<'_> {
     fn matches(&mut self, rule: &Rule) -> bool {
+        self.hot_drop = false;
         if !self.header_matches(rule) {
             return false;
         }
@@ -1011,6 +1019,10 @@ impl Packet for EvalPacket<'_> {
             match answer {
                 Ok(true) => {}
                 Ok(false) => return false,
+                Err(why) if why.ends_with(HOT_DROP) => {
+                    self.hot_drop = true;
+                    return false;
+                }
                 Err(why) => return self.give_up(why),
             }
         }
@@ -1035,6 +1047,10 @@ impl Packet for EvalPacket<'_> {
         if let Some(t) = self.trace.as_mut() {
             t.push((chain, rule, matched));
         }
+    }
+
+    fn hot_dropped(&self) -> bool {
+        self.hot_drop
     }
 
     fn fell_off(&mut self, chain: usize) {

@@ -29,8 +29,8 @@ mod trace;
 
 pub use log::{log_line, nflog_line, LogContext};
 pub use reject::{
-    error_source, local_reply, local_reply_at, reject_reply, reject_reply_at, time_exceeded, IcmpRateLimit,
-    RejectSite,
+    error_source, local_reply, local_reply_at, reject_reply, reject_reply_at, time_exceeded,
+    IcmpRateLimit, RejectSite,
 };
 pub use trace::{
     nft_trace_event_line, nft_trace_packet_line, trace_line, NftTraceEvent, NftVerdict, TraceKind,

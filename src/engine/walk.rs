@@ -17,8 +17,19 @@ pub enum Verdict {
 /// chain's policy.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum DecidedBy {
-    Rule { chain: usize, rule: usize },
-    Policy { chain: usize },
+    Rule {
+        chain: usize,
+        rule: usize,
+    },
+    Policy {
+        chain: usize,
+    },
+    /// A match of this rule could not read the header it needs and dropped the packet
+    /// (`par->hotdrop`): the rule does not count it and the walk ends.
+    HotDrop {
+        chain: usize,
+        rule: usize,
+    },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -54,6 +65,11 @@ pub trait Packet {
     /// or the policy of the built-in chain, also after a RETURN there); the default ignores
     /// it.
     fn fell_off(&mut self, _chain: usize) {}
+    /// Whether the last `matches` ended because a match hot-dropped the packet; the
+    /// default never does.
+    fn hot_dropped(&self) -> bool {
+        false
+    }
 }
 
 /// Counters of one table: per chain (in the table's order) the policy counters and one
@@ -118,6 +134,13 @@ pub fn walk(table: &Table, start: usize, packet: &mut dyn Packet, counts: &mut C
         let matched = packet.matches(r);
         packet.visited(chain, rule, matched);
         if !matched {
+            // ipt_do_table: `while (!acpar.hotdrop)` ends the walk with NF_DROP, uncounted.
+            if packet.hot_dropped() {
+                return Decision {
+                    verdict: Verdict::Drop,
+                    by: DecidedBy::HotDrop { chain, rule },
+                };
+            }
             rule += 1;
             continue;
         }

@@ -100,6 +100,9 @@ pub enum Outcome {
     Rejected(RuleRef),
     /// A built-in chain's policy.
     DroppedByPolicy(RuleRef),
+    /// A match of this rule found the header it reads cut short and dropped the packet
+    /// (the kernel's hotdrop: no counter, no verdict of the rule's own).
+    HotDropped(RuleRef),
     /// Handed to userspace by QUEUE/NFQUEUE, then accepted or dropped by `--queue-verdict`.
     Queued { accepted: bool },
     /// The routing decision failed (no route, martian, forwarding off, ...).
@@ -131,6 +134,7 @@ impl Outcome {
             Outcome::DroppedByRule(_) => "dropped by a rule",
             Outcome::Rejected(_) => "rejected by a rule",
             Outcome::DroppedByPolicy(_) => "dropped by a policy",
+            Outcome::HotDropped(_) => "dropped as malformed by a match",
             Outcome::Queued { .. } => "queued to userspace",
             Outcome::NoRoute(_) => "no route",
             Outcome::TtlExceeded => "TTL exceeded",
@@ -874,7 +878,7 @@ impl<'r> Stack<'r> {
             return HookEnd::Stop(Outcome::Unsupported(why.0));
         }
         let at = |by: DecidedBy| match by {
-            DecidedBy::Rule { chain, rule } => RuleRef {
+            DecidedBy::Rule { chain, rule } | DecidedBy::HotDrop { chain, rule } => RuleRef {
                 table,
                 chain,
                 rule: Some(rule),
@@ -923,6 +927,9 @@ impl<'r> Stack<'r> {
                     }
                     (_, DecidedBy::Policy { .. }) => {
                         HookEnd::Stop(Outcome::DroppedByPolicy(at(decision.by)))
+                    }
+                    (_, DecidedBy::HotDrop { .. }) => {
+                        HookEnd::Stop(Outcome::HotDropped(at(decision.by)))
                     }
                 }
             }

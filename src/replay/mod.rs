@@ -270,9 +270,10 @@ fn record(summary: &mut Summary, p: &Processed) {
     *summary.outcomes.entry(p.outcome.category()).or_insert(0) += 1;
     match &p.outcome {
         Outcome::Unsupported(why) => *summary.unsupported.entry(why.clone()).or_insert(0) += 1,
-        Outcome::DroppedByRule(r) | Outcome::Rejected(r) | Outcome::DroppedByPolicy(r) => {
-            *summary.decided_by.entry(*r).or_insert(0) += 1
-        }
+        Outcome::DroppedByRule(r)
+        | Outcome::Rejected(r)
+        | Outcome::DroppedByPolicy(r)
+        | Outcome::HotDropped(r) => *summary.decided_by.entry(*r).or_insert(0) += 1,
         _ => {}
     }
 }
@@ -283,6 +284,7 @@ fn is_drop(o: &Outcome) -> bool {
         Outcome::DroppedByRule(_)
             | Outcome::Rejected(_)
             | Outcome::DroppedByPolicy(_)
+            | Outcome::HotDropped(_)
             | Outcome::NoRoute(_)
             | Outcome::TtlExceeded
             | Outcome::Queued { accepted: false }
@@ -309,6 +311,10 @@ pub fn describe(ruleset: &Ruleset, o: &Outcome) -> String {
         Outcome::DroppedByRule(r) => format!("dropped by {}", rule_name(ruleset, r)),
         Outcome::Rejected(r) => format!("rejected by {}", rule_name(ruleset, r)),
         Outcome::DroppedByPolicy(r) => format!("dropped by {}", rule_name(ruleset, r)),
+        Outcome::HotDropped(r) => format!(
+            "dropped as malformed by a match of {}",
+            rule_name(ruleset, r)
+        ),
         Outcome::NoRoute(why) => format!("no route: {why}"),
         Outcome::InvalidHeader(why) => format!("invalid header: {why}"),
         Outcome::Unsupported(why) => format!("not evaluated: {why}"),
