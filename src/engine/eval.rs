@@ -1,13 +1,18 @@
-//! Stateless evaluation of rules for one packet: the [`Packet`] the chain walk asks, for
-//! matches that need nothing but the packet's bytes, its interfaces, its mark and the host.
+//! Evaluation of rules for one packet: the [`Packet`] the chain walk asks. [`EvalPacket`]
+//! holds the packet's bytes (rewritten in place by mangle targets), its interfaces, mark and
+//! link header, and optionally its conntrack facts ([`CtView`]) and the replay's
+//! stateful-match state ([`MatchState`]); without those it evaluates statelessly.
 //!
 //! Each match mirrors the kernel function named at its evaluation. `-m mac` and `-m pkttype`
-//! read the Ethernet header, which the caller supplies with [`StatelessPacket::with_link`]
-//! for a received packet; without it they give up rather than guess. Matches and targets that
-//! need conntrack, timers, sets or anything else this evaluator does not model are never
-//! guessed: [`supported`] tells beforehand whether a rule can be evaluated, and a walk that
-//! meets one anyway (or a packet the kernel would hot-drop) records it in
-//! [`StatelessPacket::unsupported`], so the caller discards that walk's answer.
+//! read the Ethernet header, which the caller supplies with [`EvalPacket::with_link`] for a
+//! received packet; without it they give up rather than guess. Matches and targets this
+//! evaluator does not model are never guessed: [`supported`] tells beforehand whether a rule
+//! can be evaluated statelessly, and a walk that meets one anyway records it in
+//! [`EvalPacket::unsupported`], so the caller discards that walk's answer. A match that finds
+//! the header it must read cut short hot-drops the packet as the kernel does: the walk ends
+//! with DROP without counting the rule. Effects that need more than the packet (NAT
+//! bindings, REJECT's answer, untracking, TRACE, log lines) are handed back in
+//! [`EvalPacket::effects`].
 
 use std::borrow::Cow;
 use std::net::IpAddr;
@@ -337,8 +342,7 @@ impl<'a> EvalPacket<'a> {
     }
 
     /// The first reason the last walk could not be evaluated faithfully, if any: a match or
-    /// target this evaluator lacks, or a packet the kernel would hot-drop (which ends the
-    /// walk without counting, something the walk cannot express).
+    /// target this evaluator does not model.
     pub fn unsupported(&self) -> Option<&Unsupported> {
         self.unsupported.as_ref()
     }

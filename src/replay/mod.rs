@@ -1,5 +1,5 @@
 //! Replaying captures: read every packet, decide its arrival interface and whether the host
-//! sent it itself, run it through the emulated host ([`netfilter::stack::Stack`]), and
+//! sent it itself, run it through the emulated host ([`crate::netfilter::stack::Stack`]), and
 //! gather the results: counters, one outcome per packet, what the host emitted, log lines,
 //! the connection table.
 //!
