@@ -78,6 +78,25 @@ pub fn load_ruleset(args: &RulesetArgs) -> Result<Ruleset, Failure> {
     Ok(ruleset)
 }
 
+/// The ruleset for a replay: like [`load_ruleset`], and every set a rule names must be in
+/// `--ipsets` (without it, there are none), as the kernel refuses to load rules naming sets
+/// that do not exist.
+pub fn load_ruleset_for_replay(args: &RulesetArgs) -> Result<Ruleset, Failure> {
+    let ruleset = load_ruleset(args)?;
+    if args.ipsets.is_none() {
+        let (display, text) = read_text(&args.rules, "iptables-save")?;
+        let none = IpSets::parse("", "<none>").map_err(|d| Failure(d.to_string()))?;
+        let mut diags = Diagnostics::new(&display);
+        validate_set_references(&ruleset, &none, &text, &mut diags);
+        if !diags.is_empty() {
+            return Err(Failure(format!(
+                "{diags}\nthe ruleset names ipsets: give the machine's `ipset save` output with --ipsets FILE"
+            )));
+        }
+    }
+    Ok(ruleset)
+}
+
 /// The ipsets named on the command line (empty without `--ipsets`).
 pub fn load_ipsets(args: &RulesetArgs) -> Result<IpSets, Failure> {
     match &args.ipsets {
@@ -100,6 +119,18 @@ pub fn load_host(args: &crate::cli::HostArgs) -> Result<fwbench::host::Host, Fai
             .map_err(|e| Failure(e.to_string()));
     }
     Ok(Host::kubernetes_node())
+}
+
+/// The replay configuration the ruleset flags and `--seed` ask for.
+pub fn stack_config(args: &RulesetArgs, seed: u64) -> fwbench::netfilter::stack::Config {
+    fwbench::netfilter::stack::Config {
+        backend: match args.backend {
+            BackendArg::Nft => Backend::Nft,
+            BackendArg::Legacy => Backend::Legacy,
+        },
+        seed,
+        ..fwbench::netfilter::stack::Config::default()
+    }
 }
 
 pub fn table_kind(t: TableArg) -> TableKind {

@@ -7,27 +7,23 @@ use fwbench::engine::Verdict;
 use fwbench::netfilter::stack::Config;
 use fwbench::replay::{listed_tables, replay, rule_name, Inputs, Report};
 use fwbench::rules::list::{list, ListOptions};
-use fwbench::rules::Backend;
 
-use super::{emit, load_host, load_ipsets, load_ruleset, table_kind, Failure};
-use crate::cli::{BackendArg, QueueVerdict, ReplayArgs};
+use super::{
+    emit, load_host, load_ipsets, load_ruleset_for_replay, stack_config, table_kind, Failure,
+};
+use crate::cli::{QueueVerdict, ReplayArgs};
 
 pub fn run(args: &ReplayArgs) -> Result<(), Failure> {
-    let ruleset = load_ruleset(&args.ruleset)?;
+    let ruleset = load_ruleset_for_replay(&args.ruleset)?;
     let ipsets = load_ipsets(&args.ruleset)?;
     let host = load_host(&args.host)?;
     let config = Config {
-        backend: match args.ruleset.backend {
-            BackendArg::Nft => Backend::Nft,
-            BackendArg::Legacy => Backend::Legacy,
-        },
-        seed: args.seed,
         queue_verdict: match args.queue_verdict {
             QueueVerdict::Accept => Verdict::Accept,
             QueueVerdict::Drop => Verdict::Drop,
         },
         local_replies: !args.no_local_replies,
-        fault: None,
+        ..stack_config(&args.ruleset, args.seed)
     };
     let report = replay(Inputs {
         captures: &args.captures,
@@ -49,7 +45,11 @@ pub fn run(args: &ReplayArgs) -> Result<(), Failure> {
         std::fs::write(path, text)
             .map_err(|e| Failure(format!("{}: cannot write: {e}", path.display())))?;
     }
-    emit(&render(args, &report)?)
+    emit(&render(args, &report)?)?;
+    match report.stopped {
+        Some(why) => Err(Failure(why)),
+        None => Ok(()),
+    }
 }
 
 fn render(args: &ReplayArgs, report: &Report) -> Result<String, Failure> {
@@ -85,20 +85,22 @@ fn render(args: &ReplayArgs, report: &Report) -> Result<String, Failure> {
 
 fn summary(out: &mut String, report: &Report) {
     let s = &report.summary;
-    let _ = writeln!(out, "\n# summary");
-    let _ = writeln!(out, "packets read {:>12}", s.read);
+    let _ = writeln!(out, "\n# summary: {} packets read", s.read);
     for (category, n) in &s.outcomes {
-        let _ = writeln!(out, "  {category:<32} {n:>10}");
+        let _ = writeln!(out, "  {category:<40} {n:>10}");
     }
     let replies: u64 = s.host_replies.values().sum();
     if replies > 0 {
-        let _ = writeln!(out, "host's own packets {replies:>6}");
+        let _ = writeln!(
+            out,
+            "# the host's own answers (REJECT, resets, ICMP): {replies}"
+        );
         for (category, n) in &s.host_replies {
-            let _ = writeln!(out, "  {category:<32} {n:>10}");
+            let _ = writeln!(out, "  {category:<40} {n:>10}");
         }
     }
     if !s.decided_by.is_empty() {
-        let _ = writeln!(out, "drops by rule or policy");
+        let _ = writeln!(out, "# packets dropped or rejected, by rule or policy");
         let mut by: Vec<_> = s.decided_by.iter().collect();
         by.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
         for (r, n) in by.iter().take(10) {

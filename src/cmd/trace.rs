@@ -2,28 +2,21 @@
 
 use std::fmt::Write;
 
-use fwbench::engine::{DecidedBy, Verdict};
-use fwbench::netfilter::stack::{Config, TraceStep};
+use fwbench::engine::{DecidedBy, Verdict, FELL_OFF};
+use fwbench::netfilter::stack::TraceStep;
 use fwbench::replay::{describe, replay, Inputs, Traced};
 use fwbench::rules::names::Names;
 use fwbench::rules::save::save_rule_body;
-use fwbench::rules::{Backend, Ruleset};
+use fwbench::rules::Ruleset;
 
-use super::{emit, load_host, load_ipsets, load_ruleset, Failure};
-use crate::cli::{BackendArg, TraceArgs};
+use super::{emit, load_host, load_ipsets, load_ruleset_for_replay, stack_config, Failure};
+use crate::cli::TraceArgs;
 
 pub fn run(args: &TraceArgs) -> Result<(), Failure> {
-    let ruleset = load_ruleset(&args.ruleset)?;
+    let ruleset = load_ruleset_for_replay(&args.ruleset)?;
     let ipsets = load_ipsets(&args.ruleset)?;
     let host = load_host(&args.host)?;
-    let config = Config {
-        backend: match args.ruleset.backend {
-            BackendArg::Nft => Backend::Nft,
-            BackendArg::Legacy => Backend::Legacy,
-        },
-        seed: args.seed,
-        ..Config::default()
-    };
+    let config = stack_config(&args.ruleset, args.seed);
     let report = replay(Inputs {
         captures: &args.captures,
         ruleset: &ruleset,
@@ -37,6 +30,9 @@ pub fn run(args: &TraceArgs) -> Result<(), Failure> {
     })
     .map_err(|e| Failure(e.to_string()))?;
     let Some(traced) = report.traced else {
+        if let Some(why) = report.stopped {
+            return Err(Failure(why));
+        }
         return Err(Failure(format!(
             "the captures hold {} packets; there is no packet {}",
             report.summary.read, args.packet
@@ -72,6 +68,11 @@ pub fn render(ruleset: &Ruleset, t: &Traced) -> String {
                 };
                 for &(chain, rule, matched) in visits {
                     let c = &tab.chains()[chain];
+                    if rule == FELL_OFF {
+                        let what = if c.hook.is_some() { "policy" } else { "return" };
+                        let _ = writeln!(out, "        end of {} ({what})", c.name);
+                        continue;
+                    }
                     let mut text = format!("-A {}", c.name);
                     save_rule_body(&mut text, ruleset, &c.rules[rule], names);
                     let mark = if matched { "match" } else { "     " };
@@ -89,6 +90,11 @@ pub fn render(ruleset: &Ruleset, t: &Traced) -> String {
                     DecidedBy::Policy { chain } => {
                         format!("policy of {}", tab.chains()[*chain].name)
                     }
+                    DecidedBy::HotDrop { chain, rule } => format!(
+                        "a match of rule {}#{} (header cut short: hot-drop)",
+                        tab.chains()[*chain].name,
+                        rule + 1
+                    ),
                 };
                 let _ = writeln!(out, "  => {verdict} by {how}");
             }

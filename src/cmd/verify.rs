@@ -2,25 +2,19 @@
 
 use std::fmt::Write;
 
-use fwbench::netfilter::stack::Config;
-use fwbench::rules::Backend;
 use fwbench::verify::{install_signal_cleanup, packets_of_capture, verify, VerifyInputs};
 
-use super::{emit, load_host, load_ruleset, read_text, Failure};
-use crate::cli::{BackendArg, VerifyArgs};
+use super::{emit, load_host, load_ruleset_for_replay, read_text, stack_config, Failure};
+use crate::cli::VerifyArgs;
 
 pub fn run(args: &VerifyArgs) -> Result<(), Failure> {
-    let ruleset = load_ruleset(&args.ruleset)?;
+    let ruleset = load_ruleset_for_replay(&args.ruleset)?;
     let (_, rules_text) = read_text(&args.ruleset.rules, "iptables-save")?;
     let ipsets_text = match &args.ruleset.ipsets {
         Some(p) => Some(read_text(p, "ipset save")?.1),
         None => None,
     };
     let host = load_host(&args.host)?;
-    let backend = match args.ruleset.backend {
-        BackendArg::Nft => Backend::Nft,
-        BackendArg::Legacy => Backend::Legacy,
-    };
     install_signal_cleanup();
     let packets = packets_of_capture(&args.capture, &host, args.host.in_interface.as_deref())
         .map_err(|e| Failure(e.to_string()))?;
@@ -30,10 +24,10 @@ pub fn run(args: &VerifyArgs) -> Result<(), Failure> {
         ruleset: &ruleset,
         ipsets_text: ipsets_text.as_deref(),
         host: &host,
-        config: Config {
-            backend,
-            seed: args.seed,
-            ..Config::default()
+        config: fwbench::netfilter::stack::Config {
+            // The lab has no program reading NFQUEUE queues.
+            queue_verdict: fwbench::engine::Verdict::Queue,
+            ..stack_config(&args.ruleset, args.seed)
         },
     })
     .map_err(|e| Failure(format!("verify: {e}")))?;

@@ -291,6 +291,15 @@ impl Table {
         }
     }
 
+    /// The live, confirmed connection that has `t` as one of its tuples (what
+    /// nf_conncount's `find_or_evict` looks up).
+    pub fn find_confirmed(&self, t: &Tuple, now_ns: i64) -> Option<&Conn> {
+        let &(id, _) = self.index.get(t)?;
+        self.conns
+            .get(&id)
+            .filter(|c| c.alive(now_ns) && c.is_confirmed())
+    }
+
     fn find(&mut self, t: &Tuple, now_ns: i64) -> Found {
         let Some(&(id, dir)) = self.index.get(t) else {
             return Found::None;

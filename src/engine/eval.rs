@@ -1,19 +1,24 @@
-//! Stateless evaluation of rules for one packet: the [`Packet`] the chain walk asks, for
-//! matches that need nothing but the packet's bytes, its interfaces, its mark and the host.
+//! Evaluation of rules for one packet: the [`Packet`] the chain walk asks. [`EvalPacket`]
+//! holds the packet's bytes (rewritten in place by mangle targets), its interfaces, mark and
+//! link header, and optionally its conntrack facts ([`CtView`]) and the replay's
+//! stateful-match state ([`MatchState`]); without those it evaluates statelessly.
 //!
 //! Each match mirrors the kernel function named at its evaluation. `-m mac` and `-m pkttype`
-//! read the Ethernet header, which the caller supplies with [`StatelessPacket::with_link`]
-//! for a received packet; without it they give up rather than guess. Matches and targets that
-//! need conntrack, timers, sets or anything else this evaluator does not model are never
-//! guessed: [`supported`] tells beforehand whether a rule can be evaluated, and a walk that
-//! meets one anyway (or a packet the kernel would hot-drop) records it in
-//! [`StatelessPacket::unsupported`], so the caller discards that walk's answer.
+//! read the Ethernet header, which the caller supplies with [`EvalPacket::with_link`] for a
+//! received packet; without it they give up rather than guess. Matches and targets this
+//! evaluator does not model are never guessed: [`supported`] tells beforehand whether a rule
+//! can be evaluated statelessly, and a walk that meets one anyway records it in
+//! [`EvalPacket::unsupported`], so the caller discards that walk's answer. A match that finds
+//! the header it must read cut short hot-drops the packet as the kernel does: the walk ends
+//! with DROP without counting the rule. Effects that need more than the packet (NAT
+//! bindings, REJECT's answer, untracking, TRACE, log lines) are handed back in
+//! [`EvalPacket::effects`].
 
 use std::borrow::Cow;
 use std::net::IpAddr;
 
 use super::ct::CtView;
-use super::stateful::{Facts, MatchState};
+use super::stateful::{ConnLookup, Facts, MatchState};
 use super::walk::{Packet, TargetAction, Verdict};
 use crate::host::Host;
 use crate::rules::ext::{Ecn, LimitIface, MatchExt, MultiportDir, PktType, TargetExt};
@@ -52,6 +57,13 @@ fn match_supported(m: &MatchExt) -> bool {
             | MatchExt::TcpMss(_)
             | MatchExt::Icmp6(_)
             | MatchExt::Hl(_)
+            | MatchExt::Helper(_)
+            | MatchExt::Policy(_)
+            | MatchExt::Physdev(_)
+            | MatchExt::Socket(_)
+            | MatchExt::DevGroup(_)
+            | MatchExt::RpFilter(_)
+            | MatchExt::Sctp(_)
     )
 }
 
@@ -105,6 +117,63 @@ pub enum Effect {
     Log(String),
 }
 
+/// match_packet (xt_sctp.c): walks the chunks from `offset` to the end of the datagram
+/// against `--chunk-types any|all|only` with its flag tests (match_flags: the first test
+/// for the chunk's type decides). `None` where the kernel hot-drops (a chunk header cut
+/// short or of length 0).
+fn sctp_chunks_match(
+    c: &crate::rules::ext::SctpChunks,
+    dgram: &[u8],
+    mut offset: usize,
+) -> Option<bool> {
+    use crate::rules::ext::ChunkMatch;
+    let listed = |t: u8| c.chunkmap[usize::from(t) / 32] & (1 << (t % 32)) != 0;
+    let flags_ok = |t: u8, f: u8| {
+        c.flag_info
+            .iter()
+            .find(|i| i.chunktype == t)
+            .map_or(true, |i| f & i.flag_mask == i.flag)
+    };
+    let mut left = c.chunkmap;
+    loop {
+        let h = dgram.get(offset..offset + 4)?;
+        let (typ, flags, len) = (h[0], h[1], usize::from(u16::from_be_bytes([h[2], h[3]])));
+        if len == 0 {
+            return None;
+        }
+        if listed(typ) {
+            match c.match_type {
+                ChunkMatch::Any if flags_ok(typ, flags) => return Some(true),
+                ChunkMatch::All if flags_ok(typ, flags) => {
+                    left[usize::from(typ) / 32] &= !(1 << (typ % 32));
+                }
+                ChunkMatch::Only if !flags_ok(typ, flags) => return Some(false),
+                _ => {}
+            }
+        } else if c.match_type == ChunkMatch::Only {
+            return Some(false);
+        }
+        offset += (len + 3) & !3;
+        if offset >= dgram.len() {
+            break;
+        }
+    }
+    Some(match c.match_type {
+        ChunkMatch::All => left.iter().all(|w| *w == 0),
+        ChunkMatch::Any => false,
+        ChunkMatch::Only => true,
+    })
+}
+
+/// The options of `-m rpfilter`.
+#[derive(Clone, Copy)]
+struct RpfFlags {
+    loose: bool,
+    validmark: bool,
+    accept_local: bool,
+    invert: bool,
+}
+
 /// One IPv4 or IPv6 packet as a walk sees it: its bytes (changed in place by mangle
 /// targets), interfaces, mark, and optionally its conntrack entry and the replay's
 /// stateful-match state.
@@ -123,14 +192,28 @@ pub struct EvalPacket<'a> {
     /// (stateless evaluation: matches that need it give up).
     pub ct: Option<CtView>,
     state: Option<&'a mut MatchState>,
+    /// Looks up a live confirmed connection by tuple (`-m connlimit`): `Some(closed)`.
+    conns: Option<&'a ConnLookup<'a>>,
     now_ns: i64,
     packet_index: u64,
     /// What targets asked for, in order; the caller drains it after each walk.
     pub effects: Vec<Effect>,
-    /// When tracing: every rule evaluated, as (chain, rule, matched).
+    /// When tracing: every rule evaluated, as (chain, rule, matched); the end of a chain
+    /// reached (implicit return, policy) as (chain, [`FELL_OFF`], true).
     pub trace: Option<Vec<(usize, usize, bool)>>,
+    /// Where in `trace` a `-j TRACE` took effect (rules after it are traced).
+    pub traced_from: Option<usize>,
+    /// The last rule's match hot-dropped the packet.
+    hot_drop: bool,
     unsupported: Option<Unsupported>,
 }
+
+/// How a match's error ends when the kernel would hot-drop the packet (a header it must
+/// read is cut short): the walk then drops the packet without counting it.
+pub const HOT_DROP: &str = " (kernel hot-drops)";
+
+/// The rule index a trace records for reaching the end of a chain.
+pub const FELL_OFF: usize = usize::MAX;
 
 /// The name under which the stateless tests know the evaluator.
 pub type StatelessPacket<'a> = EvalPacket<'a>;
@@ -155,10 +238,13 @@ impl<'a> EvalPacket<'a> {
             host,
             ct: None,
             state: None,
+            conns: None,
             now_ns: 0,
             packet_index: 0,
             effects: Vec::new(),
             trace: None,
+            traced_from: None,
+            hot_drop: false,
             unsupported: None,
         }
     }
@@ -182,6 +268,12 @@ impl<'a> EvalPacket<'a> {
         self.state = Some(state);
         self.now_ns = now_ns;
         self.packet_index = packet_index;
+        self
+    }
+
+    /// `-m connlimit` looks connections up with `conns`.
+    pub fn with_conns(mut self, conns: &'a ConnLookup<'a>) -> Self {
+        self.conns = Some(conns);
         self
     }
 
@@ -211,14 +303,46 @@ impl<'a> EvalPacket<'a> {
         Ok(out)
     }
 
+    /// rpfilter_mt (ipt_rpfilter.c): the packet's source looked up as a destination (from
+    /// `lo`, with the packet's destination as source unless that is multicast, broadcast
+    /// or 0, the mark only with --validmark) must give a unicast route (a local one with
+    /// --accept-local) through the arrival interface (any, with --loose). Loopback
+    /// packets and DHCP-style 0.0.0.0 to broadcast/local multicast always pass. `--invert`
+    /// negates. IPv6 (ip6t_rpfilter.c) is not modelled.
+    fn rpfilter(&self, r: RpfFlags) -> Result<bool, String> {
+        let (IpAddr::V4(src), IpAddr::V4(dst)) = (self.info.src, self.info.dst) else {
+            return Err("rpfilter over IPv6 is not modelled".into());
+        };
+        let Some(dev) = self.in_iface.and_then(|n| self.host.interface(n)) else {
+            return Err("rpfilter without an arrival interface".into());
+        };
+        if dev.loopback {
+            return Ok(!r.invert);
+        }
+        let local_multicast = dst.octets()[..3] == [224, 0, 0];
+        if src.is_unspecified() && (dst.is_broadcast() || local_multicast) {
+            return Ok(!r.invert);
+        }
+        let mut flow = crate::host::Flow::new(IpAddr::V4(src));
+        flow.src = (!(dst.is_multicast() || dst.is_broadcast() || dst.is_unspecified()))
+            .then_some(IpAddr::V4(dst));
+        flow.mark = if r.validmark { self.mark } else { 0 };
+        let passes = self.host.fib_lookup(&flow).is_ok_and(|res| {
+            let kind = res.route.kind;
+            let usable = kind == crate::host::RouteType::Unicast
+                || (kind == crate::host::RouteType::Local && r.accept_local);
+            usable && (r.loose || res.route.dev == Some(dev.index))
+        });
+        Ok(passes != r.invert)
+    }
+
     /// Takes the bytes back (after the walks).
     pub fn into_bytes(self) -> Vec<u8> {
         self.bytes.into_owned()
     }
 
     /// The first reason the last walk could not be evaluated faithfully, if any: a match or
-    /// target this evaluator lacks, or a packet the kernel would hot-drop (which ends the
-    /// walk without counting, something the walk cannot express).
+    /// target this evaluator does not model.
     pub fn unsupported(&self) -> Option<&Unsupported> {
         self.unsupported.as_ref()
     }
@@ -459,6 +583,18 @@ impl<'a> EvalPacket<'a> {
             }
             // hl_mt6 (ip6t_hl.c).
             MatchExt::Hl(h) => h.mode.test(self.info.ttl, h.hop_limit),
+            // owner_mt (xt_owner.c) for a packet without a socket: "(match ^ invert) == 0",
+            // true only when every option given is negated. A capture does not say which
+            // socket sent a packet, so fwbench treats every packet as socketless, which is
+            // exact for forwarded packets and the kernel's own answers (documented rule).
+            MatchExt::Owner(o) => {
+                let given = [
+                    o.socket_exists.as_ref().map(|n| n.invert),
+                    o.uid.as_ref().map(|n| n.invert),
+                    o.gid.as_ref().map(|n| n.invert),
+                ];
+                !o.suppl_groups && given.iter().flatten().all(|&inverted| inverted)
+            }
             // state_mt (xt_state.c) and conntrack_mt (xt_conntrack.c): the entry's facts.
             MatchExt::State(st) => self.ct_view(m)?.state_matches(&st.states),
             MatchExt::Conntrack(c) => self.ct_view(m)?.conntrack_matches(c),
@@ -468,6 +604,67 @@ impl<'a> EvalPacket<'a> {
                 .conn
                 .as_ref()
                 .is_some_and(|conn| ((conn.mark & c.0.mask) == c.0.mark) != c.0.invert),
+            // sctp_mt (xt_sctp.c): never on a later fragment; ports, then the chunks.
+            MatchExt::Sctp(sc) => {
+                if later {
+                    return Ok(false);
+                }
+                let at = usize::from(self.info.l4_offset);
+                let end = (self.info.total_len as usize).min(self.bytes.len());
+                let Some(h) = self.bytes.get(at..at + 12).filter(|_| at + 12 <= end) else {
+                    return Err("sctp match on a truncated SCTP header (kernel hot-drops)".into());
+                };
+                let (sport, dport) = (
+                    u16::from_be_bytes([h[0], h[1]]),
+                    u16::from_be_bytes([h[2], h[3]]),
+                );
+                let ports = sc.sport.map_or(true, |r| r.contains(sport))
+                    && sc.dport.map_or(true, |r| r.contains(dport));
+                match (&sc.chunk_types, ports) {
+                    (Some(c), true) => {
+                        let Some(hit) = sctp_chunks_match(c, &self.bytes[..end], at + 12) else {
+                            return Err("sctp match on a truncated chunk (kernel hot-drops)".into());
+                        };
+                        hit != c.invert
+                    }
+                    (_, p) => p,
+                }
+            }
+            MatchExt::RpFilter(r) => self.rpfilter(RpfFlags {
+                loose: r.loose,
+                validmark: r.validmark,
+                accept_local: r.accept_local,
+                invert: r.invert,
+            })?,
+            // The matches below ask about things a modelled host has none of (checked against
+            // the kernel by the verify scenario host-matches):
+            // helper_mt (xt_helper.c) looks at the helper of the connection's *master*: only
+            // expected connections have one and fwbench attaches no helpers, so the answer
+            // is `invert` (also without an entry).
+            MatchExt::Helper(h) => h.invert,
+            // policy_mt (xt_policy.c): no secpath / no xfrm dst is "no policy" (-1), which
+            // matches exactly `--pol none`.
+            MatchExt::Policy(p) => p.none,
+            // physdev_mt (xt_physdev.c) without bridge info: true only when every option given
+            // is negated.
+            MatchExt::Physdev(p) => {
+                let given = [
+                    p.physindev.as_ref().map(|n| n.invert),
+                    p.physoutdev.as_ref().map(|n| n.invert),
+                    p.is_in.as_ref().map(|n| n.invert),
+                    p.is_out.as_ref().map(|n| n.invert),
+                    p.is_bridged.as_ref().map(|n| n.invert),
+                ];
+                given.iter().flatten().all(|&inverted| inverted)
+            }
+            // socket_mt (xt_socket.c): no TCP or UDP socket listens on a modelled host.
+            MatchExt::Socket(_) => false,
+            // devgroup_mt (xt_devgroup.c): every interface of a modelled host is in group 0
+            // (the default; host files cannot set another).
+            MatchExt::DevGroup(d) => [&d.src, &d.dst].iter().all(|g| {
+                g.as_ref()
+                    .map_or(true, |g| ((g.value.group & g.value.mask) == 0) != g.invert)
+            }),
             other => {
                 return Err(format!(
                     "match `{}' is not evaluated statelessly",
@@ -484,8 +681,9 @@ impl<'a> EvalPacket<'a> {
             .ok_or_else(|| format!("match `{}' needs conntrack", m.name()))
     }
 
-    /// A match of [`MatchState`]'s (statistic, limit, recent, set, ...), if `m` is one.
-    fn stateful_match(&mut self, rule: &Rule, m: &MatchExt) -> Option<Result<bool, String>> {
+    /// Runs `f` with the stateful-match state and what it may read of the packet; `None`
+    /// without a state (stateless evaluation).
+    fn in_state<T>(&mut self, f: impl FnOnce(&mut MatchState, &Facts) -> T) -> Option<T> {
         let facts = Facts {
             bytes: &self.bytes,
             info: &self.info,
@@ -494,11 +692,16 @@ impl<'a> EvalPacket<'a> {
             ct: self.ct.as_ref(),
             in_iface: self.in_iface,
             out_iface: self.out_iface,
+            conns: self.conns,
         };
-        match self.state.as_deref_mut() {
-            Some(state) => state.eval_match(rule as *const Rule as usize, m, &facts),
-            None => None,
-        }
+        self.state.as_deref_mut().map(|state| f(state, &facts))
+    }
+
+    /// A match of [`MatchState`]'s (statistic, limit, recent, set, ...), if `m` is one.
+    fn stateful_match(&mut self, rule: &Rule, m: &MatchExt) -> Option<Result<bool, String>> {
+        let key = rule as *const Rule as usize;
+        self.in_state(|state, facts| state.eval_match(key, m, facts))
+            .flatten()
     }
 
     /// ecn_mt4 / ecn_mt6 (xt_ecn.c): ECT bits of the DS field (match_ip), then the TCP ECE
@@ -682,6 +885,9 @@ impl EvalPacket<'_> {
             }
             TargetExt::Trace(_) => {
                 self.effects.push(Effect::Trace);
+                if self.traced_from.is_none() {
+                    self.traced_from = self.trace.as_ref().map(Vec::len);
+                }
                 cont
             }
             // ttl_tg / hl_tg6 (xt_HL.c).
@@ -707,12 +913,38 @@ impl EvalPacket<'_> {
                     .map_err(mangle_err)?;
                 cont
             }
+            // ecn_tg (ipt_ECN.c): the IP codepoint, then ECE/CWR of a TCP header with the
+            // checksum updated for the flags word (set_ect_tcp).
             TargetExt::Ecn(e) => {
-                if e.ece.is_some() || e.cwr.is_some() {
-                    return Err("target `ECN' on TCP bits is not modelled".into());
-                }
                 if let Some(ect) = e.ip_ect {
                     self.rewrite(|b| mangle::ecn(b, ect)).map_err(mangle_err)?;
+                }
+                let tcp_bits = e.ece.is_some() || e.cwr.is_some();
+                if tcp_bits && self.info.protocol == crate::wire::ip::IpProtocol::Tcp {
+                    if self.info.is_later_fragment() {
+                        return Err("ECN on a later fragment reads payload as TCP".into());
+                    }
+                    let at = usize::from(self.info.l4_offset);
+                    let (ece, cwr) = (e.ece, e.cwr);
+                    self.rewrite(|b| {
+                        let Some(hdr) = b.get_mut(at..at + 20) else {
+                            return Err(crate::wire::Error::Truncated);
+                        };
+                        let old = u16::from_be_bytes([hdr[12], hdr[13]]);
+                        for (want, bit) in [(ece, 0x40u8), (cwr, 0x80u8)] {
+                            match want {
+                                Some(true) => hdr[13] |= bit,
+                                Some(false) => hdr[13] &= !bit,
+                                None => {}
+                            }
+                        }
+                        let new = u16::from_be_bytes([hdr[12], hdr[13]]);
+                        let check = u16::from_be_bytes([hdr[16], hdr[17]]);
+                        let check = crate::wire::checksum::update(check, old, new);
+                        hdr[16..18].copy_from_slice(&check.to_be_bytes());
+                        Ok(())
+                    })
+                    .map_err(mangle_err)?;
                 }
                 cont
             }
@@ -726,8 +958,34 @@ impl EvalPacket<'_> {
                         .map_err(mangle_err)?;
                     cont
                 }
+                // XT_TCPMSS_CLAMP_PMTU: the smaller of the output route's MTU and the MTU of
+                // the route back to the source (tcpmss_reverse_mtu), less the IP and TCP
+                // headers; a path MTU at or below them drops the packet.
                 crate::rules::ext::Mss::ClampToPmtu => {
-                    Err("TCPMSS --clamp-mss-to-pmtu is not modelled".into())
+                    if self.info.is_later_fragment() {
+                        return cont;
+                    }
+                    let mtu_of = |dev: Option<&crate::host::Interface>| dev.map(|d| d.mtu);
+                    let out = mtu_of(self.out_iface.and_then(|n| self.host.interface(n)));
+                    // tcpmss_reverse_mtu starts at ~0U: no route back leaves the output MTU.
+                    let back = self
+                        .host
+                        .route_output(self.info.src, None, 0)
+                        .ok()
+                        .and_then(|r| mtu_of(self.host.interface_by_index(r.dev)))
+                        .unwrap_or(u32::MAX);
+                    let Some(out) = out else {
+                        return Err("TCPMSS --clamp-mss-to-pmtu without an output route".into());
+                    };
+                    let headers = if self.info.is_ipv6() { 60 } else { 40 };
+                    let mtu = out.min(back);
+                    if mtu <= headers {
+                        return Ok(TargetAction::Verdict(Verdict::Drop));
+                    }
+                    let mss = u16::try_from(mtu - headers).unwrap_or(u16::MAX);
+                    self.rewrite(|b| mangle::tcpmss(b, mss))
+                        .map_err(mangle_err)?;
+                    cont
                 }
             },
             // CLASSIFY sets skb->priority, CONNSECMARK copies SELinux labels, AUDIT writes
@@ -739,33 +997,21 @@ impl EvalPacket<'_> {
             | TargetExt::Checksum(_) => cont,
             // nfqueue_tg (xt_NFQUEUE.c): handed to userspace.
             TargetExt::Nfqueue(_) => Ok(TargetAction::Verdict(Verdict::Queue)),
-            other => {
-                let facts = Facts {
-                    bytes: &self.bytes,
-                    info: &self.info,
-                    now_ns: self.now_ns,
-                    packet_index: self.packet_index,
-                    ct: self.ct.as_ref(),
-                    in_iface: self.in_iface,
-                    out_iface: self.out_iface,
-                };
-                match self.state.as_deref_mut() {
-                    Some(state) => match state.eval_target(0, other, &facts) {
-                        Some(done) => done.map(|()| TargetAction::Continue),
-                        None => Err(format!("target `{}' is not modelled", other.name())),
-                    },
-                    None => Err(format!(
-                        "target `{}' is not evaluated statelessly",
-                        other.name()
-                    )),
-                }
-            }
+            other => match self.in_state(|state, facts| state.eval_target(0, other, facts)) {
+                Some(Some(done)) => done.map(|()| TargetAction::Continue),
+                Some(None) => Err(format!("target `{}' is not modelled", other.name())),
+                None => Err(format!(
+                    "target `{}' is not evaluated statelessly",
+                    other.name()
+                )),
+            },
         }
     }
 }
 
 impl Packet for EvalPacket<'_> {
     fn matches(&mut self, rule: &Rule) -> bool {
+        self.hot_drop = false;
         if !self.header_matches(rule) {
             return false;
         }
@@ -777,6 +1023,10 @@ impl Packet for EvalPacket<'_> {
             match answer {
                 Ok(true) => {}
                 Ok(false) => return false,
+                Err(why) if why.ends_with(HOT_DROP) => {
+                    self.hot_drop = true;
+                    return false;
+                }
                 Err(why) => return self.give_up(why),
             }
         }
@@ -800,6 +1050,16 @@ impl Packet for EvalPacket<'_> {
     fn visited(&mut self, chain: usize, rule: usize, matched: bool) {
         if let Some(t) = self.trace.as_mut() {
             t.push((chain, rule, matched));
+        }
+    }
+
+    fn hot_dropped(&self) -> bool {
+        self.hot_drop
+    }
+
+    fn fell_off(&mut self, chain: usize) {
+        if let Some(t) = self.trace.as_mut() {
+            t.push((chain, FELL_OFF, true));
         }
     }
 }
@@ -856,6 +1116,58 @@ mod tests {
     }
 
     #[test]
+    fn sctp_chunk_walk_any_all_only_and_hot_drop() {
+        use crate::rules::ext::{ChunkMatch, SctpChunks};
+        // 20-byte IP header (contents unused), 12-byte SCTP header, INIT (20) then DATA (17,
+        // padded to 20).
+        let mut d = vec![0u8; 32];
+        d.extend_from_slice(&[1, 0, 0, 20]);
+        d.extend_from_slice(&[0; 16]);
+        d.extend_from_slice(&[0, 3, 0, 17]);
+        d.extend_from_slice(&[0; 16]);
+        let chunks = |match_type, types: &[u8]| {
+            let mut chunkmap = [0u32; 8];
+            for t in types {
+                chunkmap[usize::from(*t) / 32] |= 1 << (t % 32);
+            }
+            SctpChunks {
+                match_type,
+                chunkmap,
+                flag_info: Vec::new(),
+                invert: false,
+            }
+        };
+        let m = |c: &SctpChunks, d: &[u8]| sctp_chunks_match(c, d, 32);
+        assert_eq!(m(&chunks(ChunkMatch::Any, &[0]), &d), Some(true));
+        assert_eq!(m(&chunks(ChunkMatch::All, &[0, 1]), &d), Some(true));
+        assert_eq!(m(&chunks(ChunkMatch::All, &[0, 1, 3]), &d), Some(false));
+        assert_eq!(m(&chunks(ChunkMatch::Only, &[1]), &d), Some(false));
+        assert_eq!(m(&chunks(ChunkMatch::Only, &[0, 1]), &d), Some(true));
+        // The padded DATA chunk ends 3 bytes early: the walk reads a header cut short.
+        assert_eq!(
+            m(&chunks(ChunkMatch::All, &[5]), &d[..d.len() - 3]),
+            Some(false)
+        );
+        d.push(0);
+        assert_eq!(m(&chunks(ChunkMatch::All, &[5]), &d), None);
+    }
+
+    #[test]
+    fn matches_about_what_a_modelled_host_lacks() {
+        // No helper, no IPsec, no bridge, no socket, every device in group 0.
+        let (hits, why) = run(
+            "-A INPUT -m helper --helper ftp\n-A INPUT -m helper ! --helper ftp\n\
+             -A INPUT -m policy --dir in --pol none\n-A INPUT -m policy --dir in --pol ipsec\n\
+             -A INPUT -m physdev --physdev-is-in\n-A INPUT -m physdev ! --physdev-is-in\n\
+             -A INPUT -p tcp -m socket\n-A INPUT -m devgroup --src-group 0\n\
+             -A INPUT -m devgroup ! --src-group 0\n-A INPUT -m devgroup --src-group 0x2/0x2\n",
+            &syn_with_mss(0),
+        );
+        assert_eq!(hits, [0, 1, 1, 0, 0, 1, 0, 1, 0, 0]);
+        assert!(why.is_none(), "{why:?}");
+    }
+
+    #[test]
     fn fragment_flag_and_later_fragments() {
         // Offset 8 bytes (a non-first fragment): `-f` holds, tcp never matches.
         let rules = "-A INPUT -f\n-A INPUT ! -f\n-A INPUT -p tcp -m tcp --dport 22\n";
@@ -886,6 +1198,30 @@ mod tests {
         let (hits, why) = run("-A INPUT -m pkttype --pkt-type unicast\n", &syn_with_mss(0));
         assert_eq!(hits, [0]);
         assert!(why.is_some_and(|w| w.0.contains("pkttype")));
+    }
+
+    #[test]
+    fn owner_treats_every_packet_as_socketless() {
+        // xt_owner without a socket: true only when every option given is negated.
+        let rules = "-A INPUT -m owner --uid-owner 0\n-A INPUT -m owner ! --uid-owner 0\n\
+                     -A INPUT -m owner ! --socket-exists\n-A INPUT -m owner --socket-exists\n\
+                     -A INPUT -m owner ! --uid-owner 0 --gid-owner 0\n";
+        let text = format!(
+            "*filter\n:INPUT ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n{}COMMIT\n",
+            rules.replace("INPUT", "OUTPUT")
+        );
+        let rs =
+            parse_ruleset(&text, "t", ParseOptions::default()).unwrap_or_else(|d| panic!("{d}"));
+        let table = rs.table(TableKind::Filter).expect("filter");
+        let out = table.chain_index("OUTPUT").expect("OUTPUT");
+        let host = HostBuilder::new(Sysctls::default()).build();
+        let bytes = syn_with_mss(0);
+        let info = crate::wire::ip::parse(&bytes).expect("parses");
+        let mut p = StatelessPacket::new(&bytes, info, None, Some("eth0"), 0, &host);
+        let mut counts = Counts::new(table);
+        walk(table, out, &mut p, &mut counts);
+        let hits: Vec<u64> = counts.rules[out].iter().map(|c| c.packets).collect();
+        assert_eq!(hits, [0, 1, 1, 0, 0]);
     }
 
     #[test]

@@ -1,12 +1,17 @@
-//! The text of `-j LOG` lines, NFLOG records and TRACE lines, as the kernel's nf_log_syslog.c
+//! The text of `-j LOG` lines and NFLOG records, as the kernel's nf_log_syslog.c (Linux 6.18)
 //! writes them (`nf_log_ip_packet` / `nf_log_ip6_packet` with `dump_mac_header`,
 //! `dump_ipv4_packet`, `dump_ipv6_packet`, `nf_log_dump_tcp_header`,
-//! `nf_log_dump_udp_header`), and what `xtables-monitor --trace` prints for nft TRACE.
+//! `nf_log_dump_udp_header`); legacy TRACE lines use the same dump (`engine::trace`).
 //!
 //! A line is what the kernel hands to printk, without the syslog level marker and timestamp:
 //! `PREFIXIN=eth0 OUT= MAC=... SRC=... DST=... LEN=... ... ` — fields end with a space, so
 //! the line does too. Inside a network namespace other than the initial one the kernel only
 //! writes these lines when `net.netfilter.nf_log_all_netns` is 1; the text is the same.
+//!
+//! These lines cannot be read back from a test namespace (that needs the root namespace's
+//! `nf_log_all_netns`), so they follow the source; the unit tests pin the layout. A packet
+//! that arrived without a link header (`link: None`) is taken to come from a device without
+//! one (tun): `MAC= `, also with `--log-macdecode`.
 //!
 //! What a replay cannot know is left out as the kernel leaves it out: `UID=`/`GID=` need a
 //! local socket (`--log-uid` prints nothing for packets without one, e.g. every forwarded or
@@ -16,10 +21,9 @@ use std::fmt::Write;
 use std::net::{Ipv4Addr, Ipv6Addr};
 
 use crate::rules::ext::{Log, Nflog};
-use crate::rules::model::Backend;
 
 /// `NF_LOG_*` flags (`XT_LOG_*` carries the same bits).
-mod flag {
+pub(super) mod flag {
     pub const TCPSEQ: u8 = 0x01;
     pub const TCPOPT: u8 = 0x02;
     pub const IPOPT: u8 = 0x04;
@@ -43,27 +47,6 @@ pub struct LogContext<'a> {
     pub mark: u32,
 }
 
-/// Which TRACE event a line reports (ip_tables.c `comments[]`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum TraceKind {
-    /// A rule matched (`rule`).
-    Rule,
-    /// Falling off the end of a user chain (`return`).
-    Return,
-    /// The built-in chain's policy applied (`policy`).
-    Policy,
-}
-
-impl TraceKind {
-    fn word(self) -> &'static str {
-        match self {
-            TraceKind::Rule => "rule",
-            TraceKind::Return => "return",
-            TraceKind::Policy => "policy",
-        }
-    }
-}
-
 /// One kernel log line of `-j LOG` (see the module notes).
 pub fn log_line(log: &Log, ctx: &LogContext, bytes: &[u8]) -> String {
     packet_line(&log.prefix, log.flags.0, ctx, bytes)
@@ -76,46 +59,8 @@ pub fn nflog_line(n: &Nflog, ctx: &LogContext, bytes: &[u8]) -> String {
     packet_line(&n.prefix, 0, ctx, bytes)
 }
 
-/// A TRACE line. Legacy (`trace_packet` → `nf_log_trace`): `TRACE: table:chain:kind:n `
-/// and the packet dumped with `NF_LOG_DEFAULT_MASK` (sequence numbers, TCP and IP options);
-/// `n` counts the chain's rules from 1, and for `return`/`policy` is one more than its
-/// last rule. nft: the packet line `xtables-monitor --trace` prints (see [`nft_trace_line`]).
-pub fn trace_line(
-    backend: Backend,
-    table: &str,
-    chain: &str,
-    kind: TraceKind,
-    n: usize,
-    ctx: &LogContext,
-    bytes: &[u8],
-) -> String {
-    match backend {
-        Backend::Legacy => {
-            let prefix = format!("TRACE: {table}:{chain}:{}:{n} ", kind.word());
-            packet_line(&prefix, flag::DEFAULT_MASK, ctx, bytes)
-        }
-        Backend::Nft => nft_trace_line(table, chain, kind, n, ctx, bytes),
-    }
-}
-
-/// nft TRACE as `xtables-monitor --trace` shows one event: ` TRACE: table:chain:kind:n`.
-/// The netlink trace id and the rule handle are the kernel's own numbers; we print the
-/// rule's position instead.
-pub fn nft_trace_line(
-    table: &str,
-    chain: &str,
-    kind: TraceKind,
-    n: usize,
-    ctx: &LogContext,
-    bytes: &[u8],
-) -> String {
-    let mut s = format!("TRACE: {table}:{chain}:{}:{n} ", kind.word());
-    s.push_str(&packet_line("", 0, ctx, bytes));
-    s
-}
-
 /// `nf_log_dump_packet_common` + the family's dump.
-fn packet_line(prefix: &str, flags: u8, ctx: &LogContext, bytes: &[u8]) -> String {
+pub(super) fn packet_line(prefix: &str, flags: u8, ctx: &LogContext, bytes: &[u8]) -> String {
     let mut m = String::with_capacity(256);
     let _ = write!(
         m,
@@ -286,9 +231,14 @@ impl Dumper<'_, '_> {
             }
             1 => self.icmpv4(iphoff, fragoff != 0, l4),
             51 | 50 => {
+                // ESP names itself before the fragment check, AH after it.
+                if ih[9] == 50 {
+                    self.m.push_str("PROTO=ESP ");
+                }
                 if fragoff == 0 {
-                    let word = if ih[9] == 51 { "AH" } else { "ESP" };
-                    let _ = write!(self.m, "PROTO={word} ");
+                    if ih[9] == 51 {
+                        self.m.push_str("PROTO=AH ");
+                    }
                     // AH's SPI follows next header, length and reserved; ESP starts with it.
                     let (need, at) = if ih[9] == 51 { (12, 4) } else { (8, 0) };
                     match self.header(l4, need).map(|h| be32(h, at)) {
@@ -386,8 +336,12 @@ impl Dumper<'_, '_> {
             self.m,
             "WINDOW={} RES=0x{:02x} ",
             u16::from_be_bytes([th[14], th[15]]),
-            (th[12] & 0x0f) << 2
+            // TCP_RESERVED_BITS is 0x0E000000 since the AccECN flag (AE) took the lowest.
+            (th[12] & 0x0e) << 2
         );
+        if th[12] & 0x01 != 0 {
+            self.m.push_str("AE ");
+        }
         let f = th[13];
         for (bit, word) in [
             (0x80, "CWR "),
@@ -622,7 +576,7 @@ impl Dumper<'_, '_> {
     }
 }
 
-fn be32(b: &[u8], at: usize) -> u32 {
+pub(super) fn be32(b: &[u8], at: usize) -> u32 {
     match b.get(at..at + 4) {
         Some(w) => u32::from_be_bytes([w[0], w[1], w[2], w[3]]),
         None => 0,
@@ -632,7 +586,9 @@ fn be32(b: &[u8], at: usize) -> u32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::engine::trace::{trace_line, TraceKind};
     use crate::rules::ext::LogFlags;
+    use crate::rules::model::Backend;
 
     fn log(prefix: &str, flags: u8) -> Log {
         Log {
@@ -688,6 +644,66 @@ mod tests {
             log_line(&log("", 0), &ctx, &p),
             "IN= OUT=eth1 SRC=10.0.0.1 DST=10.0.0.2 LEN=30 TOS=0x00 PREC=0x00 TTL=64 \
              ID=4660 DF PROTO=TCP INCOMPLETE [10 bytes] "
+        );
+    }
+
+    #[test]
+    fn ae_flag_reserved_bits_and_esp() {
+        let mut p = syn();
+        p[32] = 0x67; // data offset 6, reserved bits 0b011 and AE: RES=0x18
+        let line = log_line(&log("", 0), &LogContext::default(), &p);
+        assert!(
+            line.contains(" WINDOW=64240 RES=0x18 AE SYN URGP=0 "),
+            "{line}"
+        );
+        // ESP names itself before the fragment check; AH only for a first fragment.
+        let mut esp = vec![
+            0x45, 0, 0, 28, 0, 1, 0, 0x10, 64, 50, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2,
+        ];
+        esp.extend_from_slice(&[0, 0, 0x12, 0x34, 0, 0, 0, 1]);
+        let line = log_line(&log("", 0), &LogContext::default(), &esp);
+        assert!(line.ends_with("ID=1 FRAG:16 PROTO=ESP "), "{line}");
+        esp[7] = 0;
+        let line = log_line(&log("", 0), &LogContext::default(), &esp);
+        assert!(line.ends_with("ID=1 PROTO=ESP SPI=0x1234 "), "{line}");
+        esp[7] = 0x10;
+        esp[9] = 51;
+        let line = log_line(&log("", 0), &LogContext::default(), &esp);
+        assert!(line.ends_with("ID=1 FRAG:16 "), "{line}");
+    }
+
+    #[test]
+    fn icmp_error_quote_is_dumped_once() {
+        // An ICMP port unreachable from 10.0.0.2 quoting the SYN of syn().
+        let quoted = syn();
+        let mut p = vec![
+            0x45, 0xc0, 0, 0, 0, 0, 0, 0, 64, 1, 0, 0, 10, 0, 0, 2, 10, 0, 0, 1,
+        ];
+        p.extend_from_slice(&[3, 3, 0, 0, 0, 0, 0, 0]);
+        p.extend_from_slice(&quoted);
+        let len = p.len() as u16;
+        p[2..4].copy_from_slice(&len.to_be_bytes());
+        let line = log_line(&log("", 0), &LogContext::default(), &p);
+        assert_eq!(
+            line,
+            "IN= OUT= SRC=10.0.0.2 DST=10.0.0.1 LEN=72 TOS=0x00 PREC=0xC0 TTL=64 ID=0 \
+             PROTO=ICMP TYPE=3 CODE=3 [SRC=10.0.0.1 DST=10.0.0.2 LEN=44 TOS=0x00 PREC=0x00 \
+             TTL=64 ID=4660 DF PROTO=TCP SPT=40000 DPT=22 WINDOW=64240 RES=0x00 SYN URGP=0 ] "
+        );
+    }
+
+    #[test]
+    fn ipv6_fragment_and_icmpv6_echo() {
+        let mut p = vec![0x60, 0x01, 0x23, 0x45, 0, 16, 44, 64];
+        p.extend_from_slice(&[0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]);
+        p.extend_from_slice(&[0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2]);
+        p.extend_from_slice(&[58, 0, 0, 1, 0xde, 0xad, 0xbe, 0xef]);
+        p.extend_from_slice(&[128, 0, 0, 0, 0, 7, 0, 9]);
+        let line = log_line(&log("", 0x04), &LogContext::default(), &p);
+        assert_eq!(
+            line,
+            "IN= OUT= SRC=2001:db8::1 DST=2001:db8::2 LEN=56 TC=0 HOPLIMIT=64 FLOWLBL=74565 \
+             OPT ( FRAG:0 INCOMPLETE ID:deadbeef ) PROTO=ICMPv6 TYPE=128 CODE=0 ID=7 SEQ=9 "
         );
     }
 

@@ -19,12 +19,19 @@ mod eval;
 pub mod stateful;
 mod walk;
 
-pub use eval::{supported, Effect, EvalPacket, LinkHeader, StatelessPacket, Unsupported};
+pub use eval::{supported, Effect, EvalPacket, LinkHeader, StatelessPacket, Unsupported, FELL_OFF};
 
 pub use walk::{walk, Counts, DecidedBy, Decision, Packet, TargetAction, Verdict};
 
 mod log;
 mod reject;
+mod trace;
 
-pub use log::{log_line, nflog_line, nft_trace_line, trace_line, LogContext, TraceKind};
-pub use reject::{error_source, reject_reply, reject_reply_at, time_exceeded, RejectSite};
+pub use log::{log_line, nflog_line, LogContext};
+pub use reject::{
+    error_source, local_reply, local_reply_at, reject_reply, reject_reply_at, time_exceeded,
+    IcmpRateLimit, RejectSite,
+};
+pub use trace::{
+    nft_trace_event_line, nft_trace_packet_line, trace_line, NftTraceEvent, NftVerdict, TraceKind,
+};

@@ -2,17 +2,32 @@
 //! `-m limit`, `-m hashlimit`, `-m recent`, `-m quota`, `-m connlimit`, `-m connbytes`,
 //! `-m set` and `-j SET`, `-m nfacct`. Their state lives here, keyed by match (its address in
 //! the immutable ruleset) or by name for the tables several rules share, and advances with
-//! capture time, never the wall clock.
+//! capture time, never the wall clock. Time-driven state counts in jiffies of this kernel
+//! (HZ 250) where the kernel does (xt_limit, xt_recent, xt_hashlimit, ipset timeouts), in
+//! nanoseconds where it does (nft's `limit`).
+//!
+//! iptables-nft hands some of these to nft expressions of its own, and the kernel then runs
+//! nft code, not the xt match (measured with `nft list ruleset`): `statistic` becomes
+//! `numgen inc mod N == P` or `meta random`, `quota` becomes nft `quota`, `limit` nft
+//! `limit`, `connbytes` `ct packets|bytes|avgpkt`. Where the two differ (only `limit`, of
+//! those) the ruleset's backend decides.
 //!
 //! Randomness (`--mode random`) is drawn from the replay's seed, the packet's ordinal and
 //! the ordinal of the draw within that packet, so a replay is reproducible.
 //!
 //! Call [`MatchState::prepare`] with the ruleset before the first packet: it does what the
-//! kernel's check functions do when the rules are loaded (recent tables get their mask and
-//! ring size from all the rules that name them). Without it, state is set up when a rule is
-//! first evaluated, which is the same unless rules sharing a recent table disagree.
-
+//! kernel's check functions do when the rules are loaded (the backend; recent and
+//! hashlimit tables get their configuration from the first rule naming them, recent rings
+//! their size from all). Without it, state is set up when a rule is first evaluated, which
+//! is the same unless rules sharing a table disagree (then the match is reported).
+//!
+//! Anything the kernel's answer depends on that the replay cannot know is reported as an
+//! error for the packet rather than guessed (see each submodule).
+mod connlimit;
+mod hashlimit;
+mod limit;
 mod recent;
+mod sets;
 mod statistic;
 
 use std::collections::HashMap;
@@ -28,6 +43,10 @@ pub use recent::{jiffies, HZ};
 /// Identifies a rule for per-rule state: its address in the (immutable) ruleset.
 pub type RuleKey = usize;
 
+/// Looks a connection up by one of its tuples: `None` when no live confirmed connection has
+/// it, else whether it is closing (TCP TIME_WAIT or CLOSE), for `-m connlimit`.
+pub type ConnLookup<'a> = dyn Fn(&crate::engine::ct::CtTuple) -> Option<bool> + 'a;
+
 /// What a stateful match may read of the packet besides its own state.
 pub struct Facts<'a> {
     /// The packet from its IP header.
@@ -40,6 +59,11 @@ pub struct Facts<'a> {
     pub ct: Option<&'a CtView>,
     pub in_iface: Option<&'a str>,
     pub out_iface: Option<&'a str>,
+    /// The connection table, for `-m connlimit`: given a tuple (either direction), `None`
+    /// when no confirmed entry has it, `Some(closed)` otherwise, `closed` being TCP in
+    /// TIME_WAIT or CLOSE (nf_conncount's `already_closed`). `None` here: connlimit is
+    /// reported as not evaluable.
+    pub conns: Option<&'a ConnLookup<'a>>,
 }
 
 impl Facts<'_> {
@@ -69,6 +93,15 @@ pub struct MatchState {
     recent: recent::Tables,
     /// `-m quota`: bytes left.
     quota: HashMap<MatchKey, u64>,
+    /// `-m limit` buckets.
+    limit: HashMap<MatchKey, limit::Bucket>,
+    /// The rules were loaded by iptables-nft (the default), which turns some matches into
+    /// nft expressions of their own (`limit`).
+    nft: bool,
+    hashlimit: hashlimit::Tables,
+    connlimit: connlimit::Lists,
+    /// Expiry of ipset elements with timeouts.
+    timeouts: sets::Timeouts,
 }
 
 impl MatchState {
@@ -80,24 +113,41 @@ impl MatchState {
             draws: (u64::MAX, 0),
             recent: recent::Tables::default(),
             quota: HashMap::new(),
+            limit: HashMap::new(),
+            nft: true,
+            timeouts: sets::Timeouts::default(),
+            hashlimit: hashlimit::Tables::default(),
+            connlimit: connlimit::Lists::default(),
         }
     }
 
     /// What the kernel's check functions do when `ruleset` is loaded, in load order (tables
-    /// as declared, rules in order): recent tables take the first rule's mask and the
-    /// largest ring any of their rules asks for.
+    /// as declared, rules in order): the backend decides how `-m limit` runs; recent tables
+    /// take the first rule's mask and the largest ring any of their rules asks for;
+    /// hashlimit tables the first rule's configuration. `Stack::new` calls it.
     pub fn prepare(&mut self, ruleset: &Ruleset) {
+        self.nft = ruleset.backend == crate::rules::Backend::Nft;
         for table in &ruleset.tables {
             for chain in table.chains() {
                 for rule in &chain.rules {
                     for m in &rule.matches {
-                        if let MatchExt::Recent(r) = &m.ext {
-                            self.recent.register(r);
+                        match &m.ext {
+                            MatchExt::Recent(r) => self.recent.register(r),
+                            MatchExt::Hashlimit(h) => self
+                                .hashlimit
+                                .register(h, ruleset.family == crate::rules::Family::Ipv6),
+                            _ => {}
                         }
                     }
                 }
             }
         }
+    }
+
+    /// Drops the ipset elements whose timeout has passed at `now_ns` (elements only expire
+    /// when a packet touches a set; call this before saving the sets at the end).
+    pub fn expire_sets(&mut self, now_ns: i64) {
+        self.timeouts.expire(&mut self.ipsets, jiffies(now_ns));
     }
 
     /// The ipsets as the replay has changed them.
@@ -132,11 +182,8 @@ impl MatchState {
         let answer = match m {
             MatchExt::Statistic(s) => Ok(match s.mode {
                 crate::rules::ext::StatisticMode::Nth { every, packet } => {
-                    let count = self
-                        .nth
-                        .entry(key(m))
-                        .or_insert(every.saturating_sub(packet));
-                    statistic::nth(count, every) != s.invert
+                    let count = self.nth.entry(key(m)).or_insert(0);
+                    statistic::nth(count, every, packet) != s.invert
                 }
                 crate::rules::ext::StatisticMode::Random { probability } => {
                     let r = self.random_u32(facts.packet_index);
@@ -161,14 +208,33 @@ impl MatchState {
             // it is still under; objects come from `nfacct add`, outside the ruleset, and
             // are taken to have none.
             MatchExt::Nfacct(_) => Ok(true),
-            MatchExt::Limit(_)
-            | MatchExt::Hashlimit(_)
-            | MatchExt::Connlimit(_)
-            | MatchExt::Connbytes(_)
-            | MatchExt::Set(_) => Err(format!("match `{}' is not evaluated yet", m.name())),
+            MatchExt::Limit(l) => self.limit(key(m), l, facts.now_ns),
+            MatchExt::Connbytes(c) => match facts.ct {
+                Some(ct) => Ok(connbytes(c, ct)),
+                None => Err("match `connbytes' needs conntrack".into()),
+            },
+            MatchExt::Hashlimit(h) => self.hashlimit.eval(h, facts),
+            MatchExt::Connlimit(c) => self.connlimit.eval(key(m), c, facts, facts.conns),
+            MatchExt::Set(set) => sets::test(&mut self.ipsets, &mut self.timeouts, set, facts),
             _ => return None,
         };
         Some(answer)
+    }
+
+    /// `-m limit`: the rule's bucket, made full when the rule first sees a packet.
+    fn limit(
+        &mut self,
+        k: MatchKey,
+        l: &crate::rules::ext::Limit,
+        now_ns: i64,
+    ) -> Result<bool, String> {
+        let bucket = match self.limit.entry(k) {
+            std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+            std::collections::hash_map::Entry::Vacant(e) => {
+                e.insert(limit::Bucket::new(l, self.nft, now_ns)?)
+            }
+        };
+        bucket.admit(l, now_ns)
     }
 
     /// Applies a stateful target (`-j SET`): `None` when `t` is not one of this module's.
@@ -176,10 +242,10 @@ impl MatchState {
         &mut self,
         _rule: RuleKey,
         t: &TargetExt,
-        _facts: &Facts,
+        facts: &Facts,
     ) -> Option<Result<(), String>> {
         match t {
-            TargetExt::Set(_) => Some(Err("target `SET' is not evaluated yet".into())),
+            TargetExt::Set(s) => Some(sets::target(&mut self.ipsets, &mut self.timeouts, s, facts)),
             _ => None,
         }
     }
@@ -195,6 +261,34 @@ fn quota(left: &mut u64, len: u64) -> bool {
     } else {
         *left = 0;
         false
+    }
+}
+
+/// connbytes_mt (xt_connbytes.c), and the `ct [original|reply] packets|bytes|avgpkt`
+/// expression iptables-nft makes of it (nft_ct.c), which reads the same counters: the
+/// connection's accounting, which already counts the packet being filtered. No entry
+/// (INVALID, UNTRACKED): no match. `from > to` is the negated range.
+fn connbytes(c: &crate::rules::ext::Connbytes, ct: &CtView) -> bool {
+    use crate::rules::ext::{ConnbytesDir, ConnbytesWhat};
+    let Some(conn) = &ct.conn else {
+        return false;
+    };
+    let pick = |v: [u64; 2]| match c.direction {
+        ConnbytesDir::Original => v[0],
+        ConnbytesDir::Reply => v[1],
+        ConnbytesDir::Both => v[0].wrapping_add(v[1]),
+    };
+    let what = match c.what {
+        ConnbytesWhat::Packets => pick(conn.packets),
+        ConnbytesWhat::Bytes => pick(conn.bytes),
+        ConnbytesWhat::AvgPkt => pick(conn.bytes)
+            .checked_div(pick(conn.packets))
+            .unwrap_or(0),
+    };
+    if c.to >= c.from {
+        c.from <= what && what <= c.to
+    } else {
+        what < c.to || what > c.from
     }
 }
 

@@ -17,8 +17,19 @@ pub enum Verdict {
 /// chain's policy.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum DecidedBy {
-    Rule { chain: usize, rule: usize },
-    Policy { chain: usize },
+    Rule {
+        chain: usize,
+        rule: usize,
+    },
+    Policy {
+        chain: usize,
+    },
+    /// A match of this rule could not read the header it needs and dropped the packet
+    /// (`par->hotdrop`): the rule does not count it and the walk ends.
+    HotDrop {
+        chain: usize,
+        rule: usize,
+    },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -50,6 +61,15 @@ pub trait Packet {
     /// Told of every rule the walk evaluates and whether it matched (for traces); the
     /// default ignores it.
     fn visited(&mut self, _chain: usize, _rule: usize, _matched: bool) {}
+    /// Told when the walk reaches the end of `chain` (the implicit return of a user chain,
+    /// or the policy of the built-in chain, also after a RETURN there); the default ignores
+    /// it.
+    fn fell_off(&mut self, _chain: usize) {}
+    /// Whether the last `matches` ended because a match hot-dropped the packet; the
+    /// default never does.
+    fn hot_dropped(&self) -> bool {
+        false
+    }
 }
 
 /// Counters of one table: per chain (in the table's order) the policy counters and one
@@ -91,14 +111,18 @@ impl std::ops::AddAssign<&Counts> for Counts {
 /// `counts` (shaped by [`Counts::new`] for this table).
 pub fn walk(table: &Table, start: usize, packet: &mut dyn Packet, counts: &mut Counts) -> Decision {
     let chains = table.chains();
-    let len = packet.counted_len();
-    let one = Counters::new(1, len);
+    // Each counter takes the packet's length when it is reached (ipt_do_table adds
+    // skb->len per rule; nft's counters read it too): a target that continues may have
+    // changed it (TCPMSS adding an MSS option).
+    let mut len = packet.counted_len();
+    let mut one = Counters::new(1, len);
     // Return points: (chain, next rule). `-g` replaces the current chain without pushing.
     let mut stack: Vec<(usize, usize)> = Vec::new();
     let (mut chain, mut rule) = (start, 0usize);
     loop {
         let Some(r) = chains[chain].rules.get(rule) else {
             // Off the end: a user chain returns; a built-in chain applies its policy.
+            packet.fell_off(chain);
             match stack.pop() {
                 Some((c, n)) => {
                     (chain, rule) = (c, n);
@@ -110,6 +134,13 @@ pub fn walk(table: &Table, start: usize, packet: &mut dyn Packet, counts: &mut C
         let matched = packet.matches(r);
         packet.visited(chain, rule, matched);
         if !matched {
+            // ipt_do_table: `while (!acpar.hotdrop)` ends the walk with NF_DROP, uncounted.
+            if packet.hot_dropped() {
+                return Decision {
+                    verdict: Verdict::Drop,
+                    by: DecidedBy::HotDrop { chain, rule },
+                };
+            }
             rule += 1;
             continue;
         }
@@ -123,7 +154,10 @@ pub fn walk(table: &Table, start: usize, packet: &mut dyn Packet, counts: &mut C
             Target::Queue => return decided(Verdict::Queue),
             Target::Return => match stack.pop() {
                 Some((c, n)) => (chain, rule) = (c, n),
-                None => return policy(table, start, len, counts),
+                None => {
+                    packet.fell_off(start);
+                    return policy(table, start, len, counts);
+                }
             },
             Target::Jump(name) | Target::Goto(name) => {
                 let Some(next) = table.chain_index(name) else {
@@ -138,7 +172,11 @@ pub fn walk(table: &Table, start: usize, packet: &mut dyn Packet, counts: &mut C
                 (chain, rule) = (next, 0);
             }
             Target::Ext(t) => match packet.target(t) {
-                TargetAction::Continue => rule += 1,
+                TargetAction::Continue => {
+                    len = packet.counted_len();
+                    one = Counters::new(1, len);
+                    rule += 1;
+                }
                 TargetAction::Verdict(v) => return decided(v),
             },
         }
@@ -276,5 +314,37 @@ mod tests {
         let (d, c) = run(&rs, "");
         assert_eq!(d.verdict, Verdict::Accept);
         assert_eq!(c.rules[0], [Counters::new(1, 100); 2]);
+    }
+
+    /// A packet that grows by 4 bytes at every target that continues (as TCPMSS adding an
+    /// MSS option does).
+    struct Growing(u64);
+
+    impl Packet for Growing {
+        fn matches(&mut self, _rule: &Rule) -> bool {
+            true
+        }
+        fn target(&mut self, _t: &TargetExt) -> TargetAction {
+            self.0 += 4;
+            TargetAction::Continue
+        }
+        fn counted_len(&self) -> u64 {
+            self.0
+        }
+    }
+
+    #[test]
+    fn counters_after_a_mangling_target_take_the_new_length() {
+        let rs = ruleset(
+            "*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -j MARK --set-mark 1\n-A INPUT\nCOMMIT\n",
+        );
+        let table = rs.table(TableKind::Filter).expect("filter table");
+        let mut counts = Counts::new(table);
+        walk(table, 0, &mut Growing(100), &mut counts);
+        assert_eq!(
+            counts.rules[0],
+            [Counters::new(1, 100), Counters::new(1, 104)]
+        );
+        assert_eq!(counts.policy[0], Counters::new(1, 104));
     }
 }

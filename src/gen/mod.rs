@@ -8,6 +8,7 @@ pub mod node_rules;
 mod packet;
 pub mod random;
 mod rng;
+pub mod script;
 pub mod traffic;
 
 pub use rng::Rng;

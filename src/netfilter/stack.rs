@@ -39,7 +39,9 @@ pub struct Config {
     pub backend: Backend,
     /// Seeds `-m statistic --mode random` and NAT port choices.
     pub seed: u64,
-    /// What happens to a packet handed to userspace by QUEUE/NFQUEUE.
+    /// What happens to a packet handed to userspace by QUEUE/NFQUEUE: the verdict of the
+    /// program that reads the queue, or `Verdict::Queue` for "no program listens" (the
+    /// kernel drops it unless the rule has --queue-bypass; what `fwbench verify`'s lab has).
     pub queue_verdict: Verdict,
     /// Whether the host answers packets delivered to it as a host without listening
     /// sockets does (TCP reset, ICMP port unreachable, echo reply). Off for captures that
@@ -98,6 +100,9 @@ pub enum Outcome {
     Rejected(RuleRef),
     /// A built-in chain's policy.
     DroppedByPolicy(RuleRef),
+    /// A match of this rule found the header it reads cut short and dropped the packet
+    /// (the kernel's hotdrop: no counter, no verdict of the rule's own).
+    HotDropped(RuleRef),
     /// Handed to userspace by QUEUE/NFQUEUE, then accepted or dropped by `--queue-verdict`.
     Queued { accepted: bool },
     /// The routing decision failed (no route, martian, forwarding off, ...).
@@ -129,6 +134,7 @@ impl Outcome {
             Outcome::DroppedByRule(_) => "dropped by a rule",
             Outcome::Rejected(_) => "rejected by a rule",
             Outcome::DroppedByPolicy(_) => "dropped by a policy",
+            Outcome::HotDropped(_) => "dropped as malformed by a match",
             Outcome::Queued { .. } => "queued to userspace",
             Outcome::NoRoute(_) => "no route",
             Outcome::TtlExceeded => "TTL exceeded",
@@ -179,6 +185,12 @@ pub struct Processed {
     pub trace: Vec<TraceStep>,
 }
 
+impl Default for Processed {
+    fn default() -> Processed {
+        Processed::new()
+    }
+}
+
 impl Processed {
     /// Nothing happened yet.
     pub fn new() -> Processed {
@@ -227,6 +239,10 @@ struct Flight<'h> {
     host_made: bool,
     /// POSTROUTING: the output interface and next hop (MASQUERADE's source choice).
     route: Option<(u32, IpAddr)>,
+    /// `skb->nf_trace`: a `-j TRACE` hit; every rule from then on writes a TRACE line.
+    nf_trace: bool,
+    /// The fragments conntrack reassembled this datagram from: it leaves cut the same way.
+    frags: Option<Box<crate::wire::defrag::Reassembled>>,
 }
 
 impl Flight<'_> {
@@ -266,6 +282,8 @@ pub struct Stack<'r> {
     /// Packets the host made itself, by outcome category.
     host_replies: HashMap<&'static str, u64>,
     tracing: bool,
+    /// Some rule uses `-j TRACE`: walks record their visits for TRACE lines.
+    has_trace_rules: bool,
 }
 
 impl<'r> Stack<'r> {
@@ -281,10 +299,12 @@ impl<'r> Stack<'r> {
                 ..conntrack::Config::default()
             })
         });
+        let mut state = MatchState::new(config.seed, ipsets);
+        state.prepare(ruleset);
         Stack {
             ruleset,
             host,
-            state: MatchState::new(config.seed, ipsets),
+            state,
             config,
             counts,
             conntrack,
@@ -293,7 +313,13 @@ impl<'r> Stack<'r> {
             index: 0,
             host_replies: HashMap::new(),
             tracing: false,
+            has_trace_rules: uses_trace(ruleset),
         }
+    }
+
+    /// The ipsets as `-j SET` and element timeouts have left them.
+    pub fn ipsets(&self) -> &IpSets {
+        self.state.ipsets()
     }
 
     /// The counters of `table` (shaped by [`Counts::new`]), if the ruleset has it.
@@ -403,6 +429,8 @@ impl<'r> Stack<'r> {
             untracked: false,
             host_made: false,
             route: None,
+            nf_trace: false,
+            frags: None,
         }
     }
 
@@ -445,6 +473,7 @@ impl<'r> Stack<'r> {
                     };
                     f.bytes = whole.packet.clone();
                     f.info = info;
+                    f.frags = Some(Box::new(whole));
                 }
             }
         }
@@ -483,11 +512,21 @@ impl<'r> Stack<'r> {
 
     /// raw, conntrack, mangle and nat PREROUTING.
     fn prerouting(&mut self, now_ns: i64, f: &mut Flight<'r>, out: &mut Processed) -> HookEnd {
-        self.enter_hook_untracked(f);
+        // A looped-back packet still carries the connection OUTPUT gave it (loopback_xmit
+        // keeps skb->_nfct) and nf_conntrack_in leaves a packet that has one alone: no new
+        // lookup (which would miss after OUTPUT NAT), no second accounting.
+        let carried = f.conn.is_some();
+        if carried {
+            self.refresh_view(now_ns, f);
+        } else {
+            self.enter_hook_untracked(f);
+        }
         if let HookEnd::Stop(o) = self.chain(now_ns, TableKind::Raw, Hook::Prerouting, f, out) {
             return HookEnd::Stop(o);
         }
-        self.conntrack_in(now_ns, f, out);
+        if !carried {
+            self.conntrack_in(now_ns, f, out);
+        }
         if let HookEnd::Stop(o) = self.chain(now_ns, TableKind::Mangle, Hook::Prerouting, f, out) {
             return HookEnd::Stop(o);
         }
@@ -571,9 +610,48 @@ impl<'r> Stack<'r> {
             return o;
         }
         let name = odev.name.clone();
-        self.emit(&name, next_hop, &f.bytes, EmitKind::Packet, out);
+        match self.refragment(&f, odev.mtu) {
+            Ok(pieces) => {
+                for p in &pieces {
+                    self.emit(&name, next_hop, p, EmitKind::Packet, out);
+                }
+            }
+            Err(mtu) => {
+                // ip_fragment: too big with DF set (IPv6: always): fragmentation needed /
+                // packet too big, and the datagram is not sent.
+                let (typ, code) = if f.info.is_ipv6() { (2, 0) } else { (3, 4) };
+                let local = self.host.is_local(f.info.dst);
+                if let Some(src) = crate::engine::error_source(&f.info, self.host, local) {
+                    if let Some(r) =
+                        crate::wire::reply::icmp_error_info(&f.bytes, typ, code, mtu, src)
+                    {
+                        self.send_from_host(now_ns, r, out);
+                    }
+                }
+            }
+        }
         out.final_bytes = Some(f.bytes);
         Outcome::Forwarded { out: name }
+    }
+
+    /// A datagram conntrack reassembled leaves as the fragments it came in (ip_do_fragment /
+    /// ip6_fragment with frag_max_size, see wire::refrag); any other leaves whole. `Err`
+    /// carries the MTU when it cannot be sent.
+    fn refragment(&self, f: &Flight<'r>, mtu: u32) -> Result<Vec<Vec<u8>>, u32> {
+        use crate::wire::refrag::{refragment, Config, Refrag};
+        let Some(shape) = f.frags.as_deref() else {
+            return Ok(vec![f.bytes.clone()]);
+        };
+        let cfg = Config {
+            mtu,
+            veth_headroom: false,
+            ipv6_ident: shape.ident,
+        };
+        match refragment(&f.bytes, shape, &cfg) {
+            Ok(Refrag::Fragments(pieces)) => Ok(pieces),
+            Ok(Refrag::TooBig(mtu)) => Err(mtu),
+            Err(_) => Ok(vec![f.bytes.clone()]),
+        }
     }
 
     /// mangle and nat POSTROUTING, then conntrack confirms.
@@ -600,11 +678,11 @@ impl<'r> Stack<'r> {
     /// loops back through `lo` into PREROUTING and INPUT.
     fn output(&mut self, now_ns: i64, mut f: Flight<'r>, out: &mut Processed) -> Outcome {
         let host = self.host;
-        // What netfilter sends itself (a reset spoofed from a forwarded packet's
-        // destination) is routed by ip_route_me_harder with FLOWI_FLAG_ANYSRC: a source
-        // that is not this host's is kept, not checked.
-        let from = Some(f.info.src).filter(|s| !f.host_made || host.is_local(*s));
-        let route = match host.route_output(f.info.dst, from, f.mark) {
+        // A reset REJECT sends for a forwarded segment comes from that segment's destination,
+        // not a host address: nf_send_reset routes it with ip_route_me_harder, which sets
+        // FLOWI_FLAG_ANYSRC for a unicast source, so the source is not required to be local.
+        let src = Some(f.info.src).filter(|s| !f.host_made || host.is_local(*s));
+        let route = match host.route_output(f.info.dst, src, f.mark) {
             Ok(r) => r,
             Err(e) => return Outcome::NoRoute(format!("{} ({:?})", e.errno.message(), e.reason)),
         };
@@ -627,8 +705,7 @@ impl<'r> Stack<'r> {
         let mut route = route;
         // ip_route_me_harder: a changed destination or mark routes the packet again.
         if (f.info.dst, f.mark) != before {
-            let from = Some(f.info.src).filter(|s| !f.host_made || host.is_local(*s));
-            route = match host.route_output(f.info.dst, from, f.mark) {
+            route = match host.route_output(f.info.dst, src, f.mark) {
                 Ok(r) => r,
                 Err(e) => {
                     self.forget(&f);
@@ -666,10 +743,7 @@ impl<'r> Stack<'r> {
             return Outcome::NoRoute("no loopback interface".into());
         };
         let f_dst = f.info.dst;
-        // loopback_xmit keeps the skb's conntrack entry (confirmed at POSTROUTING) or its
-        // untracked mark: nf_conntrack_in leaves such a packet alone ("previously seen"),
-        // and the nat chains do not see it again (both manips are set up already). Only a
-        // packet without an entry (INVALID) is looked up again.
+        // The connection (or untracked mark) stays with the packet: see `prerouting`.
         let mut g = Flight {
             in_iface: Some(lo.name.as_str()),
             out_iface: None,
@@ -709,6 +783,11 @@ impl<'r> Stack<'r> {
         out: &mut Processed,
     ) -> HookEnd {
         let host = self.host;
+        // An iptables ruleset never sees IPv6 packets and an ip6tables one never IPv4: the
+        // other family's tables are empty, so its packets pass every hook.
+        if !self.same_family(f) {
+            return HookEnd::Accept;
+        }
         let Some(t) = self.ruleset.table(table) else {
             return HookEnd::Accept;
         };
@@ -718,29 +797,69 @@ impl<'r> Stack<'r> {
         let Some(counts) = self.counts.get_mut(&table) else {
             return HookEnd::Accept;
         };
-        let mut p = EvalPacket::owned(std::mem::take(&mut f.bytes), f.info, host).with_state(
-            &mut self.state,
-            now_ns,
-            self.index,
-        );
+        // `-m connlimit` asks the connection table whether a tuple is a live connection,
+        // and whether it is closing (TCP TIME_WAIT or CLOSE).
+        let table_ref = self.conntrack.as_ref();
+        let lookup = move |t: &CtTuple| -> Option<bool> {
+            let tuple = conntrack::Tuple {
+                src: t.src,
+                dst: t.dst,
+                protocol: t.protocol,
+                src_port: t.src_port,
+                dst_port: t.dst_port,
+            };
+            let c = table_ref?.find_confirmed(&tuple, now_ns)?;
+            Some(matches!(c.state_name(), Some("TIME_WAIT") | Some("CLOSE")))
+        };
+        let mut p = EvalPacket::owned(std::mem::take(&mut f.bytes), f.info, host)
+            .with_state(&mut self.state, now_ns, self.index)
+            .with_conns(&lookup);
         if let Some(l) = f.link {
             p = p.with_link(l);
         }
         p.set_interfaces(f.in_iface, f.out_iface);
         p.mark = f.mark;
         p.ct = f.ct.take();
-        if self.tracing {
+        if self.tracing || self.has_trace_rules {
             p.trace = Some(Vec::new());
         }
         let decision = walk(t, start, &mut p, counts);
+        let traced_from = p.traced_from.take();
         if let Some(visits) = p.trace.take() {
-            out.trace.push(TraceStep::Chain {
-                table,
-                hook,
-                visits,
-                verdict: decision.verdict,
-                by: decision.by,
-            });
+            let from = if f.nf_trace { Some(0) } else { traced_from };
+            if let Some(from) = from {
+                let ctx = crate::engine::LogContext {
+                    in_iface: f.in_iface,
+                    out_iface: f.out_iface,
+                    link: f.link.map(|l| {
+                        let ethertype = if f.info.is_ipv6() { 0x86dd } else { 0x0800 };
+                        (l.dst, l.src, ethertype)
+                    }),
+                    mark: p.mark,
+                };
+                let lines = trace_lines(
+                    self.ruleset,
+                    self.config.backend,
+                    t,
+                    &visits[from.min(visits.len())..],
+                    &decision,
+                    &ctx,
+                    p.bytes(),
+                );
+                out.log.extend(lines);
+            }
+            if self.tracing {
+                out.trace.push(TraceStep::Chain {
+                    table,
+                    hook,
+                    visits,
+                    verdict: decision.verdict,
+                    by: decision.by,
+                });
+            }
+        }
+        if traced_from.is_some() {
+            f.nf_trace = true;
         }
         let unsupported = p.take_unsupported();
         let effects = std::mem::take(&mut p.effects);
@@ -759,7 +878,7 @@ impl<'r> Stack<'r> {
             return HookEnd::Stop(Outcome::Unsupported(why.0));
         }
         let at = |by: DecidedBy| match by {
-            DecidedBy::Rule { chain, rule } => RuleRef {
+            DecidedBy::Rule { chain, rule } | DecidedBy::HotDrop { chain, rule } => RuleRef {
                 table,
                 chain,
                 rule: Some(rule),
@@ -782,7 +901,7 @@ impl<'r> Stack<'r> {
                 }
                 Effect::Reject(with) => rejected = Some(with),
                 Effect::Untrack => f.untracked = true,
-                Effect::Trace => {}
+                Effect::Trace => f.nf_trace = true,
                 Effect::Log(line) => out.log.push(line),
             }
         }
@@ -809,10 +928,21 @@ impl<'r> Stack<'r> {
                     (_, DecidedBy::Policy { .. }) => {
                         HookEnd::Stop(Outcome::DroppedByPolicy(at(decision.by)))
                     }
+                    (_, DecidedBy::HotDrop { .. }) => {
+                        HookEnd::Stop(Outcome::HotDropped(at(decision.by)))
+                    }
                 }
             }
             Verdict::Queue => {
-                if self.config.queue_verdict == Verdict::Accept {
+                let accept = match self.config.queue_verdict {
+                    Verdict::Accept => true,
+                    // Nobody listens: nf_queue fails with -ESRCH and the packet is dropped,
+                    // unless the rule says --queue-bypass (then the hook goes on as after
+                    // ACCEPT).
+                    Verdict::Queue => self.queue_bypass(table, decision.by),
+                    Verdict::Drop => false,
+                };
+                if accept {
                     HookEnd::Accept
                 } else {
                     self.forget(f);
@@ -820,6 +950,23 @@ impl<'r> Stack<'r> {
                 }
             }
         }
+    }
+
+    /// Whether the NFQUEUE rule that queued a packet has --queue-bypass.
+    fn queue_bypass(&self, table: TableKind, by: DecidedBy) -> bool {
+        let DecidedBy::Rule { chain, rule } = by else {
+            return false;
+        };
+        self.ruleset
+            .table(table)
+            .and_then(|t| t.chains().get(chain))
+            .and_then(|c| c.rules.get(rule))
+            .is_some_and(|r| matches!(&r.target, Target::Ext(TargetExt::Nfqueue(q)) if q.bypass))
+    }
+
+    /// Whether the packet is of the ruleset's address family.
+    fn same_family(&self, f: &Flight) -> bool {
+        f.info.is_ipv6() == (self.ruleset.family == crate::rules::Family::Ipv6)
     }
 
     /// Before conntrack has seen a packet, `-m conntrack` sees INVALID (no entry) or
@@ -839,8 +986,27 @@ impl<'r> Stack<'r> {
         }
     }
 
+    /// The engine's view of the connection a packet carries, read again (its status may have
+    /// changed since it was looked up, e.g. confirmed at POSTROUTING).
+    fn refresh_view(&self, now_ns: i64, f: &mut Flight<'r>) {
+        let (Some(table), Some((id, dir))) = (self.conntrack.as_ref(), f.conn) else {
+            return;
+        };
+        let state = match f.ct.as_ref().map(|c| c.state) {
+            Some(s) if s == CtStates::NEW => CtState::New,
+            Some(s) if s == CtStates::RELATED => CtState::Related,
+            _ => CtState::Established,
+        };
+        f.ct = Some(view(table, id, dir, state, now_ns));
+    }
+
     /// nf_conntrack_in at PREROUTING / OUTPUT.
     fn conntrack_in(&mut self, now_ns: i64, f: &mut Flight<'r>, out: &mut Processed) {
+        // Rules load conntrack per family (nf_ct_netns_get): the other family is untracked.
+        if !self.same_family(f) {
+            f.ct = None;
+            return;
+        }
         let Some(table) = self.conntrack.as_mut() else {
             return;
         };
@@ -1117,7 +1283,9 @@ impl<'r> Stack<'r> {
         }
         let site = crate::engine::RejectSite {
             local: matches!(hook, Hook::Input | Hook::Output) && self.host.is_local(f.info.dst),
-            locally_generated: f.in_iface.is_none(),
+            // Only a normal socket's packets skip the check (NETFILTER note: raw
+            // IP_HDRINCL packets in OUTPUT are checked too); captures hold finished packets.
+            checksum_trusted: false,
         };
         if let Some(reply) =
             crate::engine::reject_reply_at(&with, &f.bytes, &f.info, self.host, site)
@@ -1165,22 +1333,6 @@ impl<'r> Stack<'r> {
     /// What the host's own stack answers to a packet delivered to it when nothing listens
     /// (tcp_v4_send_reset, icmp port unreachable, icmp_echo).
     fn local_stack_reply(&mut self, now_ns: i64, f: &Flight<'r>, out: &mut Processed) {
-        // tcp_v4_rcv / __udp4_lib_rcv drop a segment with a bad checksum without answering;
-        // a zero UDP checksum over IPv4 means "none" (udp4_csum_init) and is not checked.
-        if f.in_iface.is_some()
-            && !udp4_without_checksum(&f.bytes, &f.info)
-            && !crate::wire::reply::l4_checksum_ok(&f.bytes, &f.info)
-        {
-            return;
-        }
-        // To a broadcast or multicast address: udp delivers without a port unreachable
-        // (__udp4_lib_mcast_deliver), tcp_v4_rcv drops what is not PACKET_HOST, and
-        // icmp_rcv ignores IPv4 echo requests to them (icmp_echo_ignore_broadcasts, on by
-        // default). IPv6 answers echo requests to multicast.
-        let group = to_group(&f.info, self.host);
-        if group && !(f.info.is_ipv6() && f.info.protocol == IpProtocol::Icmpv6) {
-            return;
-        }
         // A frame sent to a link-layer group address (DNAT may have made its IP
         // destination unicast): tcp_v4_rcv discards it (pkt_type not PACKET_HOST) and
         // __icmp_send sends no error about it ("no replies to physical multicast/
@@ -1195,22 +1347,7 @@ impl<'r> Stack<'r> {
         if link_group(f) && !is_echo {
             return;
         }
-        let reply = match (f.info.protocol, f.info.l4) {
-            (IpProtocol::Tcp, L4Info::Tcp { .. }) => {
-                crate::wire::reply::closed_port_reset(&f.bytes)
-            }
-            (IpProtocol::Udp, L4Info::Ports { .. }) => {
-                let code = if f.info.is_ipv6() { 4 } else { 3 };
-                let typ = if f.info.is_ipv6() { 1 } else { 3 };
-                crate::wire::reply::icmp_error(&f.bytes, typ, code, f.info.dst)
-            }
-            (IpProtocol::Icmp, L4Info::Icmp { msg_type: 8, .. })
-            | (IpProtocol::Icmpv6, L4Info::Icmp { msg_type: 128, .. }) => {
-                crate::wire::reply::echo_reply(&f.bytes, f.info.dst)
-            }
-            _ => None,
-        };
-        if let Some(reply) = reply {
+        if let Some(reply) = crate::engine::local_reply_at(&f.bytes, self.host, now_ns) {
             self.send_from_host(now_ns, reply, out);
         }
     }
@@ -1271,28 +1408,6 @@ fn link_group(f: &Flight<'_>) -> bool {
     f.link.is_some_and(|l| l.dst[0] & 1 == 1)
 }
 
-/// Whether `info` is addressed to a broadcast or multicast address (`RTCF_BROADCAST |
-/// RTCF_MULTICAST`).
-fn to_group(info: &IpInfo, host: &Host) -> bool {
-    match info.dst {
-        IpAddr::V4(d) => {
-            d.is_multicast()
-                || d.is_broadcast()
-                || host.addr_type_table(info.dst, None) == crate::host::RouteType::Broadcast
-        }
-        IpAddr::V6(d) => d.is_multicast(),
-    }
-}
-
-/// An IPv4 UDP datagram whose checksum field is zero: it carries no checksum, and the
-/// host's stack answers it (over IPv6 a zero checksum is an error: `__udp6_lib_rcv` drops it).
-fn udp4_without_checksum(bytes: &[u8], info: &IpInfo) -> bool {
-    let at = usize::from(info.l4_offset) + 6;
-    !info.is_ipv6()
-        && info.protocol == IpProtocol::Udp
-        && bytes.get(at..at + 2) == Some(&[0, 0][..])
-}
-
 /// The engine's view of a connection for the packet at hand.
 fn view(t: &conntrack::Table, id: ConnId, dir: Dir, state: CtState, now_ns: i64) -> CtView {
     let c = t.conn(id);
@@ -1315,7 +1430,15 @@ fn view(t: &conntrack::Table, id: ConnId, dir: Dir, state: CtState, now_ns: i64)
             reply: tuple(&c.reply),
             status: c.status.0,
             mark: c.mark,
-            expires_s: u64::try_from((c.expires_ns - now_ns) / 1_000_000_000).unwrap_or(0),
+            // nf_ct_expires: before __nf_conntrack_confirm adds the clock, ct->timeout holds
+            // the relative timeout, so "timeout - now" is negative (shown as 0) on any host
+            // up for more than a few minutes and less than ~24 days (the s32 jiffies wrap):
+            // the first packet of a connection sees --ctexpire 0.
+            expires_s: if c.is_confirmed() {
+                u64::try_from((c.expires_ns - now_ns) / 1_000_000_000).unwrap_or(0)
+            } else {
+                0
+            },
             packets: c.packets,
             bytes: c.bytes,
         }),
@@ -1404,6 +1527,157 @@ fn nat_range(
         }
         _ => return Ok(None),
     }))
+}
+
+/// Whether any rule uses `-j TRACE`.
+fn uses_trace(ruleset: &Ruleset) -> bool {
+    ruleset.tables.iter().any(|t| {
+        t.chains().iter().any(|c| {
+            c.rules
+                .iter()
+                .any(|r| matches!(&r.target, Target::Ext(TargetExt::Trace(_))))
+        })
+    })
+}
+
+/// The TRACE lines of one chain walk of a traced packet: iptables-legacy's kernel log lines
+/// (`trace_packet` in ip_tables.c: one per matched rule and per chain end reached, the
+/// kernel calling an unconditional ACCEPT/DROP/RETURN rule `policy` in a built-in chain and
+/// `return` in a user chain, as it does for the chain's tail), or what `xtables-monitor
+/// --trace` prints for iptables-nft (a PACKET line, then one event per matched rule and for
+/// the policy; none for the end of a user chain).
+fn trace_lines(
+    ruleset: &Ruleset,
+    backend: Backend,
+    table: &crate::rules::Table,
+    visits: &[(usize, usize, bool)],
+    decision: &crate::engine::Decision,
+    ctx: &crate::engine::LogContext,
+    bytes: &[u8],
+) -> Vec<String> {
+    use crate::engine::{NftTraceEvent, NftVerdict, TraceKind, FELL_OFF};
+    let chains = table.chains();
+    let name = table.kind.name();
+    let mut lines = Vec::new();
+    let v6 = bytes.first().is_some_and(|b| b >> 4 == 6);
+    // nft rule handles: the table's chains first, then its rules in the order written.
+    let mut order: Vec<((u32, u32), usize, usize)> = Vec::new();
+    if backend == Backend::Nft {
+        for (ci, c) in chains.iter().enumerate() {
+            for (ri, r) in c.rules.iter().enumerate() {
+                order.push(((r.pos.line, r.pos.col), ci, ri));
+            }
+        }
+        order.sort();
+    }
+    let handle = |ci: usize, ri: usize| {
+        let at = order
+            .iter()
+            .position(|&(_, c, r)| c == ci && r == ri)
+            .unwrap_or(0);
+        (chains.len() + at + 1) as u64
+    };
+    let mut packet_line_done = false;
+    for &(ci, ri, matched) in visits.iter().filter(|v| v.2) {
+        let _ = matched;
+        let c = &chains[ci];
+        match backend {
+            Backend::Legacy => {
+                let (kind, n) = if ri == FELL_OFF {
+                    let kind = if c.hook.is_some() {
+                        TraceKind::Policy
+                    } else {
+                        TraceKind::Return
+                    };
+                    (kind, c.rules.len() + 1)
+                } else if is_unconditional_verdict(&c.rules[ri]) {
+                    let kind = if c.hook.is_some() {
+                        TraceKind::Policy
+                    } else {
+                        TraceKind::Return
+                    };
+                    (kind, ri + 1)
+                } else {
+                    (TraceKind::Rule, ri + 1)
+                };
+                lines.push(crate::engine::trace_line(
+                    backend, name, &c.name, kind, n, ctx, bytes,
+                ));
+            }
+            Backend::Nft => {
+                if ri == FELL_OFF && c.hook.is_none() {
+                    continue;
+                }
+                if !packet_line_done {
+                    lines.push(crate::engine::nft_trace_packet_line(0, ctx, bytes));
+                    packet_line_done = true;
+                }
+                let (kind, verdict, text, h) = if ri == FELL_OFF {
+                    let verdict = match decision.verdict {
+                        Verdict::Accept => NftVerdict::Accept,
+                        Verdict::Drop => NftVerdict::Drop,
+                        Verdict::Queue => NftVerdict::Queue,
+                    };
+                    (TraceKind::Policy, verdict, String::new(), 0)
+                } else {
+                    let r = &c.rules[ri];
+                    let verdict = match &r.target {
+                        Target::Accept => NftVerdict::Accept,
+                        Target::Drop => NftVerdict::Drop,
+                        Target::Queue => NftVerdict::Queue,
+                        Target::Return => NftVerdict::Return,
+                        Target::Jump(to) => NftVerdict::Jump(to),
+                        Target::Goto(to) => NftVerdict::Goto(to),
+                        Target::Ext(TargetExt::Reject(_)) => NftVerdict::Drop,
+                        Target::Ext(TargetExt::Nfqueue(_)) => NftVerdict::Queue,
+                        Target::Ext(
+                            TargetExt::Dnat(_)
+                            | TargetExt::Snat(_)
+                            | TargetExt::Masquerade(_)
+                            | TargetExt::Redirect(_)
+                            | TargetExt::Netmap(_),
+                        ) => NftVerdict::Accept,
+                        _ => NftVerdict::Continue,
+                    };
+                    let mut text = format!("-A {}", c.name);
+                    crate::rules::save::save_rule_body(
+                        &mut text,
+                        ruleset,
+                        r,
+                        crate::rules::names::Names::system(),
+                    );
+                    (TraceKind::Rule, verdict, text, handle(ci, ri))
+                };
+                let ev = NftTraceEvent {
+                    table: name,
+                    chain: &c.name,
+                    kind,
+                    handle: h,
+                    verdict,
+                    rule: &text,
+                };
+                lines.push(crate::engine::nft_trace_event_line(v6, 0, &ev));
+            }
+        }
+    }
+    lines
+}
+
+/// `unconditional(s) && standard target && verdict < 0` in ip_tables.c: a rule without any
+/// match whose target is ACCEPT, DROP, QUEUE or RETURN.
+fn is_unconditional_verdict(r: &Rule) -> bool {
+    let ip = &r.ip;
+    ip.src.is_none()
+        && ip.dst.is_none()
+        && ip.in_iface.is_none()
+        && ip.out_iface.is_none()
+        && ip.proto.is_none()
+        && ip.fragment.is_none()
+        && r.matches.is_empty()
+        && matches!(
+            r.target,
+            Target::Accept | Target::Drop | Target::Queue | Target::Return
+        )
 }
 
 #[cfg(test)]

@@ -1,5 +1,5 @@
 //! Replaying captures: read every packet, decide its arrival interface and whether the host
-//! sent it itself, run it through the emulated host ([`netfilter::stack::Stack`]), and
+//! sent it itself, run it through the emulated host ([`crate::netfilter::stack::Stack`]), and
 //! gather the results: counters, one outcome per packet, what the host emitted, log lines,
 //! the connection table.
 //!
@@ -63,6 +63,9 @@ pub struct Report {
     pub tracked: bool,
     /// The traced packet: where it arrived, its bytes, and what happened to it.
     pub traced: Option<Traced>,
+    /// Why reading stopped early (a damaged capture): the report holds everything
+    /// replayed before.
+    pub stopped: Option<String>,
 }
 
 /// The packet `fwbench trace` follows.
@@ -108,6 +111,7 @@ pub fn replay(inputs: Inputs) -> Result<Report, ReplayError> {
     let mut log = Vec::new();
     let mut last_ts = 0;
     let mut traced = None;
+    let mut stopped = None;
     'captures: for path in inputs.captures {
         let mut reader =
             capture::open(path).map_err(|e| ReplayError(format!("{}: {e}", path.display())))?;
@@ -120,11 +124,12 @@ pub fn replay(inputs: Inputs) -> Result<Report, ReplayError> {
                 Err(e) => {
                     // Everything replayed so far stands; the report says where reading
                     // stopped.
-                    return Err(ReplayError(format!(
+                    stopped = Some(format!(
                         "{}: {e} (after {} packets)",
                         path.display(),
                         summary.read
-                    )));
+                    ));
+                    break 'captures;
                 }
             };
             summary.read += 1;
@@ -206,6 +211,7 @@ pub fn replay(inputs: Inputs) -> Result<Report, ReplayError> {
         log,
         tracked: stack.tracks_connections(),
         traced,
+        stopped,
     })
 }
 
@@ -264,9 +270,10 @@ fn record(summary: &mut Summary, p: &Processed) {
     *summary.outcomes.entry(p.outcome.category()).or_insert(0) += 1;
     match &p.outcome {
         Outcome::Unsupported(why) => *summary.unsupported.entry(why.clone()).or_insert(0) += 1,
-        Outcome::DroppedByRule(r) | Outcome::Rejected(r) | Outcome::DroppedByPolicy(r) => {
-            *summary.decided_by.entry(*r).or_insert(0) += 1
-        }
+        Outcome::DroppedByRule(r)
+        | Outcome::Rejected(r)
+        | Outcome::DroppedByPolicy(r)
+        | Outcome::HotDropped(r) => *summary.decided_by.entry(*r).or_insert(0) += 1,
         _ => {}
     }
 }
@@ -277,6 +284,7 @@ fn is_drop(o: &Outcome) -> bool {
         Outcome::DroppedByRule(_)
             | Outcome::Rejected(_)
             | Outcome::DroppedByPolicy(_)
+            | Outcome::HotDropped(_)
             | Outcome::NoRoute(_)
             | Outcome::TtlExceeded
             | Outcome::Queued { accepted: false }
@@ -303,6 +311,10 @@ pub fn describe(ruleset: &Ruleset, o: &Outcome) -> String {
         Outcome::DroppedByRule(r) => format!("dropped by {}", rule_name(ruleset, r)),
         Outcome::Rejected(r) => format!("rejected by {}", rule_name(ruleset, r)),
         Outcome::DroppedByPolicy(r) => format!("dropped by {}", rule_name(ruleset, r)),
+        Outcome::HotDropped(r) => format!(
+            "dropped as malformed by a match of {}",
+            rule_name(ruleset, r)
+        ),
         Outcome::NoRoute(why) => format!("no route: {why}"),
         Outcome::InvalidHeader(why) => format!("invalid header: {why}"),
         Outcome::Unsupported(why) => format!("not evaluated: {why}"),

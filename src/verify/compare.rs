@@ -42,13 +42,24 @@ pub const RANDOM_ENDPOINT: Allowance = Allowance {
     reason: "-m statistic --mode random chooses the backend per connection at random; any of \
              the endpoints the caller lists is accepted",
 };
+pub const ICMP_TIMESTAMP: Allowance = Allowance {
+    name: "icmp-timestamp",
+    reason: "the receive and transmit times of an ICMP timestamp reply are the replying \
+             clock's milliseconds since midnight UT: the lab's clock is not the capture's",
+};
 pub const CHECKSUM_FOLLOWS: Allowance = Allowance {
     name: "checksum-follows",
     reason: "a checksum covering an allowed difference differs with it",
 };
 
 /// Every allowance, for documentation and `--help`.
-pub const ALLOWANCES: &[Allowance] = &[ICMP_IP_ID, NAT_PORT, RANDOM_ENDPOINT, CHECKSUM_FOLLOWS];
+pub const ALLOWANCES: &[Allowance] = &[
+    ICMP_IP_ID,
+    NAT_PORT,
+    RANDOM_ENDPOINT,
+    ICMP_TIMESTAMP,
+    CHECKSUM_FOLLOWS,
+];
 
 /// What to compare and which randomness to accept. The default compares everything from the
 /// IP header on exactly, with only the ICMP-error IP id allowed to differ.
@@ -436,8 +447,9 @@ fn push_counter(
     }
 }
 
-/// A chain with `-m statistic --mode random` rules: from the first such rule on, its rules
-/// are compared as one total, and so are the chains they jump to.
+/// A chain with `-m statistic --mode random` rules: from the first such rule on (or from an
+/// earlier rule jumping to one of the same chains: session affinity), its rules are compared
+/// as one total, and so are the chains they jump to.
 struct RandomGroup {
     chain: String,
     /// Index of the first random rule.
@@ -468,6 +480,16 @@ fn random_groups(ruleset: &Ruleset, table: &Table) -> Vec<RandomGroup> {
                 }
             }
         }
+        // Session affinity (`-m recent --rcheck ... -j KUBE-SEP-X` before the random rules)
+        // follows the earlier random choice: such rules belong to the group too.
+        let first = c.rules[..first]
+            .iter()
+            .position(|r| {
+                r.target
+                    .chain()
+                    .is_some_and(|t| targets.iter().any(|x| x == t))
+            })
+            .unwrap_or(first);
         groups.push(RandomGroup {
             chain: c.name.clone(),
             first,
@@ -675,7 +697,15 @@ fn field_at(f: &[u8], o: usize) -> Field {
             if rel < ihl {
                 return field("IPv4 options", ip + 20..ip + ihl, false);
             }
-            l4_field(f.get(ip + 9).copied().unwrap_or(0), ip + ihl, o)
+            // The clock fields of a timestamp reply (RFC 792: receive, transmit).
+            let l4 = ip + ihl;
+            if f.get(ip + 9) == Some(&1)
+                && f.get(l4) == Some(&crate::wire::icmpv4::kind::TIMESTAMP_REPLY)
+                && (l4 + 12..l4 + 20).contains(&o)
+            {
+                return field("ICMP timestamp", l4 + 12..l4 + 20, false);
+            }
+            l4_field(f.get(ip + 9).copied().unwrap_or(0), l4, o)
         }
         Some(6) => {
             let rel = o - ip;
@@ -758,6 +788,18 @@ fn allow(field: &Field, k: &[u8], e: &[u8], opts: &CompareOptions) -> Option<All
             (*proto == 1
                 && (crate::wire::icmpv4::is_error(*icmp_type) || replies.contains(icmp_type)))
             .then_some(ICMP_IP_ID)
+        }
+        "ICMP timestamp" => Some(ICMP_TIMESTAMP),
+        // The id of an echo request/reply rewritten by source NAT (see reply_difference);
+        // the sequence number must agree.
+        "ICMP rest of header" => {
+            opts.nat_ports?;
+            let r = &field.range;
+            let l4 = r.start.checked_sub(4)?;
+            let echo = [0u8, 8, 128, 129];
+            let is_echo = |f: &[u8]| f.get(l4).is_some_and(|t| echo.contains(t));
+            let seq = |f: &[u8]| f.get(r.start + 2..r.end).map(<[u8]>::to_vec);
+            (is_echo(k) && is_echo(e) && seq(k) == seq(e)).then_some(NAT_PORT)
         }
         "TCP source port" | "TCP destination port" | "UDP source port" | "UDP destination port" => {
             let (lo, hi) = opts.nat_ports?;
@@ -868,10 +910,18 @@ fn reply_difference(
     if k == e {
         return Ok(None);
     }
-    if k.icmp != e.icmp {
-        return Err(());
-    }
     let mut used = None;
+    match (k.icmp, e.icmp) {
+        (a, b) if a == b => {}
+        // An ICMP id is NAT's "port": with SNAT/MASQUERADE (on a clash) or --random the
+        // kernel draws it from the whole 16-bit space.
+        (Some((kt, kc, _)), Some((et, ec, _)))
+            if (kt, kc) == (et, ec) && opts.nat_ports.is_some() =>
+        {
+            used = Some(NAT_PORT);
+        }
+        _ => return Err(()),
+    }
     for (a, b) in [(k.src, e.src), (k.dst, e.dst)] {
         if a != b {
             if opts.random_endpoints.contains(&a) && opts.random_endpoints.contains(&b) {

@@ -496,6 +496,11 @@ impl Lab {
         if let Some(sets) = ipsets {
             self.exec(&["ipset", "restore"], Some(sets))?;
         }
+        // `-m nfacct` names accounting objects that must exist before the rule loads
+        // (nfnetlink_acct, per network namespace): the host has them, the lab makes them.
+        for name in nfacct_names(rules_text) {
+            self.exec(&["nfacct", "add", &name], None)?;
+        }
         self.exec(&[&tool(family, backend, "restore")], Some(rules_text))?;
         // An empty table is not an error (`conntrack -F` prints a summary on stderr).
         let _ = self.exec(&["conntrack", "-F"], None);
@@ -817,4 +822,20 @@ fn settle(seen: &AtomicUsize) {
             return;
         }
     }
+}
+
+/// The accounting objects `--nfacct-name` options of a restore text name, each once.
+fn nfacct_names(rules_text: &str) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    for line in rules_text.lines() {
+        let mut words = line.split_whitespace();
+        while let Some(w) = words.next() {
+            if w == "--nfacct-name" {
+                if let Some(n) = words.next() {
+                    out.insert(n.trim_matches('"').to_string());
+                }
+            }
+        }
+    }
+    out
 }

@@ -9,17 +9,24 @@
 //! ICMP error or echo reply carries is a routing question and is the caller's
 //! (`engine::reject` picks it as `icmp_send` does); everything else is fixed here.
 //!
-//! Fields, as measured on Linux 6.18 (tests/reply_kernel.rs) with stock sysctls
-//! (`ip_default_ttl` 64, IPv6 `hop_limit` 64):
-//! - ICMP errors: TTL 64, TOS [`icmp_error_tos`]; no DF; the
-//!   IP id is drawn by `ip_select_ident` from a per-destination hashed counter that the
-//!   namespace seeds at random: not reproducible, written as 0 here. Quote cut so that the
-//!   error is at most 576 bytes (IPv4) / 1280 bytes (IPv6).
+//! Fields, as measured on Linux 6.18 (tests/reply_kernel.rs compares every byte) with stock
+//! sysctls (`ip_default_ttl` 64, IPv6 `hop_limit` 64):
+//! - ICMP errors: TTL 64, TOS [`icmp_error_tos`] (`0xc0 | (tos & 0x1e)`: 0x1f gives 0xde),
+//!   no DF, at most 576 bytes (IPv4) / 1280 bytes (IPv6) with the quote cut to fit. The IPv4
+//!   id is drawn by `ip_select_ident` from a hashed per-destination counter with a random
+//!   key, and the ICMPv6 flow label is the flow's hash under a per-boot random key
+//!   (`auto_flowlabels`): neither can be reproduced, both are written as 0. ICMPv6 errors
+//!   have traffic class 0.
 //! - `nf_send_reset`: TTL 64, TOS 0, DF, IP id 0, window 0 (`nf_reject_iphdr_put`,
 //!   `nf_reject_ip_tcphdr_put`). IPv6: traffic class 0, flow label 0, hop limit 64.
-//! - `tcp_v4_send_reset`: TTL 64, DF, IP id 0 (the per-cpu control socket has no peer, so
-//!   `ip_select_ident_segs` writes 0), TOS of the offending packet without ECN bits.
-//! - echo replies: TTL 64, the request's TOS, no DF, IP id random (written as 0).
+//! - `tcp_v4_send_reset` / `tcp_v6_send_reset`: TTL 64, DF, IP id 0 (the per-cpu control
+//!   socket has no peer, so `ip_select_ident_segs` writes 0), the offending packet's TOS /
+//!   traffic class without its ECN bits (0x13 gives 0x10); IPv6 flow label hashed as above.
+//! - echo replies: TTL 64, the request's TOS / traffic class (ECN bits kept), no DF, IP id
+//!   and IPv6 flow label random (written as 0).
+//! - A packet met in FORWARD already has its TTL / hop limit decremented (`ip_forward`
+//!   decrements before the hook), so an error about it quotes TTL-1; the caller passes the
+//!   bytes as the hook sees them.
 
 use std::net::IpAddr;
 
@@ -430,6 +437,59 @@ pub fn echo_reply(request: &[u8], src: IpAddr) -> Option<Vec<u8>> {
         flow: 0,
     };
     assemble(src, info.src, proto, fields, l4)
+}
+
+/// icmp_timestamp: the reply to an IPv4 timestamp request (type 13) with at least 4 bytes
+/// after its header: type 14, code 0, the request's id and sequence, its originate time,
+/// then receive and transmit time both `ms` (the kernel's `inet_current_timestamp`,
+/// milliseconds since midnight UT); 20 bytes of ICMP. IP fields as an echo reply's.
+pub fn timestamp_reply(request: &[u8], src: IpAddr, ms: u32) -> Option<Vec<u8>> {
+    let info = ip::parse(request).ok()?;
+    let end = trimmed(request, &info)?;
+    if info.frag.is_some() || info.is_ipv6() || !src.is_ipv4() || !unicast_source(info.src) {
+        return None;
+    }
+    let at = usize::from(info.l4_offset);
+    let icmp = request.get(at..end)?;
+    if icmp.len() < 12 || icmp[0] != icmpv4::kind::TIMESTAMP {
+        return None;
+    }
+    let mut l4 = vec![icmpv4::kind::TIMESTAMP_REPLY, 0, 0, 0];
+    l4.extend_from_slice(&icmp[4..12]);
+    l4.extend_from_slice(&ms.to_be_bytes());
+    l4.extend_from_slice(&ms.to_be_bytes());
+    fill_l4_checksum(&mut l4, 2, src, info.src, 1, false);
+    let fields = IpFields {
+        tos: info.tos,
+        ttl: DEFAULT_TTL,
+        df: false,
+        id: 0,
+        flow: 0,
+    };
+    assemble(src, info.src, 1, fields, l4)
+}
+
+#[cfg(test)]
+mod timestamp_tests {
+    use super::*;
+
+    #[test]
+    fn timestamp_reply_echoes_originate_and_stamps_the_clock() {
+        // 10.0.0.9 > 10.0.0.1, timestamp request id 7 seq 2, originate 0xabcd, TOS 0x10.
+        let mut req = vec![
+            0x45, 0x10, 0, 40, 0, 1, 0, 0, 64, 1, 0, 0, 10, 0, 0, 9, 10, 0, 0, 1,
+        ];
+        req.extend_from_slice(&[13, 0, 0, 0, 0, 7, 0, 2, 0, 0, 0xab, 0xcd]);
+        req.extend_from_slice(&[0; 8]);
+        crate::wire::verify::recompute(&mut req).expect("checksums");
+        let r = timestamp_reply(&req, "10.0.0.1".parse().unwrap(), 1234).expect("a reply");
+        assert_eq!(r.len(), 40);
+        assert_eq!((r[1], r[8], r[20], r[21]), (0x10, 64, 14, 0));
+        assert_eq!(&r[24..32], &[0, 7, 0, 2, 0, 0, 0xab, 0xcd]);
+        assert_eq!(&r[32..40], &[0, 0, 4, 0xd2, 0, 0, 4, 0xd2]);
+        assert!(crate::wire::verify::verify(&r).expect("parses").all_ok());
+        assert!(timestamp_reply(&req[..28], "10.0.0.1".parse().unwrap(), 0).is_none());
+    }
 }
 
 #[cfg(test)]

@@ -2,14 +2,14 @@
 
 use crate::rules::ext::Probability;
 
-/// `--mode nth`: the rule's counter steps to 0 after reaching `every` (`--every` less one);
-/// the packet that brings it to 0 matches. statistic_mt_check starts it at the `count` that
-/// iptables hands over, `every - packet`: so `--every N --packet P` matches packet P + 1
-/// first (measured: `--every 4 --packet 0` matches the 1st, 5th, 9th packet; `--packet 3`
-/// the 4th and 8th), on both backends.
-pub fn nth(count: &mut u32, every: u32) -> bool {
+/// `--mode nth`: the rule's `k`-th packet (from 0) matches when `k mod (every + 1)` is
+/// `--packet`. Measured on both backends: iptables-legacy's xt_statistic starts its counter
+/// at `every - packet` (libxt_statistic) and matches when it wraps to 0; iptables-nft makes
+/// `numgen inc mod N == P`, whose first value is 0. `count` is `k mod (every + 1)`.
+pub fn nth(count: &mut u32, every: u32, packet: u32) -> bool {
+    let hit = *count == packet;
     *count = if *count == every { 0 } else { *count + 1 };
-    *count == 0
+    hit
 }
 
 /// `--mode random`: `(get_random_u32() & 0x7FFFFFFF) < probability`.

@@ -50,6 +50,7 @@ fn ask(state: &mut MatchState, m: &MatchExt, bytes: &[u8], now_ns: i64, index: u
         ct: None,
         in_iface: Some("eth0"),
         out_iface: None,
+        conns: None,
     };
     match state.eval_match(0, m, &facts) {
         Some(Ok(v)) => v,
@@ -77,18 +78,16 @@ fn nth_matches_packet_p_plus_one_first_and_wraps() {
             .map(|n| ask(st, matcher(&rs, i), &p, 0, n))
             .collect::<Vec<_>>()
     };
-    // The kernel starts the counter at every - packet (every stored as N - 1).
-    // --packet 0: started at 2, the first packet brings it to 0: the 1st, 4th, 7th match.
+    // Measured (both backends): the rule's packets 0, 3, 6, ... for --packet 0.
     assert_eq!(
         hits(&mut st, 0),
         [true, false, false, true, false, false, true]
     );
-    // --packet 2: started at 0 → 1, 2, 0 (match): the 3rd first.
     assert_eq!(
         hits(&mut st, 1),
         [false, false, true, false, false, true, false]
     );
-    // every 2 stored as 1, --packet 1: started at 0 → 1, 0 (match, inverted), ...
+    // --every 2 --packet 1 inverted: all but packets 1, 3, 5.
     assert_eq!(
         hits(&mut st, 2),
         [true, false, true, false, true, false, true]
@@ -261,5 +260,290 @@ fn quota_takes_ip_lengths_until_one_does_not_fit() {
         &udp4("10.0.0.2", 64, 28),
         0,
         0
+    ));
+}
+
+/// Applies rule `i`'s `-j SET` target to `bytes` at `now_ns`.
+fn apply(state: &mut MatchState, rs: &Ruleset, i: usize, bytes: &[u8], now_ns: i64) {
+    let chain = &rs.table(TableKind::Filter).expect("filter").chains()[0];
+    let crate::rules::Target::Ext(t) = &chain.rules[i].target else {
+        panic!("rule {i} has no extension target");
+    };
+    let info = ip::parse(bytes).expect("packet parses");
+    let facts = Facts {
+        bytes,
+        info: &info,
+        now_ns,
+        packet_index: 0,
+        ct: None,
+        in_iface: Some("eth0"),
+        out_iface: None,
+        conns: None,
+    };
+    match state.eval_target(0, t, &facts) {
+        Some(Ok(())) => {}
+        other => panic!("SET gave {other:?}"),
+    }
+}
+
+#[test]
+fn set_target_adds_with_timeouts_that_expire_in_capture_time() {
+    let sets = IpSets::parse(
+        "create T hash:ip family inet hashsize 1024 maxelem 2 timeout 30\n\
+         add T 10.0.0.9 timeout 5\n",
+        "sets",
+    )
+    .unwrap_or_else(|d| panic!("{d}"));
+    let rs = ruleset(&[
+        "-m set --match-set T src",
+        "-j SET --add-set T src --timeout 10",
+        "-j SET --add-set T src --exist",
+        "-j SET --del-set T src",
+    ]);
+    let mut st = MatchState::new(0, sets);
+    let a = udp4("10.0.0.2", 64, 40);
+    let b = udp4("10.0.0.3", 64, 40);
+    let old = udp4("10.0.0.9", 64, 40);
+    assert!(ask(&mut st, matcher(&rs, 0), &old, 0, 0));
+    assert!(!ask(&mut st, matcher(&rs, 0), &a, 0, 1));
+    apply(&mut st, &rs, 1, &a, SEC);
+    assert!(ask(&mut st, matcher(&rs, 0), &a, 2 * SEC, 2));
+    // The file's element had 5 s left from the first packet: gone after 5 s and a jiffy.
+    assert!(ask(&mut st, matcher(&rs, 0), &old, 5 * SEC, 3));
+    assert!(!ask(&mut st, matcher(&rs, 0), &old, 5 * SEC + 4_000_001, 4));
+    // Without --exist an add leaves the element (and its timeout) alone...
+    apply(&mut st, &rs, 1, &a, 9 * SEC);
+    assert!(!ask(&mut st, matcher(&rs, 0), &a, 11 * SEC + 4_000_001, 5));
+    // ...with --exist it is set again, to the set's default of 30 s.
+    apply(&mut st, &rs, 1, &a, 12 * SEC);
+    apply(&mut st, &rs, 2, &a, 20 * SEC);
+    assert!(ask(&mut st, matcher(&rs, 0), &a, 49 * SEC, 6));
+    // maxelem 2: a third address is not taken.
+    apply(&mut st, &rs, 1, &b, 21 * SEC);
+    apply(&mut st, &rs, 1, &old, 21 * SEC);
+    assert!(!ask(&mut st, matcher(&rs, 0), &old, 22 * SEC, 7));
+    apply(&mut st, &rs, 3, &b, 23 * SEC);
+    assert!(!ask(&mut st, matcher(&rs, 0), &b, 23 * SEC, 8));
+    assert!(ask(&mut st, matcher(&rs, 0), &a, 23 * SEC, 9));
+}
+
+#[test]
+fn set_refuses_what_it_does_not_model() {
+    let sets = IpSets::parse(
+        "create N hash:net family inet hashsize 1024 maxelem 8 counters\nadd N 10.0.0.0/8\n",
+        "sets",
+    )
+    .unwrap_or_else(|d| panic!("{d}"));
+    let rs = ruleset(&[
+        "-m set --match-set N src --packets-gt 3",
+        "-m set --match-set N src --return-nomatch",
+        "-m set --match-set missing src",
+    ]);
+    let mut st = MatchState::new(0, sets);
+    let p = udp4("10.0.0.2", 64, 40);
+    let info = ip::parse(&p).expect("parses");
+    for i in 0..3 {
+        let facts = Facts {
+            bytes: &p,
+            info: &info,
+            now_ns: 0,
+            packet_index: 0,
+            ct: None,
+            in_iface: Some("eth0"),
+            out_iface: None,
+            conns: None,
+        };
+        assert!(
+            matches!(st.eval_match(0, matcher(&rs, i), &facts), Some(Err(_))),
+            "rule {i}"
+        );
+    }
+}
+
+#[test]
+fn connbytes_reads_the_connection_counters() {
+    use crate::engine::ct::{CtConn, CtTuple};
+    let rs = ruleset(&[
+        "-m connbytes --connbytes 3 --connbytes-mode packets --connbytes-dir original",
+        "-m connbytes ! --connbytes 2:4 --connbytes-mode packets --connbytes-dir both",
+        "-m connbytes --connbytes 40:60 --connbytes-mode avgpkt --connbytes-dir reply",
+        "-m connbytes --connbytes 0:10 --connbytes-mode bytes --connbytes-dir original",
+    ]);
+    let p = udp4("10.0.0.2", 64, 40);
+    let info = ip::parse(&p).expect("parses");
+    let t = CtTuple {
+        src: info.src,
+        dst: info.dst,
+        protocol: 17,
+        src_port: 1,
+        dst_port: 2,
+    };
+    let view = |packets: [u64; 2], bytes: [u64; 2]| crate::engine::ct::CtView {
+        state: crate::rules::ext::CtStates::ESTABLISHED,
+        reply_dir: false,
+        conn: Some(CtConn {
+            original: t,
+            reply: t,
+            status: 0,
+            mark: 0,
+            expires_s: 30,
+            packets,
+            bytes,
+        }),
+    };
+    let mut st = state();
+    let mut hits = |ct: &crate::engine::ct::CtView| -> Vec<bool> {
+        (0..4)
+            .map(|i| {
+                let facts = Facts {
+                    bytes: &p,
+                    info: &info,
+                    now_ns: 0,
+                    packet_index: 0,
+                    ct: Some(ct),
+                    in_iface: Some("eth0"),
+                    out_iface: None,
+                    conns: None,
+                };
+                match st.eval_match(0, matcher(&rs, i), &facts) {
+                    Some(Ok(v)) => v,
+                    other => panic!("{other:?}"),
+                }
+            })
+            .collect()
+    };
+    assert_eq!(hits(&view([2, 0], [80, 0])), [false, false, false, false]);
+    assert_eq!(hits(&view([3, 2], [120, 100])), [true, true, true, false]);
+    // No reply packets: the average is 0.
+    assert_eq!(hits(&view([1, 0], [10, 0])), [false, true, false, true]);
+    // INVALID and UNTRACKED packets have no entry: no match, even for a range from 0.
+    assert_eq!(hits(&crate::engine::ct::CtView::invalid()), [false; 4]);
+}
+
+#[test]
+fn connlimit_counts_distinct_live_connections_per_group() {
+    use crate::engine::ct::{CtConn, CtTuple, CtView};
+    use std::cell::RefCell;
+    let rs = ruleset(&[
+        "-p udp -m connlimit --connlimit-above 1",
+        "-p udp -m connlimit --connlimit-above 2",
+        "-p udp -m connlimit --connlimit-upto 2 --connlimit-mask 24",
+        "-p udp -m connlimit --connlimit-above 1 --connlimit-daddr",
+    ]);
+    // The table: confirmed tuples and whether they are closed.
+    let table: RefCell<Vec<(CtTuple, bool)>> = RefCell::new(Vec::new());
+    let lookup = |t: &CtTuple| table.borrow().iter().find(|e| e.0 == *t).map(|e| e.1);
+    let mut st = state();
+    // The kernel run of the module docs: (source, source port), all to 10.0.0.1:9.
+    let plan = [
+        ("10.0.0.5", 1000),
+        ("10.0.0.5", 1000),
+        ("10.0.0.5", 1000),
+        ("10.0.0.5", 1001),
+        ("10.0.0.5", 1001),
+        ("10.0.0.5", 1002),
+        ("10.0.0.6", 1000),
+        ("10.0.0.5", 1000),
+    ];
+    let mut hits = [0; 4];
+    for (n, (src, sport)) in plan.iter().enumerate() {
+        let p = udp4(src, 64, 40);
+        let info = ip::parse(&p).expect("parses");
+        let t = CtTuple {
+            src: info.src,
+            dst: info.dst,
+            protocol: 17,
+            src_port: *sport,
+            dst_port: 53,
+        };
+        let confirmed = lookup(&t).is_some();
+        let view = CtView {
+            state: crate::rules::ext::CtStates::NEW,
+            reply_dir: false,
+            conn: Some(CtConn {
+                original: t,
+                reply: t,
+                status: if confirmed { 1 << 3 } else { 0 },
+                mark: 0,
+                expires_s: 30,
+                packets: [1, 0],
+                bytes: [40, 0],
+            }),
+        };
+        for (i, h) in hits.iter_mut().enumerate() {
+            let facts = Facts {
+                bytes: &p,
+                info: &info,
+                now_ns: n as i64 * 500_000,
+                packet_index: n as u64,
+                ct: Some(&view),
+                in_iface: Some("eth0"),
+                out_iface: None,
+                conns: Some(&lookup),
+            };
+            match st.eval_match(0, matcher(&rs, i), &facts) {
+                Some(Ok(true)) => *h += 1,
+                Some(Ok(false)) => {}
+                other => panic!("{other:?}"),
+            }
+        }
+        // Confirmed at the end of the packet's path.
+        if !confirmed {
+            table.borrow_mut().push((t, false));
+        }
+    }
+    // Measured on the kernel (6.18), iptables-nft and the same packets.
+    assert_eq!(hits, [4, 2, 5, 5]);
+
+    // A closed connection no longer counts; one gone from the table neither.
+    let p = udp4("10.0.0.5", 64, 40);
+    let info = ip::parse(&p).expect("parses");
+    let tuple = |sport| CtTuple {
+        src: info.src,
+        dst: info.dst,
+        protocol: 17,
+        src_port: sport,
+        dst_port: 53,
+    };
+    for e in table.borrow_mut().iter_mut() {
+        if e.0 == tuple(1001) {
+            e.1 = true;
+        }
+    }
+    table.borrow_mut().retain(|e| e.0 != tuple(1002));
+    let view = CtView {
+        state: crate::rules::ext::CtStates::ESTABLISHED,
+        reply_dir: false,
+        conn: Some(CtConn {
+            original: tuple(1003),
+            reply: tuple(1003),
+            status: 0,
+            mark: 0,
+            expires_s: 30,
+            packets: [1, 0],
+            bytes: [40, 0],
+        }),
+    };
+    let facts = Facts {
+        bytes: &p,
+        info: &info,
+        now_ns: 10 * SEC,
+        packet_index: 9,
+        ct: Some(&view),
+        in_iface: Some("eth0"),
+        out_iface: None,
+        conns: Some(&lookup),
+    };
+    // Left: 1000 and the new 1003, so above 1 but not above 2.
+    assert_eq!(st.eval_match(0, matcher(&rs, 0), &facts), Some(Ok(true)));
+    assert_eq!(st.eval_match(0, matcher(&rs, 1), &facts), Some(Ok(false)));
+    // Without the table it is reported, not guessed.
+    let facts = Facts {
+        conns: None,
+        ..facts
+    };
+    assert!(matches!(
+        st.eval_match(0, matcher(&rs, 0), &facts),
+        Some(Err(_))
     ));
 }

@@ -56,6 +56,7 @@ pub use basic::{Reject, RejectWith};
 pub use connection::{Connbytes, ConnbytesDir, ConnbytesWhat, Connlimit, MarkMatch};
 pub use conntrack::{Conntrack, CtAddr, CtDir, CtStates, CtStatus, PortSpan, State};
 pub use header::Ecn;
+pub use l4::{ChunkMatch, SctpChunks};
 pub use log::{Log, LogFlags, Nflog};
 pub use mark::{Connmark as ConnmarkTarget, ConnmarkMode, Mark as MarkTarget, ShiftDir};
 pub use multiport::MultiportDir;
@@ -63,6 +64,7 @@ pub use nat::{Dnat, Masquerade, NatRange, Netmap, Redirect, Snat};
 pub use packet::PktType;
 pub use proto::{PortRange, Tcp, Udp};
 pub use rewrite::{Hl as HlTarget, HopMode, Ttl as TtlTarget};
+pub use socket::Owner;
 pub use util::{ExtError, OptArg};
 // The stateful engine (engine::stateful) evaluates these.
 pub use hashlimit::{Hashlimit, HashlimitMode};

@@ -466,6 +466,11 @@ impl IpSets {
         self.get(name).map(|s| contains::contains(self, s, parts))
     }
 
+    /// The set `name`, to change as the kernel does for packets (`-j SET`, element expiry).
+    pub fn set_mut(&mut self, name: &str) -> Option<&mut IpSet> {
+        self.get_mut(name)
+    }
+
     fn slot_of(&self, name: &str) -> Option<usize> {
         self.index.get(name).copied()
     }
