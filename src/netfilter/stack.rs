@@ -716,13 +716,18 @@ impl<'r> Stack<'r> {
                 Some(d) => odev = d,
                 None => return Outcome::NoRoute("route to an unknown interface".into()),
             }
-            f.out_iface = Some(odev.name.as_str());
         }
+        // The rest of LOCAL_OUT still names the device the hook was entered with
+        // (`state->out`, set once by __ip_local_out): `-o` in filter OUTPUT sees it after
+        // a DNAT or REDIRECT in nat OUTPUT rerouted the packet (measured: a REJECT on
+        // `-o cni0` caught local packets REDIRECTed to lo, verify_random seed
+        // 253309092679867). POSTROUTING is a new hook with the new device.
         for table in [TableKind::Filter, TableKind::Security] {
             if let HookEnd::Stop(o) = self.chain(now_ns, table, Hook::Output, &mut f, out) {
                 return o;
             }
         }
+        f.out_iface = Some(odev.name.as_str());
         let next_hop = route.next_hop(f.info.dst);
         if let HookEnd::Stop(o) = self.postrouting(now_ns, &mut f, odev.index, next_hop, out) {
             return o;
@@ -2004,6 +2009,36 @@ mod tests {
         let list = stack.conntrack_list(1_000_000);
         assert_eq!(list.len(), 1, "{list:?}");
         assert!(list[0].contains(" 10 CLOSE "), "{list:?}");
+    }
+
+    /// filter OUTPUT's `-o` sees the device the packet had before nat OUTPUT rerouted it
+    /// (kernel: verify_random seed 253309092679867).
+    #[test]
+    fn filter_output_sees_the_device_before_a_nat_reroute() {
+        let host = Host::kubernetes_node();
+        let rs = v4_ruleset(
+            "*nat\n:OUTPUT ACCEPT [0:0]\n-A OUTPUT -j REDIRECT\nCOMMIT\n\
+             *filter\n:OUTPUT ACCEPT [0:0]\n-A OUTPUT -o cni0\n-A OUTPUT -o lo\nCOMMIT\n",
+        );
+        let mut stack = Stack::new(
+            &rs,
+            &host,
+            IpSets::parse("", "none").expect("empty"),
+            Config::default(),
+        );
+        let mut ip = vec![0x45, 0, 0, 33, 0, 1, 0x40, 0, 64, 17, 0, 0, 192, 168, 0, 2];
+        ip.extend_from_slice(&[10, 96, 0, 10, 0x9a, 0xe0, 0x01, 0xbb, 0, 13, 0, 0]);
+        ip.extend_from_slice(b"hello");
+        crate::wire::verify::recompute(&mut ip).expect("valid");
+        stack.send_local(0, &ip);
+        let counted = stack.counted_ruleset();
+        let outc = counted
+            .table(TableKind::Filter)
+            .and_then(|t| t.chain("OUTPUT"))
+            .expect("OUTPUT");
+        assert_eq!(outc.rules[0].counters.packets, 1, "-o cni0");
+        // Only the port unreachable the host answers with leaves through lo.
+        assert_eq!(outc.rules[1].counters.packets, 1, "-o lo");
     }
 
     /// A UDP datagram without checksum (zero) to a closed port of the host: the kernel
