@@ -6,14 +6,15 @@
 //! built-in chains and from earlier user chains only (so there is never a loop, which the
 //! kernel refuses); RETURN; policies; the stateless matches of `engine::eval` and the
 //! stateful ones the stack evaluates (state, conntrack, connmark, statistic nth, recent,
-//! quota, limit); the targets MARK, CONNMARK, NOTRACK, LOG, REJECT, DNAT, SNAT,
-//! MASQUERADE, REDIRECT. Every target and interface option is only put where iptables and
+//! quota, limit with hourly rates); the targets MARK, CONNMARK, NOTRACK, LOG, NFLOG, REJECT,
+//! DNAT, SNAT, MASQUERADE, REDIRECT, NETMAP, TTL, TOS, DSCP, ECN (IP and TCP bits), CLASSIFY,
+//! TCPMSS (a value or the path MTU). Every target and interface option is only put where iptables and
 //! the kernel accept it: the hooks that can reach a user chain are known before its rules
 //! are drawn, because a chain is only referenced from built-ins and from earlier chains.
 //!
 //! Left out on purpose (they cannot be compared exactly): `statistic --mode random`,
-//! `--random`/`--random-fully` ports. Left out because the stack does not evaluate them
-//! yet: `limit`.
+//! `--random`/`--random-fully` ports, SNAT port ranges, limits with rates that refill
+//! within a run (the lab's clock is real time).
 //!
 //! [`Scenario::unsupported`] lists the packets whose walk the stack could not finish (a
 //! generator bug: every feature it draws must be evaluated).
@@ -227,8 +228,7 @@ impl<'a> RuleGen<'a> {
                     && hook & (PRE | IN) == 0
                     && self.rng.chance(1, 12)
                 {
-                    // --clamp-mss-to-pmtu is left out: the stack does not model it.
-                    let t = self.pick(&["--set-mss 1200", "--set-mss 536"]);
+                    let t = self.pick(&["--set-mss 1200", "--set-mss 536", "--clamp-mss-to-pmtu"]);
                     return format!("-p tcp -m tcp --tcp-flags SYN,RST SYN -j TCPMSS {t}");
                 }
                 let t = if jumpable && self.rng.chance(1, 3) {
@@ -500,8 +500,12 @@ impl<'a> RuleGen<'a> {
                 let q = self.pick(&[100u64, 500, 2000]);
                 format!("-m quota --quota {q}")
             }
-            // 14: `-m limit` is left out: the stack does not evaluate it yet (its walks end
-            // Unsupported). When it does, only hourly rates (the burst alone decides) compare.
+            // `-m limit` with an hourly rate: within a run the burst alone decides, so the
+            // kernel (real time) and the emulation (a millisecond per packet) agree.
+            14 => format!(
+                "-m limit --limit 1/hour --limit-burst {}",
+                self.pick(&[1u32, 2, 3])
+            ),
             15 if proto == Some("tcp") => "-m tcpmss --mss 1000:1500".to_string(),
             16 => "-m comment --comment \"random rule\"".to_string(),
             17 => {
@@ -580,9 +584,11 @@ impl<'a> RuleGen<'a> {
                     "-j DSCP --set-dscp 0x{:02x}",
                     self.pick(&[0u8, 0x0a, 0x2e])
                 ));
-                // ECN's TCP options (--ecn-tcp-remove, -cwr, -ece) are left out: the stack
-                // does not model them.
                 choices.push(format!("-j ECN --ecn-ip-ect {}", self.rng.below(4)));
+                if tcp {
+                    choices.push("-j ECN --ecn-tcp-remove".into());
+                    choices.push("-j ECN --ecn-tcp-cwr 1 --ecn-tcp-ece 0".into());
+                }
                 if hook != 0 && hook & (PRE | IN) == 0 {
                     choices.push("-j CLASSIFY --set-class 1:10".into());
                 }
