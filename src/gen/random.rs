@@ -604,14 +604,7 @@ impl<'a> RuleGen<'a> {
                         "icmp-proto-unreachable",
                         "icmp-net-prohibited",
                     ]);
-                    // Not in chains FORWARD reaches: open difference (seed
-                    // 100578149786760): an ICMP error REJECT sends about the reply of a flow
-                    // that is both DNATed (NETMAP) and MASQUERADEd quotes, in the kernel, the
-                    // reply with its destination translated back to the masquerade address;
-                    // the emulation leaves the quoted destination as FORWARD saw it.
-                    if hook & FWD == 0 {
-                        choices.push(format!("-j REJECT --reject-with {w}"));
-                    }
+                    choices.push(format!("-j REJECT --reject-with {w}"));
                     if tcp {
                         choices.push("-j REJECT --reject-with tcp-reset".into());
                     }

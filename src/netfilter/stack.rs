@@ -905,7 +905,14 @@ impl<'r> Stack<'r> {
                     }
                 }
                 Effect::Reject(with) => rejected = Some(with),
-                Effect::Untrack => f.untracked = true,
+                // notrack_tg / xt_ct_target: "Previously seen? Ignore": a packet that
+                // already carries an entry (an answer nf_ct_attach gave one, a packet
+                // looped back) stays tracked.
+                Effect::Untrack => {
+                    if f.conn.is_none() {
+                        f.untracked = true;
+                    }
+                }
                 Effect::Trace => f.nf_trace = true,
                 Effect::Log(line) => out.log.push(line),
             }
@@ -1284,6 +1291,18 @@ impl<'r> Stack<'r> {
     ) {
         // __icmp_send: no ICMP error about a frame sent to a link-layer group address.
         if link_group(f) && !matches!(with, RejectWith::TcpReset) {
+            return;
+        }
+        // The host's own ICMP messages (echo replies, errors) leave through the per-CPU
+        // ICMP socket with icmp_xmit_lock held; an ICMP error about one of them in OUTPUT
+        // finds the lock taken (icmp_xmit_lock's trylock fails) and is not sent. Measured:
+        // an echo reply REJECTed in OUTPUT is counted once and answered by nothing.
+        let own_icmp = f.host_made
+            && matches!(
+                f.info.protocol,
+                crate::wire::ip::IpProtocol::Icmp | crate::wire::ip::IpProtocol::Icmpv6
+            );
+        if own_icmp && !matches!(with, RejectWith::TcpReset) {
             return;
         }
         let site = crate::engine::RejectSite {
