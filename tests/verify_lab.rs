@@ -951,3 +951,41 @@ fn ipsets_are_loaded_before_the_rules_that_use_them() {
     assert_eq!(k.emitted["eth0"].len(), 1);
     assert_eq!(k.emitted["eth0"][0][14 + 12..14 + 16], [10, 1, 0, 6]);
 }
+
+#[test]
+fn host_file_lab_section_overrides_the_lab_settings() {
+    if !kernel_ok() {
+        return;
+    }
+    let host = Host::from_toml_str(
+        "lab.toml",
+        "[lab]\n\"net.ipv4.icmp_ratelimit\" = 1000\n\"net.ipv4.conf.all.send_redirects\" = true\n\
+         [[interface]]\nname = \"eth0\"\naddresses = [\"192.0.2.1/24\"]\n",
+    )
+    .expect("host file");
+    assert_eq!(
+        host.lab_sysctls(),
+        [
+            (
+                "net.ipv4.conf.all.send_redirects".to_string(),
+                "1".to_string()
+            ),
+            ("net.ipv4.icmp_ratelimit".to_string(), "1000".to_string()),
+        ]
+    );
+    let lab = Lab::new(&host, &[]).expect("lab");
+    let read = |k: &str| {
+        lab.exec(&["sysctl", "-n", k], None)
+            .expect("sysctl")
+            .trim()
+            .to_string()
+    };
+    assert_eq!(read("net.ipv4.icmp_ratelimit"), "1000");
+    assert_eq!(read("net.ipv4.conf.all.send_redirects"), "1");
+    // Settings the file does not name keep the lab's exact-comparison values.
+    assert_eq!(read("net.ipv4.icmp_msgs_per_sec"), "100000000");
+    assert!(lab
+        .settings()
+        .iter()
+        .any(|s| s.starts_with("net.ipv4.icmp_ratelimit=1000: set by the host file's [lab]")));
+}

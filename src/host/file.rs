@@ -24,6 +24,8 @@
 //! metric = 100                   # optional; also: source, table ("main", "local", number),
 //!                                # type ("unicast", "local", "blackhole", "unreachable",
 //!                                # "prohibit", "throw", "broadcast"), scope, onlink
+//! [lab]                          # fwbench verify only: sysctls of the lab over its own
+//! "net.ipv4.icmp_ratelimit" = 1000 # exact-comparison settings (NETFILTER.md section 8)
 //! [[rule]]                       # ip rule: priority, from, to, fwmark ("0x1/0xff"), iif, oif,
 //! priority = 100                 # not, table, action ("lookup", "unreachable", "prohibit",
 //! fwmark = "0x4000/0x4000"       # "blackhole", "goto", "nop"), goto, suppress_prefixlength
@@ -53,6 +55,10 @@ struct HostFile {
     route: Vec<Spanned<RouteFile>>,
     #[serde(default)]
     rule: Vec<Spanned<RuleFile>>,
+    /// `fwbench verify` only: sysctls of the lab namespace, over the ones it sets for an
+    /// exact comparison (`"net.ipv4.icmp_ratelimit" = 1000`).
+    #[serde(default)]
+    lab: std::collections::BTreeMap<String, toml::Value>,
 }
 
 #[derive(Deserialize)]
@@ -213,7 +219,25 @@ pub(super) fn parse(file: &str, text: &str) -> Result<Host, HostError> {
         let rule = rule(r.get_ref()).map_err(|(span, m)| err(span.unwrap_or(r.span()), m))?;
         b.add_rule(rule);
     }
-    Ok(b.build())
+    let mut host = b.build();
+    for (key, value) in &doc.lab {
+        let value = match value {
+            toml::Value::Integer(n) => n.to_string(),
+            toml::Value::String(t) => t.clone(),
+            toml::Value::Boolean(v) => u8::from(*v).to_string(),
+            other => {
+                return Err(HostError::whole(
+                    file,
+                    format!(
+                        "[lab] {key}: want a number or a string, not {}",
+                        other.type_str()
+                    ),
+                ))
+            }
+        };
+        host.lab_sysctls.push((key.clone(), value));
+    }
+    Ok(host)
 }
 
 fn rp_filter(r: &Spanned<u8>) -> Result<u8, String> {

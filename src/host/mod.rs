@@ -47,6 +47,8 @@ pub struct Host {
     custom_local_routes: bool,
     order_v4: Vec<usize>,
     order_v6: Vec<usize>,
+    /// `[lab]` of a host file: sysctls `fwbench verify` sets in its lab over its own.
+    pub(crate) lab_sysctls: Vec<(String, String)>,
 }
 
 impl Host {
@@ -72,7 +74,13 @@ impl Host {
             sysctl,
             custom_rules_v4,
             custom_local_routes,
+            lab_sysctls: Vec::new(),
         }
+    }
+
+    /// Sysctls the host file asks `fwbench verify`'s lab to set over its own settings.
+    pub fn lab_sysctls(&self) -> &[(String, String)] {
+        &self.lab_sysctls
     }
 
     /// Interfaces in index order, `lo` first.

@@ -276,6 +276,13 @@ impl Lab {
                     .into(),
             );
         }
+        // The host file's `[lab]` has the last word (applied after, so it wins).
+        for (k, v) in host.lab_sysctls() {
+            pairs.push(format!("{k}={v}"));
+            self.settings.push(format!(
+                "{k}={v}: set by the host file's [lab] (the emulation may not model it)"
+            ));
+        }
         self.sysctl(&self.dut.clone(), &pairs)
     }
 
