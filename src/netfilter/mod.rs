@@ -9,7 +9,11 @@
 //! Invariant: a path lists the steps in the order the kernel takes them, routing decisions
 //! and conntrack points included, so the engine can walk it without knowing the priorities.
 
+mod answers;
+mod nat;
+pub mod outcome;
 pub mod stack;
+mod tracelog;
 
 use crate::rules::{Backend, Hook, TableKind};
 

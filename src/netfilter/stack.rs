@@ -27,227 +27,45 @@ use crate::engine::ct::{CtConn, CtTuple, CtView};
 use crate::engine::stateful::MatchState;
 use crate::engine::{walk, Counts, DecidedBy, Effect, EvalPacket, LinkHeader, Verdict};
 use crate::host::{Host, RouteDecision};
-use crate::rules::ext::{CtStates, MatchExt, RejectWith, TargetExt};
+use crate::rules::ext::{CtStates, MatchExt, TargetExt};
 use crate::rules::ipset::IpSets;
 use crate::rules::{Backend, Hook, Rule, Ruleset, TableKind, Target};
-use crate::wire::ip::{IpInfo, IpProtocol, L4Info};
+use crate::wire::ip::{IpInfo, IpProtocol};
 use crate::wire::rewrite::Manip;
 
-/// How to replay.
-#[derive(Clone, Debug)]
-pub struct Config {
-    pub backend: Backend,
-    /// Seeds `-m statistic --mode random` and NAT port choices.
-    pub seed: u64,
-    /// What happens to a packet handed to userspace by QUEUE/NFQUEUE: the verdict of the
-    /// program that reads the queue, or `Verdict::Queue` for "no program listens" (the
-    /// kernel drops it unless the rule has --queue-bypass; what `fwbench verify`'s lab has).
-    pub queue_verdict: Verdict,
-    /// Whether the host answers packets delivered to it as a host without listening
-    /// sockets does (TCP reset, ICMP port unreachable, echo reply). Off for captures that
-    /// already hold the host's own answers.
-    pub local_replies: bool,
-    /// Test-only: a deliberate error in the emulation, to show that `verify` notices
-    /// one. Not reachable from the command line; always `None` outside tests.
-    pub fault: Option<Fault>,
-}
-
-/// A deliberate emulation error (test-only, see [`Config::fault`]).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Fault {
-    /// [`Stack::counted_ruleset`] reports one packet of 100 bytes more for rule `rule`
-    /// (0-based) of `chain` in `table` than the rule counted.
-    MiscountRule {
-        table: TableKind,
-        chain: String,
-        rule: usize,
-    },
-}
-
-impl Default for Config {
-    fn default() -> Config {
-        Config {
-            backend: Backend::Nft,
-            seed: 0,
-            queue_verdict: Verdict::Accept,
-            local_replies: true,
-            fault: None,
-        }
-    }
-}
-
-/// Where a rule or policy sits: table, chain index and rule index in the table.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct RuleRef {
-    pub table: TableKind,
-    pub chain: usize,
-    /// `None` for the chain's policy.
-    pub rule: Option<usize>,
-}
-
-/// What became of one packet read (every packet ends in exactly one).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Outcome {
-    /// Routed out of another interface.
-    Forwarded { out: String },
-    /// Delivered to a local socket (INPUT accepted).
-    Delivered,
-    /// Locally generated and sent out of an interface.
-    Sent { out: String },
-    /// A rule's DROP (or a target that drops: a failed NAT binding).
-    DroppedByRule(RuleRef),
-    /// A rule's REJECT (its answer is among the emitted packets).
-    Rejected(RuleRef),
-    /// A built-in chain's policy.
-    DroppedByPolicy(RuleRef),
-    /// A match of this rule found the header it reads cut short and dropped the packet
-    /// (the kernel's hotdrop: no counter, no verdict of the rule's own).
-    HotDropped(RuleRef),
-    /// Handed to userspace by QUEUE/NFQUEUE, then accepted or dropped by `--queue-verdict`.
-    Queued { accepted: bool },
-    /// The routing decision failed (no route, martian, forwarding off, ...).
-    NoRoute(String),
-    /// A forwarded packet whose TTL / hop limit ran out.
-    TtlExceeded,
-    /// The frame is not IPv4 or IPv6 (ARP, LLDP, ...).
-    NotIp,
-    /// An IP header the kernel refuses (`ip_rcv_core`: bad version, length, checksum).
-    InvalidHeader(String),
-    /// Sent to another host's MAC address (`PACKET_OTHERHOST`): never reaches IP.
-    OtherHost,
-    /// A fragment held for reassembly (the datagram counts when complete).
-    FragmentHeld,
-    /// A fragment the reassembly dropped.
-    FragmentDropped(String),
-    /// A match or target that fwbench does not model decided this packet's fate; the
-    /// result would be a guess.
-    Unsupported(String),
-}
-
-impl Outcome {
-    /// The summary's category.
-    pub fn category(&self) -> &'static str {
-        match self {
-            Outcome::Forwarded { .. } => "forwarded",
-            Outcome::Delivered => "delivered locally",
-            Outcome::Sent { .. } => "sent by the host",
-            Outcome::DroppedByRule(_) => "dropped by a rule",
-            Outcome::Rejected(_) => "rejected by a rule",
-            Outcome::DroppedByPolicy(_) => "dropped by a policy",
-            Outcome::HotDropped(_) => "dropped as malformed by a match",
-            Outcome::Queued { .. } => "queued to userspace",
-            Outcome::NoRoute(_) => "no route",
-            Outcome::TtlExceeded => "TTL exceeded",
-            Outcome::NotIp => "not IP",
-            Outcome::InvalidHeader(_) => "invalid header",
-            Outcome::OtherHost => "not for this host (MAC)",
-            Outcome::FragmentHeld => "fragment held for reassembly",
-            Outcome::FragmentDropped(_) => "fragment dropped by reassembly",
-            Outcome::Unsupported(_) => "not evaluated (unsupported)",
-        }
-    }
-}
-
-/// Why a packet the host emitted exists.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum EmitKind {
-    /// A packet read from the capture, forwarded or sent.
-    Packet,
-    /// An answer the host made itself (REJECT, reset, ICMP error, echo reply).
-    HostReply,
-}
-
-/// A frame the host sends out of an interface.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Emitted {
-    pub iface: String,
-    /// The Ethernet frame (the IP packet behind a header with the interface's MAC as source
-    /// and the next hop's, when known, as destination).
-    pub frame: Vec<u8>,
-    pub kind: EmitKind,
-    /// The neighbour it is handed to (gateway or destination).
-    pub next_hop: IpAddr,
-}
-
-/// The result of one packet read.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Processed {
-    pub outcome: Outcome,
-    /// What the host sent because of it, in order.
-    pub emitted: Vec<Emitted>,
-    /// The packet as it left or was delivered (after NAT and mangling), from its IP header.
-    pub final_bytes: Option<Vec<u8>>,
-    /// LOG / NFLOG lines.
-    pub log: Vec<String>,
-    /// The rules whose ACCEPT (or accepting target) let the packet through a chain.
-    pub accepted_by: Vec<RuleRef>,
-    /// With tracing on ([`Stack::set_tracing`]): every step, in order.
-    pub trace: Vec<TraceStep>,
-}
-
-impl Default for Processed {
-    fn default() -> Processed {
-        Processed::new()
-    }
-}
-
-impl Processed {
-    /// Nothing happened yet.
-    pub fn new() -> Processed {
-        Processed {
-            outcome: Outcome::Delivered,
-            emitted: Vec::new(),
-            final_bytes: None,
-            log: Vec::new(),
-            accepted_by: Vec::new(),
-            trace: Vec::new(),
-        }
-    }
-}
-
-/// One step of a traced packet's way through the host.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum TraceStep {
-    /// A built-in chain walked: every rule evaluated as (chain, rule, matched), and how the
-    /// walk ended.
-    Chain {
-        table: TableKind,
-        hook: Hook,
-        visits: Vec<(usize, usize, bool)>,
-        verdict: Verdict,
-        by: DecidedBy,
-    },
-    /// Anything else: conntrack's classification, a NAT rewrite, the routing decision.
-    Note(String),
-}
+use super::nat::nat_range;
+pub use super::outcome::{
+    Config, EmitKind, Emitted, Fault, Outcome, Processed, RuleRef, TraceStep,
+};
+use super::tracelog::{trace_lines, uses_trace};
 
 /// Per-packet state carried from hook to hook (`struct sk_buff`'s relevant fields).
-struct Flight<'h> {
-    bytes: Vec<u8>,
-    info: IpInfo,
-    mark: u32,
-    link: Option<LinkHeader>,
-    in_iface: Option<&'h str>,
-    out_iface: Option<&'h str>,
+pub(super) struct Flight<'h> {
+    pub(super) bytes: Vec<u8>,
+    pub(super) info: IpInfo,
+    pub(super) mark: u32,
+    pub(super) link: Option<LinkHeader>,
+    pub(super) in_iface: Option<&'h str>,
+    pub(super) out_iface: Option<&'h str>,
     /// The conntrack entry and this packet's direction in it.
-    conn: Option<(ConnId, Dir)>,
-    ct: Option<CtView>,
+    pub(super) conn: Option<(ConnId, Dir)>,
+    pub(super) ct: Option<CtView>,
     /// The first packet of a connection not confirmed yet.
-    unconfirmed: bool,
-    untracked: bool,
+    pub(super) unconfirmed: bool,
+    pub(super) untracked: bool,
     /// Made by the host itself (REJECT, reset, ICMP): never NEW, never meets nat chains.
-    host_made: bool,
+    pub(super) host_made: bool,
     /// POSTROUTING: the output interface and next hop (MASQUERADE's source choice).
-    route: Option<(u32, IpAddr)>,
+    pub(super) route: Option<(u32, IpAddr)>,
     /// `skb->nf_trace`: a `-j TRACE` hit; every rule from then on writes a TRACE line.
-    nf_trace: bool,
+    pub(super) nf_trace: bool,
     /// The fragments conntrack reassembled this datagram from: it leaves cut the same way.
-    frags: Option<Box<crate::wire::defrag::Reassembled>>,
+    pub(super) frags: Option<Box<crate::wire::defrag::Reassembled>>,
 }
 
 impl Flight<'_> {
     /// Changes the bytes and re-reads the header summary.
-    fn rewrite<T>(
+    pub(super) fn rewrite<T>(
         &mut self,
         f: impl FnOnce(&mut Vec<u8>) -> crate::wire::Result<T>,
     ) -> crate::wire::Result<T> {
@@ -260,30 +78,30 @@ impl Flight<'_> {
 }
 
 /// How a hook's chains ended for a packet.
-enum HookEnd {
+pub(super) enum HookEnd {
     Accept,
     Stop(Outcome),
 }
 
 /// The emulated host: ruleset, host model, connection table, counters.
 pub struct Stack<'r> {
-    ruleset: &'r Ruleset,
-    host: &'r Host,
-    config: Config,
+    pub(super) ruleset: &'r Ruleset,
+    pub(super) host: &'r Host,
+    pub(super) config: Config,
     /// Counters per table present in the ruleset.
-    counts: HashMap<TableKind, Counts>,
-    conntrack: Option<conntrack::Table>,
-    state: MatchState,
-    defrag: crate::wire::defrag::Defrag,
+    pub(super) counts: HashMap<TableKind, Counts>,
+    pub(super) conntrack: Option<conntrack::Table>,
+    pub(super) state: MatchState,
+    pub(super) defrag: crate::wire::defrag::Defrag,
     /// Link-layer addresses learned from frames read: source IP → MAC.
-    neighbours: HashMap<IpAddr, [u8; 6]>,
+    pub(super) neighbours: HashMap<IpAddr, [u8; 6]>,
     /// Packets read so far (for per-packet randomness and traces).
-    index: u64,
+    pub(super) index: u64,
     /// Packets the host made itself, by outcome category.
-    host_replies: HashMap<&'static str, u64>,
-    tracing: bool,
+    pub(super) host_replies: HashMap<&'static str, u64>,
+    pub(super) tracing: bool,
     /// Some rule uses `-j TRACE`: walks record their visits for TRACE lines.
-    has_trace_rules: bool,
+    pub(super) has_trace_rules: bool,
 }
 
 impl<'r> Stack<'r> {
@@ -408,7 +226,7 @@ impl<'r> Stack<'r> {
         out
     }
 
-    fn flight<'h>(
+    pub(super) fn flight<'h>(
         &self,
         ip: &[u8],
         info: IpInfo,
@@ -676,7 +494,12 @@ impl<'r> Stack<'r> {
 
     /// A locally generated packet: routing, OUTPUT, POSTROUTING; to a local address it
     /// loops back through `lo` into PREROUTING and INPUT.
-    fn output(&mut self, now_ns: i64, mut f: Flight<'r>, out: &mut Processed) -> Outcome {
+    pub(super) fn output(
+        &mut self,
+        now_ns: i64,
+        mut f: Flight<'r>,
+        out: &mut Processed,
+    ) -> Outcome {
         let host = self.host;
         // A reset REJECT sends for a forwarded segment comes from that segment's destination,
         // not a host address: nf_send_reset routes it with ip_route_me_harder, which sets
@@ -1252,188 +1075,14 @@ fn ip_rcv_checks(ip: &[u8]) -> Result<IpInfo, String> {
     Ok(info)
 }
 
-impl<'r> Stack<'r> {
-    /// Sends `ip` out of `iface` behind an Ethernet header: the interface's MAC as source,
-    /// the next hop's (learned from frames read, else zero) as destination.
-    fn emit(&self, iface: &str, next_hop: IpAddr, ip: &[u8], kind: EmitKind, out: &mut Processed) {
-        let src = self
-            .host
-            .interface(iface)
-            .and_then(|i| i.mac)
-            .unwrap_or([0; 6]);
-        let dst = self.neighbours.get(&next_hop).copied().unwrap_or([0; 6]);
-        let ethertype: u16 = if ip.first().is_some_and(|b| b >> 4 == 6) {
-            0x86dd
-        } else {
-            0x0800
-        };
-        let mut frame = Vec::with_capacity(14 + ip.len());
-        frame.extend_from_slice(&dst);
-        frame.extend_from_slice(&src);
-        frame.extend_from_slice(&ethertype.to_be_bytes());
-        frame.extend_from_slice(ip);
-        out.emitted.push(Emitted {
-            iface: iface.to_string(),
-            frame,
-            kind,
-            next_hop,
-        });
-    }
-
-    /// REJECT's answer, sent through OUTPUT.
-    fn reject(
-        &mut self,
-        now_ns: i64,
-        f: &Flight<'r>,
-        hook: Hook,
-        with: RejectWith,
-        out: &mut Processed,
-    ) {
-        // __icmp_send: no ICMP error about a frame sent to a link-layer group address.
-        if link_group(f) && !matches!(with, RejectWith::TcpReset) {
-            return;
-        }
-        // The host's own ICMP messages (echo replies, errors) leave through the per-CPU
-        // ICMP socket with icmp_xmit_lock held; an ICMP error about one of them in OUTPUT
-        // finds the lock taken (icmp_xmit_lock's trylock fails) and is not sent. Measured:
-        // an echo reply REJECTed in OUTPUT is counted once and answered by nothing.
-        let own_icmp = f.host_made
-            && matches!(
-                f.info.protocol,
-                crate::wire::ip::IpProtocol::Icmp | crate::wire::ip::IpProtocol::Icmpv6
-            );
-        if own_icmp && !matches!(with, RejectWith::TcpReset) {
-            return;
-        }
-        let site = crate::engine::RejectSite {
-            local: matches!(hook, Hook::Input | Hook::Output) && self.host.is_local(f.info.dst),
-            // Only a normal socket's packets skip the check (NETFILTER note: raw
-            // IP_HDRINCL packets in OUTPUT are checked too); captures hold finished packets.
-            checksum_trusted: false,
-        };
-        if let Some(reply) =
-            crate::engine::reject_reply_at(&with, &f.bytes, &f.info, self.host, site)
-        {
-            self.send_attached(now_ns, reply, f, out);
-            // nf_send_reset ends with nf_ct_set_closing: the connection the reset
-            // answered goes to CLOSE (the reset itself skips conntrack, it is attached).
-            if matches!(with, RejectWith::TcpReset) && !f.untracked {
-                if let (Some((id, _)), Some(t)) = (f.conn, self.conntrack.as_mut()) {
-                    t.set_closing(id, now_ns);
-                }
-            }
-        }
-    }
-
-    /// An ICMP error about `f` (destination unreachable), from the address icmp_send
-    /// picks, sent through OUTPUT.
-    fn host_icmp_error(
-        &mut self,
-        now_ns: i64,
-        f: &Flight<'r>,
-        typ: u8,
-        code: u8,
-        out: &mut Processed,
-    ) {
-        if link_group(f) {
-            return;
-        }
-        let local = self.host.is_local(f.info.dst);
-        let Some(src) = crate::engine::error_source(&f.info, self.host, local) else {
-            return;
-        };
-        if let Some(reply) = crate::wire::reply::icmp_error(&f.bytes, typ, code, src) {
-            self.send_attached(now_ns, reply, f, out);
-        }
-    }
-
-    /// Time exceeded for a packet whose TTL ran out while forwarding.
-    fn time_exceeded(&mut self, now_ns: i64, f: &Flight<'r>, out: &mut Processed) {
-        if let Some(reply) = crate::engine::time_exceeded(&f.bytes, self.host) {
-            self.send_attached(now_ns, reply, f, out);
-        }
-    }
-
-    /// What the host's own stack answers to a packet delivered to it when nothing listens
-    /// (tcp_v4_send_reset, icmp port unreachable, icmp_echo).
-    fn local_stack_reply(&mut self, now_ns: i64, f: &Flight<'r>, out: &mut Processed) {
-        // A frame sent to a link-layer group address (DNAT may have made its IP
-        // destination unicast): tcp_v4_rcv discards it (pkt_type not PACKET_HOST) and
-        // __icmp_send sends no error about it ("no replies to physical multicast/
-        // broadcast"); an echo request is still answered.
-        let is_echo = matches!(
-            f.info.l4,
-            L4Info::Icmp {
-                msg_type: 8 | 128,
-                ..
-            }
-        );
-        if link_group(f) && !is_echo {
-            return;
-        }
-        if let Some(reply) = crate::engine::local_reply_at(&f.bytes, self.host, now_ns) {
-            self.send_from_host(now_ns, reply, out);
-        }
-    }
-
-    /// A packet the host makes itself goes through OUTPUT and POSTROUTING.
-    fn send_from_host(&mut self, now_ns: i64, ip: Vec<u8>, out: &mut Processed) {
-        self.send_made(now_ns, ip, None, out);
-    }
-
-    /// An answer netfilter or icmp_send makes about `offending`: it carries the offending
-    /// packet's connection, RELATED in the other direction (nf_ct_attach, called by
-    /// nf_send_reset and by icmp_glue_bits for ICMP errors), so conntrack does not look it
-    /// up at OUTPUT and NAT translates it also when that connection was never confirmed
-    /// (a DNATed packet whose TTL ran out or that FORWARD rejected). An untracked or
-    /// INVALID offending packet has none to give.
-    fn send_attached(
-        &mut self,
-        now_ns: i64,
-        ip: Vec<u8>,
-        offending: &Flight<'r>,
-        out: &mut Processed,
-    ) {
-        let attach = offending.conn.filter(|_| !offending.untracked);
-        self.send_made(now_ns, ip, attach, out);
-    }
-
-    fn send_made(
-        &mut self,
-        now_ns: i64,
-        ip: Vec<u8>,
-        attach: Option<(ConnId, Dir)>,
-        out: &mut Processed,
-    ) {
-        let Ok(info) = crate::wire::ip::parse(&ip) else {
-            return;
-        };
-        let mut f = self.flight(&ip, info, None, None);
-        f.host_made = true;
-        if let (Some((id, dir)), Some(t)) = (attach, self.conntrack.as_ref()) {
-            let dir = dir.opposite();
-            f.conn = Some((id, dir));
-            f.ct = Some(view(t, id, dir, CtState::Related, now_ns));
-        }
-        let mut inner = Processed::new();
-        let outcome = self.output(now_ns, f, &mut inner);
-        *self.host_replies.entry(outcome.category()).or_insert(0) += 1;
-        for e in &mut inner.emitted {
-            e.kind = EmitKind::HostReply;
-        }
-        out.emitted.extend(inner.emitted);
-        out.log.extend(inner.log);
-    }
-}
-
-/// Whether the packet arrived in a frame sent to a link-layer broadcast or multicast
-/// address (`skb->pkt_type` not `PACKET_HOST`).
-fn link_group(f: &Flight<'_>) -> bool {
-    f.link.is_some_and(|l| l.dst[0] & 1 == 1)
-}
-
 /// The engine's view of a connection for the packet at hand.
-fn view(t: &conntrack::Table, id: ConnId, dir: Dir, state: CtState, now_ns: i64) -> CtView {
+pub(super) fn view(
+    t: &conntrack::Table,
+    id: ConnId,
+    dir: Dir,
+    state: CtState,
+    now_ns: i64,
+) -> CtView {
     let c = t.conn(id);
     let tuple = |x: &conntrack::Tuple| CtTuple {
         src: x.src,
@@ -1475,233 +1124,6 @@ fn state_of(bit: u16) -> CtState {
         CtStates::RELATED => CtState::Related,
         _ => CtState::Established,
     }
-}
-
-/// The range a NAT target binds to (xt_nat.c, xt_MASQUERADE.c's nf_nat_masquerade_ipv4,
-/// xt_REDIRECT.c's nf_nat_redirect_ipv4, xt_NETMAP.c).
-fn nat_range(
-    host: &Host,
-    hook: Hook,
-    target: &TargetExt,
-    f: &Flight,
-) -> Result<Option<conntrack::NatRange>, String> {
-    use crate::rules::ext::NatRange as R;
-    let dst_side = matches!(hook, Hook::Prerouting | Hook::Output);
-    let current = if dst_side { f.info.dst } else { f.info.src };
-    let from = |r: &R, fixed: Option<IpAddr>| {
-        let (min_addr, max_addr) = match (fixed, r.addrs) {
-            (Some(a), _) => (a, a),
-            (None, Some((lo, hi))) => (lo, hi),
-            (None, None) => (current, current),
-        };
-        conntrack::NatRange {
-            min_addr,
-            max_addr,
-            ports: r.ports,
-            random: r.random,
-            random_fully: r.random_fully,
-            persistent: r.persistent,
-        }
-    };
-    Ok(Some(match target {
-        TargetExt::Dnat(d) => from(&d.range, None),
-        TargetExt::Snat(s) => from(&s.range, None),
-        TargetExt::Masquerade(m) => {
-            let Some((dev, next_hop)) = f.route else {
-                return Err("MASQUERADE outside POSTROUTING".into());
-            };
-            let Some(addr) = host.masquerade_source(dev, next_hop) else {
-                return Err("MASQUERADE: the output interface has no address".into());
-            };
-            from(&m.range, Some(addr))
-        }
-        TargetExt::Redirect(r) => {
-            let addr = if hook == Hook::Output {
-                if f.info.is_ipv6() {
-                    IpAddr::V6(std::net::Ipv6Addr::LOCALHOST)
-                } else {
-                    IpAddr::V4(std::net::Ipv4Addr::LOCALHOST)
-                }
-            } else {
-                // The first address of the arrival interface; none drops the packet.
-                let dev = f.in_iface.and_then(|n| host.interface(n));
-                let first = dev.and_then(|d| {
-                    d.addresses
-                        .iter()
-                        .find(|a| a.is_v6() == f.info.is_ipv6())
-                        .map(|a| a.local)
-                });
-                first.ok_or_else(|| "REDIRECT: the arrival interface has no address".to_string())?
-            };
-            from(&r.range, Some(addr))
-        }
-        TargetExt::Netmap(n) => {
-            let mapped = match (current, n.to.addr, n.to.mask) {
-                (IpAddr::V4(a), IpAddr::V4(net), IpAddr::V4(mask)) => {
-                    let m = u32::from(mask);
-                    IpAddr::V4((u32::from(a) & !m | u32::from(net) & m).into())
-                }
-                (IpAddr::V6(a), IpAddr::V6(net), IpAddr::V6(mask)) => {
-                    let m = u128::from(mask);
-                    IpAddr::V6((u128::from(a) & !m | u128::from(net) & m).into())
-                }
-                _ => return Err("NETMAP across address families".into()),
-            };
-            from(&R::default(), Some(mapped))
-        }
-        _ => return Ok(None),
-    }))
-}
-
-/// Whether any rule uses `-j TRACE`.
-fn uses_trace(ruleset: &Ruleset) -> bool {
-    ruleset.tables.iter().any(|t| {
-        t.chains().iter().any(|c| {
-            c.rules
-                .iter()
-                .any(|r| matches!(&r.target, Target::Ext(TargetExt::Trace(_))))
-        })
-    })
-}
-
-/// The TRACE lines of one chain walk of a traced packet: iptables-legacy's kernel log lines
-/// (`trace_packet` in ip_tables.c: one per matched rule and per chain end reached, the
-/// kernel calling an unconditional ACCEPT/DROP/RETURN rule `policy` in a built-in chain and
-/// `return` in a user chain, as it does for the chain's tail), or what `xtables-monitor
-/// --trace` prints for iptables-nft (a PACKET line, then one event per matched rule and for
-/// the policy; none for the end of a user chain).
-fn trace_lines(
-    ruleset: &Ruleset,
-    backend: Backend,
-    table: &crate::rules::Table,
-    visits: &[(usize, usize, bool)],
-    decision: &crate::engine::Decision,
-    ctx: &crate::engine::LogContext,
-    bytes: &[u8],
-) -> Vec<String> {
-    use crate::engine::{NftTraceEvent, NftVerdict, TraceKind, FELL_OFF};
-    let chains = table.chains();
-    let name = table.kind.name();
-    let mut lines = Vec::new();
-    let v6 = bytes.first().is_some_and(|b| b >> 4 == 6);
-    // nft rule handles: the table's chains first, then its rules in the order written.
-    let mut order: Vec<((u32, u32), usize, usize)> = Vec::new();
-    if backend == Backend::Nft {
-        for (ci, c) in chains.iter().enumerate() {
-            for (ri, r) in c.rules.iter().enumerate() {
-                order.push(((r.pos.line, r.pos.col), ci, ri));
-            }
-        }
-        order.sort();
-    }
-    let handle = |ci: usize, ri: usize| {
-        let at = order
-            .iter()
-            .position(|&(_, c, r)| c == ci && r == ri)
-            .unwrap_or(0);
-        (chains.len() + at + 1) as u64
-    };
-    let mut packet_line_done = false;
-    for &(ci, ri, matched) in visits.iter().filter(|v| v.2) {
-        let _ = matched;
-        let c = &chains[ci];
-        match backend {
-            Backend::Legacy => {
-                let (kind, n) = if ri == FELL_OFF {
-                    let kind = if c.hook.is_some() {
-                        TraceKind::Policy
-                    } else {
-                        TraceKind::Return
-                    };
-                    (kind, c.rules.len() + 1)
-                } else if is_unconditional_verdict(&c.rules[ri]) {
-                    let kind = if c.hook.is_some() {
-                        TraceKind::Policy
-                    } else {
-                        TraceKind::Return
-                    };
-                    (kind, ri + 1)
-                } else {
-                    (TraceKind::Rule, ri + 1)
-                };
-                lines.push(crate::engine::trace_line(
-                    backend, name, &c.name, kind, n, ctx, bytes,
-                ));
-            }
-            Backend::Nft => {
-                if ri == FELL_OFF && c.hook.is_none() {
-                    continue;
-                }
-                if !packet_line_done {
-                    lines.push(crate::engine::nft_trace_packet_line(0, ctx, bytes));
-                    packet_line_done = true;
-                }
-                let (kind, verdict, text, h) = if ri == FELL_OFF {
-                    let verdict = match decision.verdict {
-                        Verdict::Accept => NftVerdict::Accept,
-                        Verdict::Drop => NftVerdict::Drop,
-                        Verdict::Queue => NftVerdict::Queue,
-                    };
-                    (TraceKind::Policy, verdict, String::new(), 0)
-                } else {
-                    let r = &c.rules[ri];
-                    let verdict = match &r.target {
-                        Target::Accept => NftVerdict::Accept,
-                        Target::Drop => NftVerdict::Drop,
-                        Target::Queue => NftVerdict::Queue,
-                        Target::Return => NftVerdict::Return,
-                        Target::Jump(to) => NftVerdict::Jump(to),
-                        Target::Goto(to) => NftVerdict::Goto(to),
-                        Target::Ext(TargetExt::Reject(_)) => NftVerdict::Drop,
-                        Target::Ext(TargetExt::Nfqueue(_)) => NftVerdict::Queue,
-                        Target::Ext(
-                            TargetExt::Dnat(_)
-                            | TargetExt::Snat(_)
-                            | TargetExt::Masquerade(_)
-                            | TargetExt::Redirect(_)
-                            | TargetExt::Netmap(_),
-                        ) => NftVerdict::Accept,
-                        _ => NftVerdict::Continue,
-                    };
-                    let mut text = format!("-A {}", c.name);
-                    crate::rules::save::save_rule_body(
-                        &mut text,
-                        ruleset,
-                        r,
-                        crate::rules::names::Names::system(),
-                    );
-                    (TraceKind::Rule, verdict, text, handle(ci, ri))
-                };
-                let ev = NftTraceEvent {
-                    table: name,
-                    chain: &c.name,
-                    kind,
-                    handle: h,
-                    verdict,
-                    rule: &text,
-                };
-                lines.push(crate::engine::nft_trace_event_line(v6, 0, &ev));
-            }
-        }
-    }
-    lines
-}
-
-/// `unconditional(s) && standard target && verdict < 0` in ip_tables.c: a rule without any
-/// match whose target is ACCEPT, DROP, QUEUE or RETURN.
-fn is_unconditional_verdict(r: &Rule) -> bool {
-    let ip = &r.ip;
-    ip.src.is_none()
-        && ip.dst.is_none()
-        && ip.in_iface.is_none()
-        && ip.out_iface.is_none()
-        && ip.proto.is_none()
-        && ip.fragment.is_none()
-        && r.matches.is_empty()
-        && matches!(
-            r.target,
-            Target::Accept | Target::Drop | Target::Queue | Target::Return
-        )
 }
 
 #[cfg(test)]
