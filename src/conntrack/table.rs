@@ -576,6 +576,11 @@ impl Table {
         self.conns.get_mut(&id.0).expect("a live connection id")
     }
 
+    /// The connection `id` to change, if it is still held.
+    pub fn get_mut(&mut self, id: ConnId) -> Option<&mut Conn> {
+        self.conns.get_mut(&id.0)
+    }
+
     /// The connection `id`, if it is still held.
     pub fn get(&self, id: ConnId) -> Option<&Conn> {
         self.conns.get(&id.0)

@@ -698,7 +698,9 @@ impl<'r> Stack<'r> {
         // The connection mark a CONNMARK changed goes back to the entry.
         if let (Some((id, _)), Some(ct), Some(table)) = (f.conn, &f.ct, self.conntrack.as_mut()) {
             if let Some(c) = &ct.conn {
-                table.conn_mut(id).mark = c.mark;
+                if let Some(conn) = table.get_mut(id) {
+                    conn.mark = c.mark;
+                }
             }
         }
         if let Some(why) = unsupported {
@@ -1083,7 +1085,11 @@ pub(super) fn view(
     state: CtState,
     now_ns: i64,
 ) -> CtView {
-    let c = t.conn(id);
+    // An entry a RST killed stays readable for the rest of its packet; should it be gone,
+    // the packet has no entry.
+    let Some(c) = t.get(id) else {
+        return CtView::invalid();
+    };
     let tuple = |x: &conntrack::Tuple| CtTuple {
         src: x.src,
         dst: x.dst,
