@@ -723,9 +723,10 @@ impl<'r> Stack<'r> {
         for effect in effects {
             match effect {
                 Effect::Nat(target) => {
-                    if let Err(why) = self.setup_nat(hook, &target, f) {
+                    // nf_nat_setup_info failing (MASQUERADE without an address, REDIRECT
+                    // on an interface without one) makes the target return NF_DROP.
+                    if self.setup_nat(hook, &target, f).is_err() {
                         self.forget(f);
-                        let _ = why;
                         return HookEnd::Stop(Outcome::DroppedByRule(at(decision.by)));
                     }
                 }

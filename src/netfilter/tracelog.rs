@@ -54,8 +54,7 @@ pub(super) fn trace_lines(
         (chains.len() + at + 1) as u64
     };
     let mut packet_line_done = false;
-    for &(ci, ri, matched) in visits.iter().filter(|v| v.2) {
-        let _ = matched;
+    for &(ci, ri, _) in visits.iter().filter(|&&(_, _, matched)| matched) {
         let c = &chains[ci];
         match backend {
             Backend::Legacy => {
