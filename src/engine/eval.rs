@@ -355,9 +355,15 @@ impl<'a> EvalPacket<'a> {
     /// untracked one at once, so the rules after it in the same chain see UNTRACKED
     /// (measured: `-j CT --notrack` then `-m state --state NEW,INVALID` in raw OUTPUT
     /// counts nothing). A packet that already has an entry keeps it.
+    /// notrack_tg / xt_ct_target: "Previously seen? Ignore": a packet that already carries
+    /// an entry (an answer nf_ct_attach gave one, a packet looped back) stays tracked;
+    /// otherwise it is UNTRACKED from here on, for the rest of this chain too.
     fn untrack(&mut self) {
+        if self.ct.as_ref().is_some_and(|c| c.conn.is_some()) {
+            return;
+        }
         self.effects.push(Effect::Untrack);
-        if let Some(ct) = self.ct.as_mut().filter(|c| c.conn.is_none()) {
+        if let Some(ct) = self.ct.as_mut() {
             *ct = CtView::untracked();
         }
     }

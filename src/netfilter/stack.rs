@@ -731,14 +731,7 @@ impl<'r> Stack<'r> {
                     }
                 }
                 Effect::Reject(with) => rejected = Some(with),
-                // notrack_tg / xt_ct_target: "Previously seen? Ignore": a packet that
-                // already carries an entry (an answer nf_ct_attach gave one, a packet
-                // looped back) stays tracked.
-                Effect::Untrack => {
-                    if f.conn.is_none() {
-                        f.untracked = true;
-                    }
-                }
+                Effect::Untrack => f.untracked = true,
                 Effect::Trace => f.nf_trace = true,
                 Effect::Log(line) => out.log.push(line),
             }
@@ -1151,6 +1144,16 @@ mod tests {
         .expect("valid ruleset")
     }
 
+    /// A stack for `rs` on `host` without ipsets, default configuration.
+    fn stack<'r>(rs: &'r Ruleset, host: &'r Host) -> Stack<'r> {
+        Stack::new(
+            rs,
+            host,
+            IpSets::parse("", "none").expect("empty"),
+            Config::default(),
+        )
+    }
+
     /// A TCP SYN 192.168.1.30:42653 → 203.0.113.5:80 with `ttl`, checksums filled.
     fn syn(ttl: u8) -> Vec<u8> {
         let mut ip = vec![0x45, 0, 0, 40, 0, 1, 0x40, 0, ttl, 6, 0, 0];
@@ -1185,7 +1188,7 @@ mod tests {
               *filter\n:FORWARD ACCEPT [0:0]\n-A FORWARD -j REJECT\nCOMMIT\n", 64),
         ] {
             let rs = v4_ruleset(rules);
-            let mut stack = Stack::new(&rs, &host, IpSets::parse("", "none").expect("empty"), Config::default());
+            let mut stack = stack(&rs, &host);
             let p = stack.receive(0, "eth0", None, &syn(ttl));
             let r = host_reply(&p);
             assert_eq!(r[12..16], [203, 0, 113, 5], "outer source: the original destination");
@@ -1203,12 +1206,7 @@ mod tests {
         let rs = v4_ruleset(
             "*filter\n:OUTPUT ACCEPT [0:0]\n-A OUTPUT -p tcp -m tcp ! --dport 22 -j REJECT --reject-with tcp-reset\nCOMMIT\n",
         );
-        let mut stack = Stack::new(
-            &rs,
-            &host,
-            IpSets::parse("", "none").expect("empty"),
-            Config::default(),
-        );
+        let mut stack = stack(&rs, &host);
         let mut ip = vec![0x45, 0, 0, 40, 0, 1, 0x40, 0, 64, 6, 0, 0];
         ip.extend_from_slice(&[192, 168, 99, 11, 10, 244, 1, 9]);
         ip.extend_from_slice(&[0x86, 0x1e, 0x23, 0x4f, 0, 0, 0, 1, 0, 0, 0, 0, 0x50, 0x02]);
@@ -1234,12 +1232,7 @@ mod tests {
             "*raw\n:OUTPUT ACCEPT [0:0]\n-A OUTPUT -j CT --notrack\n\
              -A OUTPUT -m state --state NEW,INVALID\n-A OUTPUT -m state --state UNTRACKED\nCOMMIT\n",
         );
-        let mut stack = Stack::new(
-            &rs,
-            &host,
-            IpSets::parse("", "none").expect("empty"),
-            Config::default(),
-        );
+        let mut stack = stack(&rs, &host);
         let mut ip = vec![0x45, 0, 0, 40, 0, 1, 0x40, 0, 64, 6, 0, 0];
         ip.extend_from_slice(&[192, 168, 99, 11, 10, 244, 1, 9]);
         ip.extend_from_slice(&[0x86, 0x1e, 0x23, 0x4f, 0, 0, 0, 1, 0, 0, 0, 0, 0x50, 0x02]);
@@ -1268,12 +1261,7 @@ mod tests {
             ([224, 0, 0, 251], [1, 0, 0x5e, 0, 0, 0xfb], 17),
             ([192, 168, 0, 255], [0xff; 6], 1),
         ] {
-            let mut stack = Stack::new(
-                &rs,
-                &host,
-                IpSets::parse("", "none").expect("empty"),
-                Config::default(),
-            );
+            let mut stack = stack(&rs, &host);
             let mut ip = vec![
                 0x45, 0, 0, 33, 0, 1, 0x40, 0, 64, proto, 0, 0, 192, 168, 0, 10,
             ];
@@ -1307,12 +1295,7 @@ mod tests {
         let rs = v4_ruleset(
             "*nat\n:PREROUTING ACCEPT [0:0]\n-A PREROUTING -j DNAT --to-destination 10.96.0.10\nCOMMIT\n",
         );
-        let mut stack = Stack::new(
-            &rs,
-            &host,
-            IpSets::parse("", "none").expect("empty"),
-            Config::default(),
-        );
+        let mut stack = stack(&rs, &host);
         let mut ip = vec![0x45, 0, 0, 33, 0, 1, 0x40, 0, 64, 17, 0, 0, 192, 168, 0, 20];
         ip.extend_from_slice(&[255, 255, 255, 255, 0xce, 0x46, 0x0c, 0x7d, 0, 13, 0, 0]);
         ip.extend_from_slice(b"hello");
@@ -1336,12 +1319,7 @@ mod tests {
             "*nat\n:PREROUTING ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n\
              -A PREROUTING -m state --state NEW\n-A OUTPUT -p tcp -j REDIRECT --to-ports 443\nCOMMIT\n",
         );
-        let mut stack = Stack::new(
-            &rs,
-            &host,
-            IpSets::parse("", "none").expect("empty"),
-            Config::default(),
-        );
+        let mut stack = stack(&rs, &host);
         let mut ip = vec![0x45, 0, 0, 40, 0, 1, 0x40, 0, 64, 6, 0, 0];
         ip.extend_from_slice(&[192, 168, 0, 2, 8, 8, 8, 8]);
         ip.extend_from_slice(&[0xbc, 0xa7, 0, 80, 0, 0, 0, 1, 0, 0, 0, 0, 0x50, 0x02]);
@@ -1368,12 +1346,7 @@ mod tests {
                 "*nat\n:POSTROUTING ACCEPT [0:0]\n-A POSTROUTING -p udp -m state --state NEW\nCOMMIT\n\
                  *filter\n:OUTPUT ACCEPT [0:0]\n-A OUTPUT -d 198.51.100.7/32 -p tcp -j REJECT --reject-with {with}\nCOMMIT\n",
             ));
-            let mut stack = Stack::new(
-                &rs,
-                &host,
-                IpSets::parse("", "none").expect("empty"),
-                Config::default(),
-            );
+            let mut stack = stack(&rs, &host);
             let mut ip = vec![0x45, 0, 0, 40, 0, 1, 0x40, 0, 64, 6, 0, 0];
             ip.extend_from_slice(&[192, 168, 0, 2, 198, 51, 100, 7]);
             ip.extend_from_slice(&[0x99, 0x24, 0, 22, 0, 0, 0, 1, 0, 0, 0, 0, 0x50, 0x02]);
@@ -1399,12 +1372,7 @@ mod tests {
         let rs = v4_ruleset(
             "*nat\n:PREROUTING ACCEPT [0:0]\n-A PREROUTING -j DNAT --to-destination 192.168.0.2\nCOMMIT\n",
         );
-        let mut stack = Stack::new(
-            &rs,
-            &host,
-            IpSets::parse("", "none").expect("empty"),
-            Config::default(),
-        );
+        let mut stack = stack(&rs, &host);
         let mut ip = vec![0x45, 0, 0, 33, 0, 1, 0x40, 0, 64, 17, 0, 0, 192, 168, 1, 30];
         ip.extend_from_slice(&[224, 0, 0, 251, 0x95, 0x91, 0x05, 0xc0, 0, 13, 0, 0]);
         ip.extend_from_slice(b"hello");
@@ -1428,12 +1396,7 @@ mod tests {
         let rs = v4_ruleset(
             "*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -p tcp -m state --state ESTABLISHED -j REJECT --reject-with tcp-reset\nCOMMIT\n",
         );
-        let mut stack = Stack::new(
-            &rs,
-            &host,
-            IpSets::parse("", "none").expect("empty"),
-            Config::default(),
-        );
+        let mut stack = stack(&rs, &host);
         let seg = |src: [u8; 4], dst: [u8; 4], ports: [u8; 4], flags: u8, seq: u32, ack: u32| {
             let mut ip = vec![0x45, 0, 0, 40, 0, 1, 0x40, 0, 64, 6, 0, 0];
             ip.extend_from_slice(&src);
@@ -1468,12 +1431,7 @@ mod tests {
             "*nat\n:OUTPUT ACCEPT [0:0]\n-A OUTPUT -j REDIRECT\nCOMMIT\n\
              *filter\n:OUTPUT ACCEPT [0:0]\n-A OUTPUT -o cni0\n-A OUTPUT -o lo\nCOMMIT\n",
         );
-        let mut stack = Stack::new(
-            &rs,
-            &host,
-            IpSets::parse("", "none").expect("empty"),
-            Config::default(),
-        );
+        let mut stack = stack(&rs, &host);
         let mut ip = vec![0x45, 0, 0, 33, 0, 1, 0x40, 0, 64, 17, 0, 0, 192, 168, 0, 2];
         ip.extend_from_slice(&[10, 96, 0, 10, 0x9a, 0xe0, 0x01, 0xbb, 0, 13, 0, 0]);
         ip.extend_from_slice(b"hello");
@@ -1509,12 +1467,7 @@ mod tests {
         ip.extend_from_slice(b"ping?");
         crate::wire::verify::recompute(&mut ip).expect("valid");
         assert_eq!(ip[26..28], [0, 0], "recompute keeps 'no checksum'");
-        let mut stack = Stack::new(
-            &rs,
-            &host,
-            IpSets::parse("", "none").expect("empty"),
-            Config::default(),
-        );
+        let mut stack = stack(&rs, &host);
         let p = stack.receive(0, "cni0", None, &ip);
         let icmp: Vec<&Emitted> = p
             .emitted
